@@ -1,0 +1,98 @@
+"""Supported languages: which grammar a document uses, and parsing with tree-sitter.
+
+Grammars are loaded on first use so start-up pays only for the languages it meets.
+Parsing never raises: tree-sitter always returns a tree, with ERROR nodes where the
+text does not fit the grammar.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePath
+
+from tree_sitter import Language, Parser, Tree
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """One language Lantern analyses."""
+
+    name: str
+    module: str  # the grammar wheel's module
+    function: str  # the function in it that returns the grammar
+    language_ids: tuple[str, ...]  # LSP languageIds
+    extensions: tuple[str, ...]
+    line_comment: str
+
+    @property
+    def grammar(self) -> Language:
+        return _load_grammar(self.module, self.function)
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec(
+        "python", "tree_sitter_python", "language", ("python",), (".py", ".pyi", ".pyw"), "#"
+    ),
+    LanguageSpec(
+        "javascript",
+        "tree_sitter_javascript",
+        "language",
+        ("javascript", "javascriptreact"),
+        (".js", ".mjs", ".cjs", ".jsx"),
+        "//",
+    ),
+    LanguageSpec(
+        "typescript",
+        "tree_sitter_typescript",
+        "language_typescript",
+        ("typescript",),
+        (".ts", ".mts", ".cts"),
+        "//",
+    ),
+    LanguageSpec(
+        "tsx", "tree_sitter_typescript", "language_tsx", ("typescriptreact",), (".tsx",), "//"
+    ),
+    LanguageSpec("go", "tree_sitter_go", "language", ("go",), (".go",), "//"),
+    LanguageSpec("rust", "tree_sitter_rust", "language", ("rust",), (".rs",), "//"),
+    LanguageSpec("java", "tree_sitter_java", "language", ("java",), (".java",), "//"),
+)
+
+_BY_NAME = {spec.name: spec for spec in LANGUAGES}
+_BY_LANGUAGE_ID = {lid: spec for spec in LANGUAGES for lid in spec.language_ids}
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+
+
+@cache
+def _load_grammar(module: str, function: str) -> Language:
+    return Language(getattr(importlib.import_module(module), function)())
+
+
+def language_named(name: str) -> LanguageSpec | None:
+    return _BY_NAME.get(name)
+
+
+def detect_language(path_or_uri: str, language_id: str | None = None) -> LanguageSpec | None:
+    """The language of a document: by LSP languageId, else by file extension; None if unknown."""
+    if language_id and (spec := _BY_LANGUAGE_ID.get(language_id)):
+        return spec
+    return _BY_EXTENSION.get(PurePath(path_or_uri).suffix.lower())
+
+
+# A Parser is not safe to share between threads; each thread keeps its own per language.
+_parsers = threading.local()
+
+
+def _parser(spec: LanguageSpec) -> Parser:
+    cached: dict[str, Parser] = _parsers.__dict__.setdefault("by_name", {})
+    if (parser := cached.get(spec.name)) is None:
+        parser = cached[spec.name] = Parser(spec.grammar)
+    return parser
+
+
+def parse(spec: LanguageSpec, source: bytes, old_tree: Tree | None = None) -> Tree:
+    """Parse `source`; with `old_tree` (already `.edit()`ed), reuse what did not change."""
+    parser = _parser(spec)
+    return parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)

@@ -1,0 +1,330 @@
+"""Configuration: one typed model with documented defaults, merged from layered sources.
+
+Sources, each overriding the one before:
+built-in defaults < user file (`$LANTERN_CONFIG`, else `$XDG_CONFIG_HOME/lantern/config.toml`)
+< workspace `pyproject.toml` `[tool.lantern]` < workspace `lantern.toml`
+< environment (`LANTERN_CACHE_DIR`, `LANTERN_AI_*`) < LSP `initializationOptions`
+< `workspace/configuration` section `lantern`.
+
+Keys may be written snake_case, camelCase or kebab-case. Loading never raises: an
+invalid or unknown key is dropped with a warning naming it and the value used instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lantern.analysis.findings import Severity
+
+Task = Literal["review", "fix", "explain", "generate", "complete"]
+TASKS: tuple[Task, ...] = ("review", "fix", "explain", "generate", "complete")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DiagnosticsSettings(_Section):
+    """When and how static analysis runs in the editor."""
+
+    enabled: bool = True
+    run_on: Literal["type", "save"] = Field(
+        "type", description="Analyse as you type, or only when a file is opened or saved."
+    )
+    debounce_ms: int = Field(
+        100, ge=0, le=10_000, description="Quiet time after a keystroke before analysing."
+    )
+    max_file_size: int = Field(
+        2_000_000, ge=1, description="Files larger than this many bytes are not analysed."
+    )
+
+
+class RulesSettings(_Section):
+    """Which rules run and how severe their findings are."""
+
+    select: list[str] = Field(
+        default_factory=list,
+        description="Rule codes or code prefixes to enable on top of the defaults.",
+    )
+    ignore: list[str] = Field(
+        default_factory=list, description="Rule codes or code prefixes to disable."
+    )
+    severity: dict[str, Severity] = Field(
+        default_factory=dict, description="Per-rule severity overrides, by rule code."
+    )
+
+
+class ProviderSettings(_Section):
+    """One OpenAI-compatible endpoint. The API key is read from `api_key_env`, never stored."""
+
+    name: str = Field(min_length=1)
+    base_url: str
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key."
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds before one request gives up.")
+    max_retries: int = Field(2, ge=0, le=10)
+    requests_per_minute: int | None = Field(None, ge=1)
+    tokens_per_minute: int | None = Field(None, ge=1)
+    tasks: list[Task] = Field(
+        default_factory=lambda: list(TASKS), description="Tasks this provider serves."
+    )
+    headers: dict[str, str] = Field(default_factory=dict)
+    api_version: str | None = Field(None, description="Azure OpenAI `api-version`.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class AISettings(_Section):
+    """The model layer. With no provider, every AI feature explains how to set one up."""
+
+    enabled: bool = Field(True, description="False guarantees that no request is ever made.")
+    providers: list[ProviderSettings] = Field(default_factory=list)
+
+
+class CacheSettings(_Section):
+    """The on-disk cache of model answers."""
+
+    enabled: bool = True
+    dir: str | None = Field(None, description="Defaults to the user cache directory.")
+    max_size_mb: int = Field(512, ge=1)
+
+
+class Settings(_Section):
+    """Everything a user can configure. Field descriptions double as documentation."""
+
+    diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    exclude: list[str] = Field(
+        default_factory=list, description="Extra paths to skip, in gitignore syntax."
+    )
+    ai: AISettings = Field(default_factory=AISettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+# -- loading ----------------------------------------------------------------------------
+
+
+class ConfigLayer(dict[str, Any]):
+    """A partial configuration and where it came from (for messages)."""
+
+    def __init__(self, origin: str, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.origin = origin
+
+
+def load_settings(
+    layers: list[ConfigLayer], env: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str]]:
+    """Merge `layers` (lowest first) and the environment into Settings, plus warnings."""
+    env = os.environ if env is None else env
+    warnings: list[str] = []
+    merged: dict[str, Any] = {}
+    for layer in _order(layers, env, warnings):
+        merged = _deep_merge(merged, _normalise_keys(layer, Settings))
+    return _validate(merged, warnings), warnings
+
+
+def _order(
+    layers: list[ConfigLayer], env: Mapping[str, str], warnings: list[str]
+) -> list[ConfigLayer]:
+    """File layers, then the environment, then the LSP layers."""
+    files = [layer for layer in layers if not layer.origin.startswith("lsp")]
+    lsp = [layer for layer in layers if layer.origin.startswith("lsp")]
+    return [*files, *_env_layers(env, warnings), *lsp]
+
+
+def file_layers(workspace: Path | None, env: Mapping[str, str] | None = None) -> list[ConfigLayer]:
+    """The user file and the workspace files that exist, lowest precedence first."""
+    env = os.environ if env is None else env
+    layers: list[ConfigLayer] = []
+    if explicit := env.get("LANTERN_CONFIG"):
+        layers += _toml_layer(Path(explicit).expanduser(), "LANTERN_CONFIG")
+    else:
+        config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        layers += _toml_layer(Path(config_home) / "lantern" / "config.toml", "user config")
+    if workspace is not None:
+        layers += _toml_layer(workspace / "pyproject.toml", "pyproject.toml", ("tool", "lantern"))
+        layers += _toml_layer(workspace / "lantern.toml", "lantern.toml")
+    return layers
+
+
+def _toml_layer(path: Path, origin: str, table: tuple[str, ...] = ()) -> list[ConfigLayer]:
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return [ConfigLayer(f"{origin} (unreadable: {exc})", {})]
+    for key in table:
+        data = data.get(key, {}) if isinstance(data, dict) else {}
+    return [ConfigLayer(f"{origin} ({path})", data if isinstance(data, dict) else {})]
+
+
+def lsp_layer(origin: str, value: Any) -> ConfigLayer:
+    """`initializationOptions` or a `workspace/configuration` answer as a layer.
+
+    Accepts the settings themselves or wrapped as {"lantern": {...}}; anything that is
+    not an object (VS Code sends null for an unset section) counts as empty.
+    """
+    if isinstance(value, dict) and set(value) == {"lantern"}:
+        value = value["lantern"]
+    return ConfigLayer(f"lsp {origin}", value if isinstance(value, dict) else {})
+
+
+def _env_layers(env: Mapping[str, str], warnings: list[str]) -> list[ConfigLayer]:
+    values: dict[str, Any] = {}
+    if cache_dir := env.get("LANTERN_CACHE_DIR"):
+        values["cache"] = {"dir": cache_dir}
+    if provider := env_provider(env, warnings):
+        values["ai"] = {"env_provider": provider}
+    return [ConfigLayer("environment", values)] if values else []
+
+
+def env_provider(env: Mapping[str, str], warnings: list[str]) -> ProviderSettings | None:
+    """The one provider defined by LANTERN_AI_BASE_URL / _MODEL / _API_KEY, if any."""
+    base_url, model = env.get("LANTERN_AI_BASE_URL"), env.get("LANTERN_AI_MODEL")
+    if not base_url and not model:
+        return None
+    if not base_url or not model:
+        missing = "LANTERN_AI_MODEL" if base_url else "LANTERN_AI_BASE_URL"
+        warnings.append(f"{missing} is not set: the LANTERN_AI_* provider is ignored.")
+        return None
+    try:
+        return ProviderSettings(
+            name="env",
+            base_url=base_url,
+            model=model,
+            api_key_env="LANTERN_AI_API_KEY" if env.get("LANTERN_AI_API_KEY") else None,
+        )
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        warnings.append(f"LANTERN_AI_BASE_URL is invalid ({reason}): the provider is ignored.")
+        return None
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _snake(key: str) -> str:
+    return _CAMEL.sub(r"_\1", key).replace("-", "_").lower()
+
+
+def _normalise_keys(values: Any, model: type[BaseModel]) -> Any:
+    """Rename keys to the model's field names; user data (rule codes, headers) is untouched."""
+    if not isinstance(values, Mapping):
+        return values
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key if key in model.model_fields else _snake(str(key))
+        field = model.model_fields.get(name)
+        if field is None:
+            result[key] = value
+            continue
+        nested = _model_of(field.annotation)
+        if nested is not None:
+            if isinstance(value, list):
+                value = [_normalise_keys(item, nested) for item in value]
+            else:
+                value = _normalise_keys(value, nested)
+        result[name] = value
+    return result
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _validate(merged: dict[str, Any], warnings: list[str]) -> Settings:
+    from_env = merged.get("ai", {}).pop("env_provider", None)
+    errors: list[Any] = []
+    for _ in range(20):  # each round drops every key it complains about
+        try:
+            settings = Settings.model_validate(merged)
+            break
+        except ValidationError as exc:
+            errors += exc.errors()
+            for error in exc.errors():
+                _drop(merged, error["loc"])
+    else:  # pragma: no cover - defensive: a value we could not isolate
+        settings = Settings()
+    warnings += [_describe(error, settings) for error in errors]
+    if from_env is not None:
+        settings.ai.providers.insert(0, from_env)
+    return settings
+
+
+def _drop(values: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    """Delete what `loc` points at: a key, or a whole list item (a provider, a code).
+
+    When the key is absent (a required field is missing) its container goes instead.
+    """
+    parent: Any = None
+    parent_key: Any = None
+    node: Any = values
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            del node[part]
+            return
+        if not isinstance(node, dict) or part not in node:
+            break
+        parent, parent_key, node = node, part, node[part]
+    if parent is not None:
+        del parent[parent_key]
+
+
+def _describe(error: Mapping[str, Any], settings: Settings) -> str:
+    loc = error["loc"]
+    key = ".".join(str(part) for part in loc)
+    if error.get("type") == "extra_forbidden":
+        return f"Unknown setting `{key}` is ignored."
+    problem = f"Invalid setting `{key}` = {error.get('input')!r} ({error.get('msg')})"
+    used = _value_at(settings, loc)
+    if used is _ABSENT:
+        return f"{problem}; the entry is ignored."
+    return f"{problem}; using {used!r} instead."
+
+
+_ABSENT = object()
+
+
+def _value_at(settings: Settings, loc: tuple[Any, ...]) -> Any:
+    """The value now at `loc`, or _ABSENT for a dropped list item or map entry."""
+    node: Any = settings
+    for part in loc:
+        if isinstance(node, BaseModel) and part in type(node).model_fields:
+            node = getattr(node, part)
+        else:
+            return _ABSENT
+    return node.model_dump() if isinstance(node, BaseModel) else node

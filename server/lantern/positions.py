@@ -1,0 +1,160 @@
+"""The one place that converts between LSP positions, str offsets and UTF-8 bytes.
+
+LSP counts columns in the negotiated encoding (UTF-16 by default), Python indexes
+strings by code point, and tree-sitter works in UTF-8 bytes with points of
+(row, byte column) where rows are counted by "\\n" only. Every conversion is
+clamped: a position past the end of a line or of the text never raises.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from enum import StrEnum
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class Encoding(StrEnum):
+    """Position encodings defined by LSP 3.17 (`PositionEncodingKind`)."""
+
+    UTF8 = "utf-8"
+    UTF16 = "utf-16"
+    UTF32 = "utf-32"
+
+
+def _units(text: str, encoding: Encoding) -> int:
+    """Length of `text` in code units of `encoding`."""
+    if encoding is Encoding.UTF32 or text.isascii():
+        return len(text)
+    if encoding is Encoding.UTF8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _index_of_units(line: str, units: int, encoding: Encoding) -> int:
+    """Index into `line` of the character at `units` code units, clamped to the line.
+
+    A column inside a multi-unit character (half a surrogate pair, the middle of a
+    UTF-8 sequence) moves back to the start of that character.
+    """
+    if units <= 0:
+        return 0
+    if encoding is Encoding.UTF32 or line.isascii():
+        return min(units, len(line))
+    seen = 0
+    for index, ch in enumerate(line):
+        width = _units(ch, encoding)
+        if seen + width > units:
+            return index
+        seen += width
+    return len(line)
+
+
+class LineIndex:
+    """Line starts of one text, for fast position arithmetic. Immutable."""
+
+    __slots__ = ("_byte_starts", "_lone_cr", "line_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        self._byte_starts: list[int] | None = None
+        # tree-sitter rows count "\n" only; LSP lines also break on a lone "\r".
+        self._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_text(self, line: int) -> str:
+        """The text of `line` without its line break ("" past the end)."""
+        if line < 0 or line >= self.line_count:
+            return ""
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] if line + 1 < self.line_count else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    # -- LSP position <-> str offset -------------------------------------------------
+
+    def offset_at(self, line: int, character: int, encoding: Encoding) -> int:
+        """str offset of an LSP position, clamped to the text."""
+        if line < 0:
+            return 0
+        if line >= self.line_count:
+            return len(self.text)
+        text = self.line_text(line)
+        return self.line_starts[line] + _index_of_units(text, character, encoding)
+
+    def position_at(self, offset: int, encoding: Encoding) -> tuple[int, int]:
+        """LSP (line, character) of a str offset, clamped to the text."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        # An offset between "\r" and "\n" belongs to the end of its line.
+        prefix = self.text[start:offset].rstrip("\r\n")
+        return line, _units(prefix, encoding)
+
+    # -- str offset <-> UTF-8 byte offset --------------------------------------------
+
+    def _byte_line_starts(self) -> list[int]:
+        if self._byte_starts is None:
+            if self.text.isascii():
+                self._byte_starts = self.line_starts
+            else:
+                starts, total = [0], 0
+                for line, start in enumerate(self.line_starts[1:], start=1):
+                    previous = self.line_starts[line - 1]
+                    total += _units(self.text[previous:start], Encoding.UTF8)
+                    starts.append(total)
+                self._byte_starts = starts
+        return self._byte_starts
+
+    def byte_at(self, offset: int) -> int:
+        """UTF-8 byte offset of a str offset."""
+        offset = max(0, min(offset, len(self.text)))
+        if self.text.isascii():
+            return offset
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        return self._byte_line_starts()[line] + _units(self.text[start:offset], Encoding.UTF8)
+
+    def offset_at_byte(self, byte: int) -> int:
+        """str offset of a UTF-8 byte offset (inside a character: that character's start)."""
+        if byte <= 0:
+            return 0
+        if self.text.isascii():
+            return min(byte, len(self.text))
+        starts = self._byte_line_starts()
+        line = bisect.bisect_right(starts, byte) - 1
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] if line + 1 < self.line_count else len(self.text)
+        return start + _index_of_units(self.text[start:end], byte - starts[line], Encoding.UTF8)
+
+    # -- tree-sitter points ----------------------------------------------------------
+
+    def point_at(self, offset: int) -> tuple[int, int]:
+        """tree-sitter point (row, byte column) of a str offset."""
+        offset = max(0, min(offset, len(self.text)))
+        if self._lone_cr:
+            row = self.text.count("\n", 0, offset)
+            line_start = self.text.rfind("\n", 0, offset) + 1
+            return row, _units(self.text[line_start:offset], Encoding.UTF8)
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line, _units(self.text[self.line_starts[line] : offset], Encoding.UTF8)
+
+    # -- shortcuts -------------------------------------------------------------------
+
+    def position_at_byte(self, byte: int, encoding: Encoding) -> tuple[int, int]:
+        return self.position_at(self.offset_at_byte(byte), encoding)
+
+    def byte_at_position(self, line: int, character: int, encoding: Encoding) -> int:
+        return self.byte_at(self.offset_at(line, character, encoding))
+
+
+def encoding_from_lsp(name: str | None) -> Encoding:
+    """The negotiated `PositionEncodingKind` as an Encoding (UTF-16 when unknown)."""
+    try:
+        return Encoding(name) if name else Encoding.UTF16
+    except ValueError:
+        return Encoding.UTF16
