@@ -65,21 +65,48 @@ class RulesSettings(_Section):
 class ProviderSettings(_Section):
     """One OpenAI-compatible endpoint. The API key is read from `api_key_env`, never stored."""
 
-    name: str = Field(min_length=1)
-    base_url: str
-    model: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="Unique name, used in routing and messages.")
+    base_url: str = Field(
+        description="The API root, e.g. `https://api.openai.com/v1` or "
+        "`http://localhost:11434/v1`; for Azure the resource endpoint."
+    )
+    model: str = Field(min_length=1, description="Model name (the deployment name on Azure).")
     api_key_env: str | None = Field(
         None, description="Name of the environment variable holding the API key."
     )
     timeout: float = Field(30.0, gt=0, description="Seconds before one request gives up.")
-    max_retries: int = Field(2, ge=0, le=10)
-    requests_per_minute: int | None = Field(None, ge=1)
-    tokens_per_minute: int | None = Field(None, ge=1)
+    max_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries after 429, 5xx, timeouts and connection errors, with exponential "
+        "backoff and jitter, honouring `Retry-After`; then the next provider is tried.",
+    )
+    requests_per_minute: int | None = Field(
+        None, ge=1, description="Client-side limit; callers queue for a free slot."
+    )
+    tokens_per_minute: int | None = Field(
+        None, ge=1, description="Client-side limit on estimated prompt + answer tokens."
+    )
     tasks: list[Task] = Field(
         default_factory=lambda: list(TASKS), description="Tasks this provider serves."
     )
-    headers: dict[str, str] = Field(default_factory=dict)
-    api_version: str | None = Field(None, description="Azure OpenAI `api-version`.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers sent with every request."
+    )
+    api_version: str | None = Field(
+        None, description="Azure OpenAI `api-version`; setting it selects the Azure client."
+    )
+    structured_output: Literal["auto", "json_schema", "json_object", "text"] = Field(
+        "auto",
+        description="How to ask for JSON: `auto` tries a JSON schema, then JSON mode, then "
+        "plain text, remembering what the endpoint accepted.",
+    )
+    fill_in_middle: bool | None = Field(
+        None,
+        description="Complete code through `/completions` with `suffix` (true), through chat "
+        "(false), or try the former and fall back to chat (unset).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -94,15 +121,105 @@ class AISettings(_Section):
     """The model layer. With no provider, every AI feature explains how to set one up."""
 
     enabled: bool = Field(True, description="False guarantees that no request is ever made.")
-    providers: list[ProviderSettings] = Field(default_factory=list)
+    providers: list[ProviderSettings] = Field(
+        default_factory=list,
+        description="OpenAI-compatible endpoints. Without any, `OPENAI_API_KEY` (and "
+        "`OPENAI_BASE_URL`) are used as a last resort.",
+    )
+    routing: dict[Task, list[str]] = Field(
+        default_factory=dict,
+        description="Per task, provider names to try in order. A task not listed uses every "
+        "provider that serves it, in the order of `providers`.",
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Files never sent to a model (gitignore syntax), on top of the built-in "
+        "list (`.env*`, `*.pem`, `*.key`, `id_rsa*`, `*.p12`, ...) and `.lanternignore`.",
+    )
+    deadline_seconds: dict[Task, float] = Field(
+        default_factory=lambda: {
+            "review": 120.0,
+            "fix": 60.0,
+            "explain": 60.0,
+            "generate": 120.0,
+            "complete": 10.0,
+        },
+        description="Per task, the most time one call may take, retries and fallbacks included.",
+    )
+    max_prompt_tokens: dict[Task, int] = Field(
+        default_factory=lambda: {
+            "review": 6000,
+            "fix": 6000,
+            "explain": 4000,
+            "generate": 6000,
+            "complete": 2000,
+        },
+        description="Per task, the prompt budget (estimated locally); context is trimmed to fit.",
+    )
+    max_answer_tokens: dict[Task, int] = Field(
+        default_factory=lambda: {
+            "review": 2000,
+            "fix": 3000,
+            "explain": 1500,
+            "generate": 3000,
+            "complete": 256,
+        },
+        description="Per task, the `max_tokens` asked of the model.",
+    )
+    breaker_failures: int = Field(
+        3, ge=1, description="Consecutive failures after which a provider is skipped."
+    )
+    breaker_cooldown_seconds: float = Field(
+        30.0, gt=0, description="How long a failing provider is skipped before one probe."
+    )
+    openai_env_model: str = Field(
+        "gpt-4o-mini",
+        min_length=1,
+        description="Model for the last-resort `OPENAI_API_KEY` provider "
+        "(`LANTERN_AI_MODEL` wins when set).",
+    )
+
+    @field_validator("deadline_seconds", "max_prompt_tokens", "max_answer_tokens")
+    @classmethod
+    def _complete_table(cls, value: dict[Task, Any], info: Any) -> dict[Task, Any]:
+        return AISettings.fill_task_table(cls, value, info)
+
+    @staticmethod
+    def fill_task_table(
+        model: type[BaseModel], value: dict[Task, Any], info: Any
+    ) -> dict[Task, Any]:
+        """A per-task table where the tasks the user did not name keep their defaults."""
+        if any(number <= 0 for number in value.values()):
+            raise ValueError("every value must be positive")
+        factory = model.model_fields[str(info.field_name)].default_factory
+        return {**factory(), **value}  # type: ignore[call-arg, misc]
 
 
 class CacheSettings(_Section):
     """The on-disk cache of model answers."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="False: every request goes to the model.")
     dir: str | None = Field(None, description="Defaults to the user cache directory.")
-    max_size_mb: int = Field(512, ge=1)
+    max_size_mb: int = Field(512, ge=1, description="Size cap; least recently used go first.")
+    ttl_seconds: dict[Task, int] = Field(
+        default_factory=lambda: {
+            "review": 30 * 86400,
+            "fix": 7 * 86400,
+            "explain": 30 * 86400,
+            "generate": 7 * 86400,
+            "complete": 86400,
+        },
+        description="Per task, how long an answer stays valid (defaults: review and explain "
+        "30 days, fix and generate 7 days, complete 1 day).",
+    )
+    memory_entries: int = Field(
+        512, ge=0, description="Answers kept in memory in front of the disk cache."
+    )
+
+    @field_validator("ttl_seconds")
+    @classmethod
+    def _complete_ttls(cls, value: dict[Task, int], info: Any) -> dict[Task, int]:
+        return AISettings.fill_task_table(cls, value, info)
 
 
 class Settings(_Section):
