@@ -1,0 +1,121 @@
+"""Code in model answers: pick the right fenced block, keep its indentation, check it parses.
+
+Prose around the code is dropped. Code that does not parse is reported with the
+reason and never handed on as an edit.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from lantern.analysis.languages import LanguageSpec, parse
+
+_FENCE_OPEN = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+#.-]*)[^\n]*$", re.MULTILINE)
+
+# Info strings models use for each of our languages.
+_ALIASES = {
+    "python": {"python", "py", "python3", "py3"},
+    "javascript": {"javascript", "js", "jsx", "node", "mjs"},
+    "typescript": {"typescript", "ts"},
+    "tsx": {"tsx", "typescript", "ts"},
+    "go": {"go", "golang"},
+    "rust": {"rust", "rs"},
+    "java": {"java"},
+}
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    info: str  # the fence's info string, lower-cased ("" when none)
+    code: str
+
+
+def fenced_blocks(answer: str) -> list[CodeBlock]:
+    """Every fenced block; a block left open at the end runs to the end of the answer."""
+    blocks: list[CodeBlock] = []
+    position = 0
+    while match := _FENCE_OPEN.search(answer, position):
+        fence, info = match.group(1), match.group(2).lower()
+        body_start = match.end() + 1
+        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
+        closing = close.search(answer, body_start)
+        body_end = closing.start() if closing else len(answer)
+        blocks.append(CodeBlock(info, answer[body_start:body_end]))
+        position = closing.end() if closing else len(answer)
+    return blocks
+
+
+def extract_code(answer: str, language: LanguageSpec | None) -> str:
+    """The code in `answer`: the longest block in the language, else the longest block,
+    else the answer itself. Leading and trailing blank lines go; indentation stays."""
+    blocks = fenced_blocks(answer)
+    if blocks:
+        aliases = _ALIASES.get(language.name, {language.name}) if language else set()
+        matching = [block for block in blocks if block.info in aliases]
+        unlabelled = [block for block in blocks if not block.info]
+        pool = matching or unlabelled or blocks
+        code = max(pool, key=lambda block: len(block.code)).code
+    else:
+        code = answer
+    return _trim_blank_lines(code)
+
+
+def _trim_blank_lines(code: str) -> str:
+    lines = code.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def syntax_problem(code: str, language: LanguageSpec) -> str | None:
+    """None when `code` parses cleanly on its own (dedented), else where it fails."""
+    tree = parse(language, textwrap.dedent(code).encode())
+    return _first_error(tree.root_node)
+
+
+def error_count(source: str, language: LanguageSpec) -> int:
+    """How many ERROR and MISSING nodes the parse of `source` has."""
+    root = parse(language, source.encode()).root_node
+    if not root.has_error:
+        return 0
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            count += 1
+            continue
+        stack.extend(child for child in node.children if child.has_error or child.is_missing)
+    return count
+
+
+def _first_error(root: Node) -> str | None:
+    if not root.has_error:
+        return None
+    queue = [root]
+    while queue:
+        node = queue.pop(0)
+        if node.type == "ERROR" or node.is_missing:
+            what = f"missing {node.type}" if node.is_missing else "unexpected code"
+            return f"{what} at line {node.start_point[0] + 1} of the answer's code"
+        queue.extend(node.children)
+    return "the code does not parse"
+
+
+def leading_indent(text: str) -> str:
+    """The indentation of the first non-blank line."""
+    for line in text.splitlines():
+        if line.strip():
+            return line[: len(line) - len(line.lstrip())]
+    return ""
+
+
+def reindent(code: str, indent: str) -> str:
+    """`code` shifted so its first line starts at `indent`, relative indentation kept."""
+    dedented = textwrap.dedent(code)
+    return "\n".join(indent + line if line.strip() else "" for line in dedented.splitlines())
