@@ -1,0 +1,158 @@
+"""Diagnostics, pushed (publishDiagnostics) or pulled (textDocument/diagnostic).
+
+Clients that advertise pull diagnostics ask for them; the others get them pushed,
+debounced per document so a burst of keystrokes costs one analysis. Analysis runs on
+a worker thread from an immutable snapshot; a result computed for a version that is no
+longer current is dropped, never published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+from lantern.analysis.engine import analyse
+from lantern.analysis.findings import Finding, Severity
+from lantern.lsp.server import LanternServer
+from lantern.positions import Encoding, LineIndex
+from lantern.session import Snapshot
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFORMATION: types.DiagnosticSeverity.Information,
+    Severity.HINT: types.DiagnosticSeverity.Hint,
+}
+
+
+@dataclass
+class _State:
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="lantern-analysis")
+    )
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    # uri -> (version, settings generation, findings): what was last computed.
+    results: dict[str, tuple[int, int, list[Finding]]] = field(default_factory=dict)
+
+
+def _state(ls: LanternServer) -> _State:
+    return ls.diagnostics_state
+
+
+def register(server: LanternServer) -> None:
+    server.diagnostics_state = _State()
+    options = types.DiagnosticOptions(
+        identifier="lantern", inter_file_dependencies=False, workspace_diagnostics=False
+    )
+
+    @server.handler(types.TEXT_DOCUMENT_DIAGNOSTIC, options)
+    async def document_diagnostic(
+        ls: LanternServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        await ls.settings_ready.wait()
+        snapshot = ls.session.snapshot(params.text_document.uri)
+        if snapshot is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        result_id = f"{snapshot.version}.{snapshot.settings_generation}"
+        if params.previous_result_id == result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        findings = await findings_for(ls, snapshot)
+        items = [to_diagnostic(f, snapshot.index, ls.session.encoding) for f in findings]
+        return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
+
+
+def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
+    """Publish fresh diagnostics for `uri` once the client has been quiet for a moment.
+
+    Before the first settings are loaded nothing is scheduled: loading them refreshes all.
+    """
+    if ls.session.pull_diagnostics or ls.loop is None or ls.session.settings is None:
+        return
+    state = _state(ls)
+    if (timer := state.timers.pop(uri, None)) is not None:
+        timer.cancel()
+    settings = ls.session.settings
+    delay = 0.0 if immediately or settings is None else settings.diagnostics.debounce_ms / 1000
+    loop = ls.loop
+    state.timers[uri] = loop.call_later(delay, lambda: loop.create_task(_publish(ls, uri)))
+
+
+def refresh_all(ls: LanternServer) -> None:
+    """Settings changed: every open document's diagnostics may differ."""
+    if not ls.session.pull_diagnostics:
+        for uri in list(ls.session.documents):
+            schedule(ls, uri, immediately=True)
+        return
+    workspace = ls.client_capabilities.workspace
+    if workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
+        ls.workspace_diagnostic_refresh(None)
+
+
+def forget(ls: LanternServer, uri: str) -> None:
+    """The document closed: stop work on it and clear what was published."""
+    state = _state(ls)
+    if (timer := state.timers.pop(uri, None)) is not None:
+        timer.cancel()
+    state.results.pop(uri, None)
+    if not ls.session.pull_diagnostics:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+
+async def _publish(ls: LanternServer, uri: str) -> None:
+    _state(ls).timers.pop(uri, None)
+    snapshot = ls.session.snapshot(uri)
+    if snapshot is None:
+        return
+    findings = await findings_for(ls, snapshot)
+    document = ls.session.documents.get(uri)
+    if document is None or document.version != snapshot.version:
+        return  # stale: a newer version has its own analysis scheduled
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri,
+            version=snapshot.version,
+            diagnostics=[to_diagnostic(f, snapshot.index, ls.session.encoding) for f in findings],
+        )
+    )
+
+
+async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
+    """The findings for one snapshot, computed once per (version, settings)."""
+    state = _state(ls)
+    key = (snapshot.version, snapshot.settings_generation)
+    cached = state.results.get(snapshot.uri)
+    if cached is not None and cached[:2] == key:
+        return cached[2]
+    settings = ls.session.settings
+    enabled = settings is None or settings.diagnostics.enabled
+    if snapshot.tree is None or snapshot.language is None or not enabled:
+        findings: list[Finding] = []
+    else:
+        loop = asyncio.get_running_loop()
+        findings = await loop.run_in_executor(
+            state.executor, analyse, snapshot.language, snapshot.source, snapshot.tree
+        )
+    if snapshot.uri in ls.session.documents:
+        state.results[snapshot.uri] = (*key, findings)
+    return findings
+
+
+def to_diagnostic(finding: Finding, index: LineIndex, encoding: Encoding) -> types.Diagnostic:
+    start = index.position_at_byte(finding.start_byte, encoding)
+    end = index.position_at_byte(finding.end_byte, encoding)
+    return types.Diagnostic(
+        range=types.Range(
+            start=types.Position(line=start[0], character=start[1]),
+            end=types.Position(line=end[0], character=end[1]),
+        ),
+        message=finding.message,
+        severity=_SEVERITY[finding.severity],
+        code=finding.code,
+        source=finding.source,
+        data=finding.data,
+    )

@@ -1,0 +1,205 @@
+"""The protocol edge: LanternServer, handler isolation, logging to the client, start-up.
+
+`lantern.lsp` is the only package that imports pygls/lsprotocol. Each feature module
+registers its handlers through `LanternServer.handler`, which isolates them: an
+exception is logged with its traceback (stderr and `window/logMessage`), the user sees
+one short message per kind of failure, and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
+from pygls.lsp.server import LanguageServer
+
+from lantern import __version__
+from lantern.session import Session
+
+log = logging.getLogger("lantern")
+
+# Test-only switch: handlers named here raise for documents whose file name starts "crash".
+_CRASH_METHODS = frozenset(filter(None, os.environ.get("LANTERN_TEST_CRASH", "").split(",")))
+
+
+class LanternServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "lantern", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.session = Session()
+        self._shown: set[str] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.diagnostics_state: Any = None  # owned by lantern.lsp.diagnostics
+        # Set once the first settings are loaded: nothing is analysed before that.
+        self.settings_ready = asyncio.Event()
+
+    # -- registration with isolation ---------------------------------------------------
+
+    def handler(self, method: str, options: Any = None) -> Callable[[Callable], Callable]:
+        """Register `fn(server, params)` for `method`, isolated from the rest of the server."""
+
+        def register(fn: Callable) -> Callable:
+            is_request = not _is_notification(method)
+            if asyncio.iscoroutinefunction(fn):
+
+                @functools.wraps(fn)
+                async def guarded(ls: LanternServer, params: Any) -> Any:
+                    try:
+                        _maybe_crash(method, params)
+                        return await fn(ls, params)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:
+                        ls.report_handler_error(method, exc)
+                        if is_request:
+                            raise
+                        return None
+
+            else:
+
+                @functools.wraps(fn)
+                def guarded(ls: LanternServer, params: Any) -> Any:
+                    try:
+                        _maybe_crash(method, params)
+                        return fn(ls, params)
+                    except Exception as exc:
+                        ls.report_handler_error(method, exc)
+                        if is_request:
+                            raise
+                        return None
+
+            del guarded.__wrapped__  # pygls must see `ls` as the first parameter
+            self.feature(method, options)(guarded)
+            return fn
+
+        return register
+
+    # -- telling the user --------------------------------------------------------------
+
+    def report_handler_error(self, method: str, exc: BaseException) -> None:
+        trace = "".join(traceback.format_exception(exc))
+        log.error("%s failed: %s\n%s", method, exc, trace)
+        self.show_once(
+            f"error:{method}:{type(exc).__name__}",
+            f"Lantern: {method} failed ({type(exc).__name__}: {exc}). "
+            "The server keeps running; details are in its log.",
+            types.MessageType.Error,
+        )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        if source is FeatureRequestError:
+            return  # already reported by the handler's guard
+        log.error("Protocol error: %s", error)
+        self.show_once(f"protocol:{type(error).__name__}", f"Lantern: {error}")
+
+    def show_once(
+        self, key: str, message: str, kind: types.MessageType = types.MessageType.Warning
+    ) -> None:
+        """window/showMessage, at most once per key for the life of the server."""
+        if key in self._shown:
+            return
+        self._shown.add(key)
+        self.notify_threadsafe(
+            lambda: self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        )
+
+    def notify_threadsafe(self, send: Callable[[], None]) -> None:
+        """Run `send` on the event loop (writes to the client must not interleave)."""
+        loop = self.loop
+        if loop is None or _on_loop(loop):
+            send()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(send)
+
+
+def _is_notification(method: str) -> bool:
+    return method.startswith("$/") or method in {
+        types.INITIALIZED,
+        types.EXIT,
+        types.TEXT_DOCUMENT_DID_OPEN,
+        types.TEXT_DOCUMENT_DID_CHANGE,
+        types.TEXT_DOCUMENT_DID_CLOSE,
+        types.TEXT_DOCUMENT_DID_SAVE,
+        types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+        types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS,
+    }
+
+
+def _maybe_crash(method: str, params: Any) -> None:
+    if method in _CRASH_METHODS:
+        document = getattr(params, "text_document", None)
+        if str(getattr(document, "uri", "")).rsplit("/", 1)[-1].startswith("crash"):
+            raise RuntimeError(f"crash injected into {method} (LANTERN_TEST_CRASH)")
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+class _ClientLogHandler(logging.Handler):
+    """Forwards Lantern's log records to the client as window/logMessage."""
+
+    _LEVELS = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, server: LanternServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+        self._local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self._local, "busy", False):
+            return  # a failure while logging must not log itself forever
+        self._local.busy = True
+        try:
+            kind = self._LEVELS.get(record.levelno, types.MessageType.Log)
+            params = types.LogMessageParams(type=kind, message=self.format(record))
+            self.server.notify_threadsafe(lambda: self.server.window_log_message(params))
+        except Exception:
+            pass  # the client is gone; stderr still has the record
+        finally:
+            self._local.busy = False
+
+
+def create_server() -> LanternServer:
+    from lantern.lsp import configuration, diagnostics, documents, lifecycle
+
+    server = LanternServer()
+    for feature in (lifecycle, configuration, documents, diagnostics):
+        feature.register(server)
+    return server
+
+
+def serve(tcp: tuple[str, int] | None = None) -> int:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    server = create_server()
+    client_log = _ClientLogHandler(server)
+    client_log.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(client_log)
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()
+    return 0

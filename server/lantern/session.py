@@ -1,0 +1,193 @@
+"""All mutable server state: open documents, settings, negotiated capabilities.
+
+Documents change only here, in the order the client sent the edits; each change is
+applied to the text and to the tree-sitter tree (`tree.edit` + incremental re-parse).
+Background work gets an immutable `Snapshot` and never touches a `Document`.
+This module knows nothing of the protocol library: changes arrive as plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lantern.analysis.languages import LanguageSpec, detect_language, parse
+from lantern.positions import Encoding, LineIndex
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+    from lantern.config import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TextChange:
+    """One `contentChanges` entry: a replaced LSP range, or the whole text when range is None."""
+
+    text: str
+    start: tuple[int, int] | None = None  # (line, character)
+    end: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable view of one document version, safe to analyse on another thread."""
+
+    uri: str
+    version: int
+    language: LanguageSpec | None
+    text: str
+    source: bytes
+    index: LineIndex
+    tree: Tree | None
+    skip_reason: str | None
+    settings_generation: int
+
+
+@dataclass(slots=True)
+class Document:
+    uri: str
+    language_id: str
+    version: int
+    text: str
+    language: LanguageSpec | None
+    source: bytes = b""
+    index: LineIndex = field(default_factory=lambda: LineIndex(""))
+    tree: Tree | None = None
+    skip_reason: str | None = None
+
+
+def encode(text: str) -> bytes:
+    # Lone surrogates can arrive through JSON; keep byte offsets consistent with positions.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def skip_reason(source: bytes, max_size: int) -> str | None:
+    """Why a file must not be analysed (too large, binary), or None."""
+    if len(source) > max_size:
+        return f"{len(source):,} bytes exceeds diagnostics.max_file_size ({max_size:,} bytes)"
+    if b"\x00" in source:
+        return "it contains NUL bytes (binary?)"
+    return None
+
+
+class Session:
+    def __init__(self) -> None:
+        self.documents: dict[str, Document] = {}
+        self.settings: Settings | None = None
+        self.settings_generation = 0
+        self.encoding = Encoding.UTF16
+        self.workspace_root: Path | None = None
+        self.pull_diagnostics = False  # the client asks for diagnostics itself
+        self.initialization_options: Any = None
+
+    @property
+    def max_file_size(self) -> int:
+        return self.settings.diagnostics.max_file_size if self.settings else DEFAULT_MAX_FILE_SIZE
+
+    def update_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.settings_generation += 1
+        for document in self.documents.values():  # the size cap may have changed
+            now_skipped = skip_reason(document.source, self.max_file_size) is not None
+            if now_skipped != (document.skip_reason is not None):
+                self._reparse(document, incremental=False)
+
+    # -- documents ---------------------------------------------------------------------
+
+    def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
+        document = Document(uri, language_id, version, text, detect_language(uri, language_id))
+        self.documents[uri] = document
+        self._reparse(document, incremental=False)
+        return document
+
+    def change(self, uri: str, version: int, changes: list[TextChange]) -> Document | None:
+        document = self.documents.get(uri)
+        if document is None:
+            log.warning("didChange for %s, which is not open; ignored", uri)
+            return None
+        incremental = document.tree is not None
+        for change in changes:
+            if change.start is None or change.end is None:
+                document.text = change.text
+                incremental = False
+            else:
+                self._apply_range(document, change, edit_tree=incremental)
+        document.version = version
+        self._reparse(document, incremental=incremental)
+        return document
+
+    def close(self, uri: str) -> None:
+        self.documents.pop(uri, None)
+
+    def snapshot(self, uri: str) -> Snapshot | None:
+        document = self.documents.get(uri)
+        if document is None:
+            return None
+        return Snapshot(
+            uri=uri,
+            version=document.version,
+            language=document.language,
+            text=document.text,
+            source=document.source,
+            index=document.index,
+            # A copy: the session edits its own tree on the next keystroke.
+            tree=document.tree.copy() if document.tree is not None else None,
+            skip_reason=document.skip_reason,
+            settings_generation=self.settings_generation,
+        )
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _apply_range(self, document: Document, change: TextChange, *, edit_tree: bool) -> None:
+        assert change.start is not None and change.end is not None
+        index = (
+            LineIndex(document.text) if document.index.text is not document.text else document.index
+        )
+        start = index.offset_at(*change.start, self.encoding)
+        end = index.offset_at(*change.end, self.encoding)
+        start, end = min(start, end), max(start, end)
+        if edit_tree and document.tree is not None:
+            start_byte, old_end_byte = index.byte_at(start), index.byte_at(end)
+            start_point, old_end_point = index.point_at(start), index.point_at(end)
+            inserted = encode(change.text)
+            if (newlines := inserted.count(b"\n")) == 0:
+                new_end_point = (start_point[0], start_point[1] + len(inserted))
+            else:
+                new_end_point = (
+                    start_point[0] + newlines,
+                    len(inserted) - inserted.rfind(b"\n") - 1,
+                )
+            document.tree.edit(
+                start_byte,
+                old_end_byte,
+                start_byte + len(inserted),
+                start_point,
+                old_end_point,
+                new_end_point,
+            )
+        document.text = document.text[:start] + change.text + document.text[end:]
+        document.index = LineIndex(document.text)
+
+    def _reparse(self, document: Document, *, incremental: bool) -> None:
+        document.source = encode(document.text)
+        if document.index.text is not document.text:
+            document.index = LineIndex(document.text)
+        if document.language is None:
+            document.tree = None
+            return
+        reason = skip_reason(document.source, self.max_file_size)
+        if reason is not None:
+            if reason != document.skip_reason:
+                log.info("Not analysing %s: %s", document.uri, reason)
+            document.skip_reason, document.tree = reason, None
+            return
+        document.skip_reason = None
+        old_tree = document.tree if incremental else None
+        document.tree = parse(document.language, document.source, old_tree)
