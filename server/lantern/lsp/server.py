@@ -16,7 +16,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
@@ -153,7 +153,7 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 class _ClientLogHandler(logging.Handler):
     """Forwards Lantern's log records to the client as window/logMessage."""
 
-    _LEVELS = {
+    _LEVELS: ClassVar[dict[int, types.MessageType]] = {
         logging.ERROR: types.MessageType.Error,
         logging.WARNING: types.MessageType.Warning,
         logging.INFO: types.MessageType.Info,
