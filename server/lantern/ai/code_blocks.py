@@ -79,19 +79,18 @@ def syntax_problem(code: str, language: LanguageSpec) -> str | None:
     return _first_error(tree.root_node)
 
 
-def error_count(source: str, language: LanguageSpec) -> int:
-    """How many ERROR and MISSING nodes the parse of `source` has."""
+def error_lines(source: str, language: LanguageSpec) -> list[int]:
+    """The 1-based line of every ERROR and MISSING node in the parse of `source`."""
     root = parse(language, source.encode()).root_node
-    if not root.has_error:
-        return 0
-    count, stack = 0, [root]
+    found: list[int] = []
+    stack = [root] if root.has_error else []
     while stack:
         node = stack.pop()
         if node.type == "ERROR" or node.is_missing:
-            count += 1
+            found.append(node.start_point[0] + 1)
             continue
         stack.extend(child for child in node.children if child.has_error or child.is_missing)
-    return count
+    return sorted(found)
 
 
 def _first_error(root: Node) -> str | None:

@@ -184,7 +184,8 @@ class Redactor:
         for pattern in (*self.extra_patterns, *SECRET_PATTERNS):
             for match in pattern.regex.finditer(text):
                 start, end = match.span(pattern.group)
-                if end > start:
+                # A placeholder from an earlier pass is not a new secret.
+                if end > start and self._prefix not in text[start:end]:
                     ranges.append((start, end))
         if not ranges:
             return text
