@@ -181,6 +181,13 @@ class Redactor:
     def redact(self, text: str, spans: Iterable[tuple[int, int]] = ()) -> str:
         """`text` with every secret (and every `spans` [start, end) range) replaced."""
         ranges = list(spans)
+        # A secret already found elsewhere (say in the file) is hidden wherever it recurs,
+        # even in free text no pattern would recognise (a diagnostic, an instruction).
+        for secret in self._by_secret:
+            start = text.find(secret)
+            while start != -1:
+                ranges.append((start, start + len(secret)))
+                start = text.find(secret, start + len(secret))
         for pattern in (*self.extra_patterns, *SECRET_PATTERNS):
             for match in pattern.regex.finditer(text):
                 start, end = match.span(pattern.group)
