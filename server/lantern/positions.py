@@ -11,8 +11,21 @@ from __future__ import annotations
 import bisect
 import re
 from enum import StrEnum
+from itertools import accumulate
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters str.splitlines() breaks on that LSP does not: where none occur, the fast
+# C implementation of splitlines() finds exactly LSP's lines.
+_OTHER_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _line_starts(text: str) -> list[int]:
+    if _OTHER_BREAKS.search(text) is None:
+        starts = [0, *accumulate(map(len, text.splitlines(keepends=True)))]
+        if len(starts) > 1 and not text.endswith(("\n", "\r")):
+            starts.pop()  # the last line has no break: it does not start a new one
+        return starts
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
 
 class Encoding(StrEnum):
@@ -58,10 +71,38 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        self.line_starts = _line_starts(text)
         self._byte_starts: list[int] | None = None
         # tree-sitter rows count "\n" only; LSP lines also break on a lone "\r".
         self._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
+
+    def replaced(self, start: int, end: int, inserted: str) -> LineIndex:
+        """The index of this text with [start, end) replaced by `inserted`.
+
+        Only the lines around the edit are rescanned; later line starts are shifted. The
+        window reaches one line beyond each side so a "\r\n" split or joined at the edges
+        of the edit is seen.
+        """
+        text = self.text[:start] + inserted + self.text[end:]
+        delta = len(inserted) - (end - start)
+        old = self.line_starts
+        first = max(bisect.bisect_right(old, start) - 2, 0)
+        last = bisect.bisect_right(old, end) + 1
+        low = old[first]
+        high = old[last] + delta if last < len(old) else len(text)
+        window = _line_starts(text[low:high])
+        if last < len(old):
+            window.pop()  # == high: the first of the shifted line starts
+        index = LineIndex.__new__(LineIndex)
+        index.text = text
+        index.line_starts = [
+            *old[:first],
+            *(low + s for s in window),
+            *(s + delta for s in old[last:]),
+        ]
+        index._byte_starts = None
+        index._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
+        return index
 
     @property
     def line_count(self) -> int:

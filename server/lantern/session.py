@@ -9,7 +9,7 @@ This module knows nothing of the protocol library: changes arrive as plain value
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,12 +55,18 @@ class Document:
     uri: str
     language_id: str
     version: int
-    text: str
     language: LanguageSpec | None
-    source: bytes = b""
-    index: LineIndex = field(default_factory=lambda: LineIndex(""))
+    index: LineIndex  # of the current text
+    # The last parse, `.edit()`ed to match the current text while `stale`; parsing
+    # waits until someone needs the tree, so a burst of keystrokes costs one parse.
     tree: Tree | None = None
+    stale: bool = True
+    source: bytes = b""
     skip_reason: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.index.text
 
 
 def encode(text: str) -> bytes:
@@ -94,17 +100,15 @@ class Session:
     def update_settings(self, settings: Settings) -> None:
         self.settings = settings
         self.settings_generation += 1
-        for document in self.documents.values():  # the size cap may have changed
-            now_skipped = skip_reason(document.source, self.max_file_size) is not None
-            if now_skipped != (document.skip_reason is not None):
-                self._reparse(document, incremental=False)
+        for document in self.documents.values():
+            document.stale = True  # the size cap may have changed
 
     # -- documents ---------------------------------------------------------------------
 
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
-        document = Document(uri, language_id, version, text, detect_language(uri, language_id))
+        language = detect_language(uri, language_id)
+        document = Document(uri, language_id, version, language, LineIndex(text))
         self.documents[uri] = document
-        self._reparse(document, incremental=False)
         return document
 
     def change(self, uri: str, version: int, changes: list[TextChange]) -> Document | None:
@@ -112,15 +116,13 @@ class Session:
         if document is None:
             log.warning("didChange for %s, which is not open; ignored", uri)
             return None
-        incremental = document.tree is not None
         for change in changes:
             if change.start is None or change.end is None:
-                document.text = change.text
-                incremental = False
+                document.index, document.tree = LineIndex(change.text), None
             else:
-                self._apply_range(document, change, edit_tree=incremental)
+                self._apply_range(document, change)
         document.version = version
-        self._reparse(document, incremental=incremental)
+        document.stale = True
         return document
 
     def close(self, uri: str) -> None:
@@ -130,6 +132,7 @@ class Session:
         document = self.documents.get(uri)
         if document is None:
             return None
+        self._parse(document)
         return Snapshot(
             uri=uri,
             version=document.version,
@@ -145,15 +148,13 @@ class Session:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _apply_range(self, document: Document, change: TextChange, *, edit_tree: bool) -> None:
+    def _apply_range(self, document: Document, change: TextChange) -> None:
         assert change.start is not None and change.end is not None
-        index = (
-            LineIndex(document.text) if document.index.text is not document.text else document.index
-        )
+        index = document.index
         start = index.offset_at(*change.start, self.encoding)
         end = index.offset_at(*change.end, self.encoding)
         start, end = min(start, end), max(start, end)
-        if edit_tree and document.tree is not None:
+        if document.tree is not None:
             start_byte, old_end_byte = index.byte_at(start), index.byte_at(end)
             start_point, old_end_point = index.point_at(start), index.point_at(end)
             inserted = encode(change.text)
@@ -172,13 +173,14 @@ class Session:
                 old_end_point,
                 new_end_point,
             )
-        document.text = document.text[:start] + change.text + document.text[end:]
-        document.index = LineIndex(document.text)
+        document.index = index.replaced(start, end, change.text)
 
-    def _reparse(self, document: Document, *, incremental: bool) -> None:
+    def _parse(self, document: Document) -> None:
+        """Bring `source` and `tree` up to date with the text (incrementally if possible)."""
+        if not document.stale:
+            return
+        document.stale = False
         document.source = encode(document.text)
-        if document.index.text is not document.text:
-            document.index = LineIndex(document.text)
         if document.language is None:
             document.tree = None
             return
@@ -189,5 +191,4 @@ class Session:
             document.skip_reason, document.tree = reason, None
             return
         document.skip_reason = None
-        old_tree = document.tree if incremental else None
-        document.tree = parse(document.language, document.source, old_tree)
+        document.tree = parse(document.language, document.source, document.tree)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 from pathlib import Path
 
@@ -312,3 +313,18 @@ async def test_server_exits_when_its_parent_process_dies():
     await parent.wait()
     async with asyncio.timeout(15):
         await server.wait()
+
+
+def test_project_files_never_shadow_the_standard_library(tmp_path: Path):
+    # `python -m` puts the working directory on sys.path: a user's typing.py must not load.
+    (tmp_path / "typing.py").write_text("raise SystemExit('the project typing.py was imported')\n")
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "lantern", "check", "broken.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "broken.py:1:7: error syntax" in result.stdout

@@ -9,12 +9,15 @@ else to its first offending token.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 
 from tree_sitter import Node, Tree
 
 from lantern.analysis.findings import Finding, Severity
 
 MAX_SYNTAX_FINDINGS = 50
+# An ERROR node can hold the rest of the file; an unclosed bracket is found near its start.
+MAX_TOKENS_SCANNED = 500
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {close: open_ for open_, close in _OPENERS.items()}
 
@@ -69,7 +72,7 @@ def _missing(node: Node) -> Finding:
 
 
 def _unexpected(error: Node) -> Finding:
-    tokens = list(_leaves(error))
+    tokens = list(islice(_leaves(error), MAX_TOKENS_SCANNED))
     if (unclosed := _unclosed_bracket(tokens)) is not None:
         return Finding(
             code="syntax",

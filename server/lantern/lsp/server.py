@@ -15,12 +15,14 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from lantern import __version__
 from lantern.session import Session
@@ -31,10 +33,37 @@ log = logging.getLogger("lantern")
 _CRASH_METHODS = frozenset(filter(None, os.environ.get("LANTERN_TEST_CRASH", "").split(",")))
 
 
+class _LanternProtocol(LanguageServerProtocol):
+    """pygls's protocol, minus its own copy of each text document.
+
+    `Session` keeps the one copy Lantern reads; pygls's would be a second one, updated
+    on every keystroke and never read. `ls.workspace` therefore holds no text documents.
+    """
+
+    def _forward(self, method: str, params: Any) -> Iterator[Any]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: Any) -> Iterator[Any]:
+        yield from self._forward(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: Any) -> Iterator[Any]:
+        yield from self._forward(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: Any) -> Iterator[Any]:
+        yield from self._forward(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+
 class LanternServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            "lantern", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "lantern",
+            __version__,
+            protocol_cls=_LanternProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.session = Session()
         self._shown: set[str] = set()

@@ -1,0 +1,265 @@
+"""Benchmark Lantern's language server against `ruff server` and a bare pygls server.
+
+Run on demand (never from the test suite):
+
+    python benchmarks/bench_lsp.py [--repeat 7] [--file PATH]
+
+For each server, in interleaved repetitions (A B C A B C ...), it measures over stdio:
+- startup: process spawn -> `initialize` answered;
+- open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics;
+- edit -> diagnostics: 20 keystrokes sent back to back -> diagnostics for the last one.
+
+Diagnostics are pulled (`textDocument/diagnostic`, as VS Code does) for every server that
+offers it; Lantern is also measured in push mode, which includes its debounce. The file
+is copied from the running interpreter's standard library. Prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TYPED = "total = compute(4, 2)"[:20]  # 20 keystrokes
+assert len(TYPED) == 20
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    pull: bool  # ask for diagnostics (pull) instead of waiting for publishDiagnostics
+    results: dict[str, list[float]] = field(default_factory=dict)
+
+
+class Client:
+    """The least LSP client that can time a server: raw JSON-RPC over the process's pipes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.next_id = 0
+        self.waiters: dict[int, asyncio.Future[Any]] = {}
+        self.notifications: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, command: list[str], cwd: Path) -> Client:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=cwd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        return cls(process)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"method": method, "params": params})
+
+    async def request(self, method: str, params: Any) -> Any:
+        self.next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        self.waiters[self.next_id] = future
+        self._send({"id": self.next_id, "method": method, "params": params})
+        return await asyncio.wait_for(future, 60)
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while True:
+            length = 0
+            while (line := await stdout.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            message = json.loads(await stdout.readexactly(length))
+            if "id" in message and "method" in message:  # a request from the server
+                self._send({"id": message["id"], "result": _answer(message)})
+            elif "error" in message:
+                error = RuntimeError(f"{self.process.pid}: {message['error'].get('message')}")
+                self.waiters.pop(message["id"]).set_exception(error)
+            elif "id" in message:
+                self.waiters.pop(message["id"]).set_result(message.get("result"))
+            else:
+                await self.notifications.put(message)
+
+    async def diagnostics(self, uri: str, version: int, pull: bool) -> list[Any]:
+        if pull:
+            report = await self.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+            return report.get("items", [])
+        while True:
+            message = await asyncio.wait_for(self.notifications.get(), 60)
+            params = message.get("params", {})
+            if (
+                message.get("method") == "textDocument/publishDiagnostics"
+                and params.get("uri") == uri
+                and params.get("version", version) == version
+            ):
+                return params["diagnostics"]
+
+    async def stop(self) -> None:
+        try:
+            await self.request("shutdown", None)
+            self.notify("exit", None)
+            await asyncio.wait_for(self.process.wait(), 5)
+        except (TimeoutError, ConnectionError, KeyError):
+            self.process.kill()
+        self.reader.cancel()
+
+
+def _answer(message: dict[str, Any]) -> Any:
+    if message["method"] == "workspace/configuration":
+        return [None for _ in message["params"]["items"]]
+    return None
+
+
+def capabilities(pull: bool) -> dict[str, Any]:
+    text_document: dict[str, Any] = {
+        "synchronization": {"didSave": True},
+        "publishDiagnostics": {"versionSupport": True},
+    }
+    if pull:
+        text_document["diagnostic"] = {"dynamicRegistration": False}
+    return {"textDocument": text_document, "workspace": {"configuration": True}}
+
+
+async def measure(server: Server, path: Path, text: str, workspace: Path) -> None:
+    uri = path.as_uri()
+    started = time.perf_counter()
+    client = await Client.start(server.command, workspace)
+    await client.request(
+        "initialize",
+        {
+            "processId": os.getpid(),
+            "rootUri": workspace.as_uri(),
+            "capabilities": capabilities(server.pull),
+        },
+    )
+    record(server, "startup", started)
+    client.notify("initialized", {})
+
+    started = time.perf_counter()
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    )
+    await client.diagnostics(uri, 1, server.pull)
+    record(server, "open -> diagnostics", started)
+
+    line = typing_line(text)
+    started = time.perf_counter()
+    for version, character in enumerate(TYPED, start=2):
+        position = {"line": line, "character": version - 2}
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [
+                    {"range": {"start": position, "end": position}, "text": character}
+                ],
+            },
+        )
+    await client.diagnostics(uri, len(TYPED) + 1, server.pull)
+    record(server, "edit -> diagnostics", started)
+    await client.stop()
+
+
+def typing_line(text: str) -> int:
+    """A blank line in the middle of the file, before a top-level definition: where one types."""
+    lines = text.splitlines()
+    middle = len(lines) // 2
+    for number in range(middle, len(lines) - 1):
+        if not lines[number].strip() and lines[number + 1].startswith(("def ", "class ")):
+            return number
+    return middle
+
+
+def record(server: Server, metric: str, started: float) -> None:
+    server.results.setdefault(metric, []).append((time.perf_counter() - started) * 1000)
+
+
+def stdlib_file(minimum_lines: int = 3000) -> Path:
+    library = Path(sysconfig.get_paths()["stdlib"])
+    for name in ("typing.py", "inspect.py", "_pydecimal.py", "argparse.py"):
+        candidate = library / name
+        if candidate.exists() and candidate.read_text().count("\n") >= minimum_lines:
+            return candidate
+    raise SystemExit(f"no standard-library file of {minimum_lines}+ lines found in {library}")
+
+
+def servers() -> list[Server]:
+    python = sys.executable
+    found = [
+        Server("lantern (pull)", [python, "-m", "lantern", "serve"], pull=True),
+        Server("lantern (push)", [python, "-m", "lantern", "serve"], pull=False),
+        Server("bare pygls", [python, str(HERE / "bare_pygls_server.py")], pull=True),
+    ]
+    ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(python).parent))
+    if ruff:
+        found.append(Server("ruff server (pull)", [ruff, "server"], pull=True))
+    else:
+        print("ruff not found: `pip install ruff` to compare with `ruff server`", file=sys.stderr)
+    return found
+
+
+def report(all_servers: list[Server], source: Path, lines: int, repeat: int) -> None:
+    baseline = all_servers[0]
+    metrics = list(baseline.results)
+    print(f"\nFile: {source} ({lines:,} lines), {repeat} interleaved repetitions, medians in ms")
+    header = f"{'server':<20}" + "".join(f"{m:>24}" for m in metrics)
+    print(header)
+    print("-" * len(header))
+    for server in all_servers:
+        cells = []
+        for metric in metrics:
+            values = server.results.get(metric)
+            if not values:
+                cells.append(f"{'n/a':>24}")
+                continue
+            median = statistics.median(values)
+            ratio = median / statistics.median(baseline.results[metric])
+            cells.append(f"{median:>14.1f} ({ratio:4.2f}x)")
+        print(f"{server.name:<20}" + "".join(f"{c:>24}" for c in cells))
+    print("(ratio: relative to the first row; bare pygls publishes no findings)")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--file", type=Path, help="Python file to open (default: from stdlib)")
+    args = parser.parse_args()
+    source = args.file or stdlib_file()
+    text = source.read_text()
+    all_servers = servers()
+    with tempfile.TemporaryDirectory() as directory:
+        workspace = Path(directory)
+        path = workspace / source.name
+        path.write_text(text)
+        for server in all_servers:  # warm the file system and .pyc caches, not recorded
+            await measure(server, path, text, workspace)
+            server.results.clear()
+        for _ in range(args.repeat):
+            for server in all_servers:
+                await measure(server, path, text, workspace)
+    report(all_servers, source, text.count("\n"), args.repeat)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
