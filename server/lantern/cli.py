@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "check": "lantern.commands.check",
     "cache": "lantern.commands.cache",
     "doctor": "lantern.commands.doctor",
+    "config": "lantern.commands.config",
 }
 
 

@@ -35,7 +35,7 @@ class _Section(BaseModel):
 class DiagnosticsSettings(_Section):
     """When and how static analysis runs in the editor."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="Publish static-analysis diagnostics at all.")
     run_on: Literal["type", "save"] = Field(
         "type", description="Analyse as you type, or only when a file is opened or saved."
     )
@@ -232,7 +232,9 @@ class Settings(_Section):
     )
     ai: AISettings = Field(default_factory=AISettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="How much the server logs (stderr and the editor's log)."
+    )
 
 
 # -- loading ----------------------------------------------------------------------------

@@ -155,3 +155,12 @@ def test_ai_environment_shortcut_needs_both_url_and_model():
     settings, warnings = settings_from(env={"LANTERN_AI_BASE_URL": "http://127.0.0.1:1/v1"})
     assert settings.ai.providers == []
     assert len(warnings) == 1 and "LANTERN_AI_MODEL" in warnings[0]
+
+
+def test_configuration_reference_in_docs_is_current():
+    from lantern.commands.config import reference
+
+    documented = Path(__file__).parents[2] / "docs" / "configuration.md"
+    assert documented.read_text() == reference(), (
+        "docs/configuration.md is stale: run `lantern config reference > docs/configuration.md`"
+    )
