@@ -1,0 +1,56 @@
+-- Lantern for Neovim 0.8 to 0.10: put this in your init.lua (or source it from there).
+-- Needs `lantern` on PATH (`pipx install lantern-lsp`, or a venv's bin/ on PATH);
+-- otherwise set cmd = { '/path/to/python', '-m', 'lantern', 'serve' }.
+local filetypes = {
+  'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java',
+}
+local root_markers = {
+  'pyproject.toml', 'lantern.toml', 'package.json', 'go.mod', 'Cargo.toml', 'pom.xml', 'build.gradle', '.git',
+}
+
+-- The nearest directory above `path` holding one of the markers; nil when there is none.
+local function find_root(path)
+  local dir = vim.fn.fnamemodify(path, ':p:h')
+  while true do
+    for _, marker in ipairs(root_markers) do
+      if vim.loop.fs_stat(dir .. '/' .. marker) then
+        return dir
+      end
+    end
+    local parent = vim.fn.fnamemodify(dir, ':h')
+    if parent == dir then
+      return nil
+    end
+    dir = parent
+  end
+end
+
+vim.api.nvim_create_autocmd('FileType', {
+  pattern = filetypes,
+  group = vim.api.nvim_create_augroup('lantern', { clear = true }),
+  callback = function(args)
+    local path = vim.api.nvim_buf_get_name(args.buf)
+    if path == '' then
+      return
+    end
+    vim.lsp.start({
+      name = 'lantern',
+      cmd = { 'lantern', 'serve' },
+      root_dir = find_root(path) or vim.fn.fnamemodify(path, ':p:h'),
+      -- Served to the server as the `lantern` section of workspace/configuration.
+      settings = {
+        lantern = {
+          diagnostics = { runOn = 'type' }, -- or 'save'
+          -- rules = { ignore = { 'PY001' }, severity = { SEC001 = 'error' } },
+          -- ai = { providers = { { name = 'local', baseUrl = 'http://localhost:11434/v1', model = 'qwen2.5-coder:7b' } } },
+        },
+      },
+      on_attach = function(client, bufnr)
+        local ok, commands = pcall(require, 'lantern_commands')
+        if ok then
+          commands.attach(client, bufnr)
+        end
+      end,
+    })
+  end,
+})

@@ -1,0 +1,104 @@
+-- Run by test_neovim.py in `nvim --headless --clean`: load a shipped Lantern config, open
+-- each sample file, wait (polling, bounded) for Lantern's diagnostic on the expected line,
+-- ask for code actions there as the editor would, and write what was seen as JSON.
+local files = vim.fn.json_decode(os.getenv('LANTERN_TEST_FILES'))
+local out = os.getenv('LANTERN_TEST_OUT')
+local timeout = tonumber(os.getenv('LANTERN_TEST_WAIT_MS'))
+local result = { files = {}, messages = {}, errors = {} }
+
+-- Every window/showMessage the server sends: a warning means the config was not accepted.
+local show_message = vim.lsp.handlers['window/showMessage']
+vim.lsp.handlers['window/showMessage'] = function(err, params, ctx, config)
+  table.insert(result.messages, { type = params.type, message = params.message })
+  return show_message(err, params, ctx, config)
+end
+
+local function lantern_diagnostics(bufnr)
+  local found = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.source == 'lantern' then
+      table.insert(found, { line = d.lnum, code = d.code or vim.NIL, message = d.message })
+    end
+  end
+  return found
+end
+
+local function on_line(diagnostics, line)
+  for _, d in ipairs(diagnostics) do
+    if d.line == line then
+      return true
+    end
+  end
+  return false
+end
+
+local function offers_code_actions(bufnr)
+  for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    if (client.server_capabilities or {}).codeActionProvider then
+      return true
+    end
+  end
+  return false
+end
+
+local function code_action_titles(bufnr, line)
+  -- Without a provider 0.7 never answers the request: do not wait for it.
+  if not offers_code_actions(bufnr) then
+    return {}
+  end
+  local text = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1] or ''
+  local params = {
+    textDocument = vim.lsp.util.make_text_document_params(bufnr),
+    range = { start = { line = line, character = 0 }, ['end'] = { line = line, character = #text } },
+    context = { diagnostics = vim.lsp.diagnostic.get_line_diagnostics(bufnr, line) },
+  }
+  local titles = {}
+  local responses = vim.lsp.buf_request_sync(bufnr, 'textDocument/codeAction', params, timeout) or {}
+  for _, response in pairs(responses) do
+    for _, action in ipairs(response.result or {}) do
+      table.insert(titles, action.title)
+    end
+  end
+  return titles
+end
+
+local function run()
+  vim.opt.runtimepath:prepend(os.getenv('LANTERN_NVIM_RTP'))
+  if not vim.lsp.start then
+    dofile(os.getenv('LANTERN_NVIM_COMPAT'))
+  end
+  dofile(os.getenv('LANTERN_NVIM_CONFIG'))
+  for _, file in ipairs(files) do
+    vim.cmd('edit ' .. vim.fn.fnameescape(file.path))
+    local bufnr = vim.api.nvim_get_current_buf()
+    local attached = vim.wait(timeout, function()
+      return next(vim.lsp.buf_get_clients(bufnr)) ~= nil
+    end, 20)
+    vim.wait(timeout, function()
+      return on_line(lantern_diagnostics(bufnr), file.line)
+    end, 20)
+    local entry = {
+      attached = attached,
+      diagnostics = lantern_diagnostics(bufnr),
+      commands = {},
+      actions = {},
+    }
+    if on_line(entry.diagnostics, file.line) then
+      entry.actions = code_action_titles(bufnr, file.line)
+    end
+    for _, name in ipairs({ 'LanternGenerate', 'LanternExplain', 'LanternFix', 'LanternStatus' }) do
+      if vim.fn.exists(':' .. name) == 2 then
+        table.insert(entry.commands, name)
+      end
+    end
+    result.files[file.path] = entry
+  end
+end
+
+local ok, err = xpcall(run, debug.traceback)
+if not ok then
+  table.insert(result.errors, tostring(err))
+end
+vim.fn.writefile({ vim.fn.json_encode(result) }, out)
+vim.lsp.stop_client(vim.lsp.get_active_clients(), true)
+vim.cmd('qall!')
