@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -328,3 +329,38 @@ def test_project_files_never_shadow_the_standard_library(tmp_path: Path):
     )
     assert result.returncode == 1, result.stderr
     assert "broken.py:1:7: error syntax" in result.stdout
+
+
+async def test_tcp_transport_answers_initialize():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lantern",
+        "serve",
+        "--tcp",
+        "--port",
+        str(port),
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    break
+                except OSError:
+                    await asyncio.sleep(0.05)  # not listening yet
+            body = b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}'
+            writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            header = await reader.readuntil(b"\r\n\r\n")
+            length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+            answer = await reader.readexactly(length)
+            writer.close()
+        assert b'"serverInfo": {"name": "lantern"' in answer
+    finally:
+        server.kill()
+        await server.wait()

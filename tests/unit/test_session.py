@@ -1,0 +1,108 @@
+"""The session: edits applied in order, incremental parses equal fresh ones, snapshots frozen."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tree_sitter import Node
+
+from lantern.analysis.languages import detect_language, parse
+from lantern.positions import Encoding, LineIndex
+from lantern.session import Session, TextChange
+
+PIECES = ["def f(x):\n", "    return x\n", "é", "😀", "(", ")", "\r\n", "\n", "'s'", " ", "中"]
+texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+URI = "file:///w/module.py"
+
+
+@st.composite
+def edits(draw: st.DrawFn, text: str, encoding: Encoding) -> list[tuple[TextChange, str]]:
+    """A few random ranged edits, each with the text expected after it."""
+    result = []
+    for _ in range(draw(st.integers(1, 6))):
+        index = LineIndex(text)
+        start = draw(st.integers(0, len(text)))
+        end = draw(st.integers(start, len(text)))
+        inserted = draw(texts)
+        change = TextChange(
+            inserted, index.position_at(start, encoding), index.position_at(end, encoding)
+        )
+        # Positions inside a "\r\n" map to the end of the line: apply what the position means.
+        start = index.offset_at(*change.start, encoding)
+        end = index.offset_at(*change.end, encoding)
+        text = text[:start] + inserted + text[end:]
+        result.append((change, text))
+    return result
+
+
+def nodes(node: Node) -> list[tuple[object, ...]]:
+    """Every node with its type and exact place, in document order."""
+    found = [(node.type, node.start_byte, node.end_byte, node.start_point, node.end_point)]
+    for child in node.children:
+        found += nodes(child)
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts, st.sampled_from(list(Encoding)), st.data())
+def test_incremental_edits_give_the_same_text_and_tree_as_a_fresh_parse(
+    initial: str, encoding: Encoding, data: st.DataObject
+):
+    session = Session()
+    session.encoding = encoding
+    session.open(URI, "python", 1, initial)
+    session.snapshot(URI)  # parse once, so later edits go through tree.edit
+    for version, (change, expected) in enumerate(data.draw(edits(initial, encoding)), start=2):
+        session.change(URI, version, [change])
+        if data.draw(st.booleans()):  # sometimes parse between edits, sometimes batch them
+            snapshot = session.snapshot(URI)
+            assert snapshot is not None and snapshot.text == expected
+    snapshot = session.snapshot(URI)
+    assert snapshot is not None and snapshot.tree is not None
+    fresh = parse(detect_language(URI), expected.encode("utf-8"))
+    assert nodes(snapshot.tree.root_node) == nodes(fresh.root_node)
+    assert snapshot.source == expected.encode("utf-8")
+    assert snapshot.index.line_starts == LineIndex(expected).line_starts
+
+
+@given(texts, st.data())
+def test_replaced_line_index_equals_a_fresh_one(text: str, data: st.DataObject):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    inserted = data.draw(texts)
+    replaced = LineIndex(text).replaced(start, end, inserted)
+    fresh = LineIndex(text[:start] + inserted + text[end:])
+    assert replaced.text == fresh.text
+    assert replaced.line_starts == fresh.line_starts
+
+
+def test_a_snapshot_does_not_change_when_the_document_does():
+    session = Session()
+    session.open(URI, "python", 1, "x = 1\n")
+    before = session.snapshot(URI)
+    session.change(URI, 2, [TextChange("y", (0, 0), (0, 1))])
+    after = session.snapshot(URI)
+    assert before is not None and after is not None
+    assert (before.version, before.text) == (1, "x = 1\n")
+    assert (after.version, after.text) == (2, "y = 1\n")
+    assert before.tree is not None and before.tree.root_node.text == b"x = 1\n"
+
+
+def test_a_whole_text_change_replaces_the_document():
+    session = Session()
+    session.open(URI, "python", 1, "def f(:\n")
+    session.change(URI, 2, [TextChange("def f():\n    pass\n")])
+    snapshot = session.snapshot(URI)
+    assert snapshot is not None and snapshot.tree is not None
+    assert not snapshot.tree.root_node.has_error
+
+
+def test_unknown_languages_are_kept_but_not_parsed():
+    session = Session()
+    session.open("file:///w/notes.txt", "plaintext", 1, "anything")
+    snapshot = session.snapshot("file:///w/notes.txt")
+    assert snapshot is not None and snapshot.language is None and snapshot.tree is None
+
+
+def test_changes_to_a_document_that_is_not_open_are_ignored():
+    assert Session().change(URI, 2, [TextChange("x")]) is None
