@@ -167,11 +167,26 @@ class AnswerCache:
         if self._opened:
             return self._disk
         self._opened = True
+        # diskcache retries a locked database for 60 s while opening; open it on a
+        # helper thread and stop waiting after the lock timeout.
+        outcome: list[Any] = []
+        opener = threading.Thread(target=self._open_disk, args=(outcome,), daemon=True)
+        opener.start()
+        opener.join(self._lock_timeout + 1.0)
+        if not outcome:
+            self._give_up(TimeoutError("the cache database is locked by another process"))
+        elif isinstance(outcome[0], BaseException):
+            self._give_up(outcome[0])
+        else:
+            self._disk = outcome[0]
+        return self._disk
+
+    def _open_disk(self, outcome: list[Any]) -> None:
         try:
             import diskcache
 
             _private_directory(self.directory)
-            self._disk = diskcache.Cache(
+            disk = diskcache.Cache(
                 str(self.directory),
                 timeout=self._lock_timeout,
                 disk=diskcache.JSONDisk,
@@ -179,10 +194,10 @@ class AnswerCache:
                 eviction_policy="least-recently-used",
             )
             # Opening succeeds on some broken files; touch the database to find out now.
-            self._disk.get("lantern:probe", retry=False)
+            disk.get("lantern:probe", retry=False)
+            outcome.append(disk)
         except Exception as exc:
-            self._give_up(exc)
-        return self._disk
+            outcome.append(exc)
 
     def _safely(self, operation: Any) -> Any:
         try:

@@ -642,7 +642,8 @@ class AIService:
                 return Cancelled(f"`{task}` was cancelled before it started.")
             job = prepare()
             for provider in self.pool.route(task):
-                stored = self.cache.get(self._cache_key(job, provider))
+                # The disk may be slow or locked: keep the event loop free meanwhile.
+                stored = await asyncio.to_thread(self.cache.get, self._cache_key(job, provider))
                 if stored is not None:
                     self.stats_counters.cache_hit(stored["provider"], task)
                     meta = AnswerMeta(
@@ -722,7 +723,8 @@ class AIService:
             "completion_tokens": reply.completion_tokens,
             "latency_ms": round(reply.latency_ms, 1),
         }
-        self.cache.set(
+        await asyncio.to_thread(
+            self.cache.set,
             self._cache_key(job, provider),
             {k: stored[k] for k in ("payload", "provider", "model")},
             self.settings.cache.ttl_seconds[job.task],
