@@ -28,11 +28,21 @@ export const SERVER_SETTINGS = [
   "exclude",
   "ai.enabled",
   "ai.providers",
+  "ai.routing",
+  "ai.exclude",
+  "ai.deadlineSeconds",
+  "ai.maxPromptTokens",
+  "ai.maxAnswerTokens",
+  "ai.breakerFailures",
+  "ai.breakerCooldownSeconds",
+  "ai.openaiEnvModel",
   "completion.enabled",
   "completion.debounceMs",
   "cache.enabled",
   "cache.dir",
   "cache.maxSizeMb",
+  "cache.ttlSeconds",
+  "cache.memoryEntries",
 ] as const;
 
 /** What `WorkspaceConfiguration.inspect(key)` returns, reduced to what matters here. */

@@ -66,4 +66,5 @@ def test_eglot_config_is_accepted_without_warnings(emacs: dict) -> None:
 
 def test_eglot_config_defines_the_lantern_commands(emacs: dict) -> None:
     entry = emacs["files"][SYNTAX_ERROR[0]]
-    assert entry["commands"] == ["lantern-generate", "lantern-explain", "lantern-fix", "lantern-status"]
+    expected = ["lantern-generate", "lantern-explain", "lantern-fix", "lantern-status"]
+    assert entry["commands"] == expected

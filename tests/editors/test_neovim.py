@@ -62,4 +62,5 @@ def test_neovim_config_is_accepted_without_warnings(neovim: dict) -> None:
 
 def test_neovim_config_defines_the_lantern_commands(neovim: dict) -> None:
     entry = neovim["files"][SYNTAX_ERROR[0]]
-    assert entry["commands"] == ["LanternGenerate", "LanternExplain", "LanternFix", "LanternStatus"]
+    expected = ["LanternGenerate", "LanternExplain", "LanternFix", "LanternStatus"]
+    assert entry["commands"] == expected
