@@ -1,0 +1,488 @@
+"""Python facts shared by rules: import aliases, qualified names, values assigned earlier
+in a function, `**kwargs` dictionaries, and how a string was built.
+
+These are the indirect forms that make the difference between a rule that finds
+`subprocess.run(cmd, shell=True)` and one that also finds
+`from subprocess import run as sh; opts = {"shell": True}; sh(f"ls {d}", **opts)`.
+The analysis is deliberately local (one file, one function, flow-insensitive within
+source order) so it is fast and predictable. Nothing here raises on odd trees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, Query, QueryCursor
+
+from lantern.analysis.context import FileContext, compiled_query, string_value
+
+_FUNCTIONS = frozenset({"function_definition", "lambda"})
+_SCOPES = frozenset({"function_definition", "lambda", "class_definition"})
+_MAX_DEPTH = 6
+
+
+def _query(ctx: FileContext, source: str) -> Query:
+    return compiled_query(ctx.language, source)
+
+
+# -- imports ------------------------------------------------------------------------------
+
+
+def imports(ctx: FileContext) -> dict[str, str]:
+    """Local name -> qualified name, from every import in the file."""
+    return ctx.memo("py.imports", lambda: _collect_imports(ctx))
+
+
+def _collect_imports(ctx: FileContext) -> dict[str, str]:
+    names: dict[str, str] = {}
+    query = _query(ctx, "[(import_statement) (import_from_statement)] @import")
+    for node in QueryCursor(query).captures(ctx.tree.root_node).get("import", []):
+        if node.type == "import_statement":
+            for name in node.children_by_field_name("name"):
+                if name.type == "aliased_import":
+                    alias = name.child_by_field_name("alias")
+                    names[ctx.text(alias)] = ctx.text(name.child_by_field_name("name"))
+                else:
+                    dotted = ctx.text(name)
+                    names[dotted.split(".")[0]] = dotted.split(".")[0]
+        else:
+            module = ctx.text(node.child_by_field_name("module_name")).lstrip(".")
+            for name in node.children_by_field_name("name"):
+                if name.type == "aliased_import":
+                    local = ctx.text(name.child_by_field_name("alias"))
+                    imported = ctx.text(name.child_by_field_name("name"))
+                else:
+                    local = imported = ctx.text(name)
+                names[local] = f"{module}.{imported}" if module else imported
+    return names
+
+
+# -- assignments --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """`name` got `value` at `node` (value None: bound by a loop, parameter, ...)."""
+
+    node: Node
+    value: Node | None
+    augmented: bool = False
+
+
+@dataclass(slots=True)
+class ScopeFacts:
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    subscript_sets: dict[str, list[tuple[Node, Node]]] = field(default_factory=dict)  # d[k] = v
+    attribute_sets: list[tuple[Node, Node]] = field(default_factory=list)  # x.attr = v
+
+    def add(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+
+_ASSIGNMENT_QUERY = """
+[(assignment) (augmented_assignment) (named_expression) (as_pattern)
+ (for_statement) (for_in_clause)] @bind
+"""
+
+
+def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:
+    """Every binding made directly in `scope` (a function or the module), in source order."""
+    return ctx.memo(("py.scope", scope.id), lambda: _collect_scope(ctx, scope))
+
+
+def _collect_scope(ctx: FileContext, scope: Node) -> ScopeFacts:
+    facts = ScopeFacts()
+    query = _query(ctx, _ASSIGNMENT_QUERY)
+    cursor = QueryCursor(query)
+    cursor.set_byte_range(scope.start_byte, scope.end_byte)
+    for node in cursor.captures(scope).get("bind", []):
+        if owning_scope(node) != scope and not (
+            scope.parent is None and owning_scope(node) is None
+        ):
+            continue
+        kind = node.type
+        if kind in ("assignment", "augmented_assignment"):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            augmented = kind == "augmented_assignment"
+            if left is None:
+                continue
+            if left.type == "identifier":
+                value = right
+                while value is not None and value.type == "assignment":  # a = b = value
+                    value = value.child_by_field_name("right")
+                facts.add(ctx.text(left), Binding(node, value, augmented))
+            elif left.type in ("pattern_list", "tuple_pattern", "list_pattern"):
+                for target in left.named_children:
+                    if target.type == "identifier":
+                        facts.add(ctx.text(target), Binding(node, None))
+            elif left.type == "subscript" and right is not None:
+                holder = left.child_by_field_name("value")
+                if holder is not None and holder.type == "identifier":
+                    facts.subscript_sets.setdefault(ctx.text(holder), []).append((left, right))
+            elif left.type == "attribute" and right is not None:
+                facts.attribute_sets.append((left, right))
+        elif kind == "named_expression":
+            name = node.child_by_field_name("name")
+            facts.add(ctx.text(name), Binding(node, node.child_by_field_name("value")))
+        elif kind == "as_pattern":
+            alias = node.child_by_field_name("alias")
+            target = alias.named_children[0] if alias and alias.named_child_count else None
+            if target is not None and target.type == "identifier":
+                value = (
+                    node.named_children[0]
+                    if node.parent and node.parent.type == "with_item"
+                    else None
+                )
+                facts.add(ctx.text(target), Binding(node, value))
+        else:  # for loops and comprehensions bind without a known value
+            left = node.child_by_field_name("left")
+            for target in (
+                [left]
+                if left is not None and left.type == "identifier"
+                else (left.named_children if left is not None else [])
+            ):
+                if target.type == "identifier":
+                    facts.add(ctx.text(target), Binding(node, None))
+    return facts
+
+
+def owning_scope(node: Node) -> Node | None:
+    """The function or lambda whose local `node` is (None at module level)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTIONS:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def scope_node(ctx: FileContext, node: Node) -> Node:
+    return owning_scope(node) or ctx.tree.root_node
+
+
+def parameters(function: Node) -> set[str]:
+    names: set[str] = set()
+    params = function.child_by_field_name("parameters")
+    for param in params.named_children if params is not None else []:
+        target = param.child_by_field_name("name") if param.type != "identifier" else param
+        if target is None and param.named_child_count:
+            target = param.named_children[0]
+        if target is not None and target.type == "identifier":
+            names.add((target.text or b"").decode())
+    return names
+
+
+def bindings_before(ctx: FileContext, name: str, at: Node) -> list[Binding]:
+    """Bindings of `name` visible at `at`: in its function before it, else module-level."""
+    scope = scope_node(ctx, at)
+    found = [
+        b
+        for b in scope_facts(ctx, scope).bindings.get(name, [])
+        if b.node.start_byte < at.start_byte
+    ]
+    if found or (scope.type != "function_definition" and scope.type != "lambda"):
+        return found
+    if name in parameters(scope):
+        return []
+    return scope_facts(ctx, ctx.tree.root_node).bindings.get(name, [])
+
+
+def resolve(ctx: FileContext, node: Node, depth: int = 0) -> Node:
+    """Follow an identifier to the value last assigned to it (when that is known)."""
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    if node.type != "identifier" or depth > _MAX_DEPTH:
+        return node
+    plain = [b for b in bindings_before(ctx, ctx.text(node), node) if not b.augmented]
+    if not plain or plain[-1].value is None:
+        return node
+    return resolve(ctx, plain[-1].value, depth + 1)
+
+
+# -- qualified names ----------------------------------------------------------------------
+
+
+def qualified_name(ctx: FileContext, node: Node | None, depth: int = 0) -> str | None:
+    """`os.path.join` for `p.join` after `import os.path as p`; `requests.Session().get`
+    for `s.get` after `s = requests.Session()`; None when the expression is not a name.
+    """
+    if node is None or depth > _MAX_DEPTH:
+        return None
+    kind = node.type
+    if kind == "identifier":
+        name = ctx.text(node)
+        table = imports(ctx)
+        if name in table:
+            return table[name]
+        value = resolve(ctx, node)
+        if value is not node and value.type in ("identifier", "attribute", "call"):
+            return qualified_name(ctx, value, depth + 1)
+        return name
+    if kind == "attribute":
+        base = qualified_name(ctx, node.child_by_field_name("object"), depth + 1)
+        attribute = ctx.text(node.child_by_field_name("attribute"))
+        return f"{base}.{attribute}" if base else None
+    if kind == "call":
+        base = qualified_name(ctx, node.child_by_field_name("function"), depth + 1)
+        return f"{base}()" if base else None
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return qualified_name(ctx, node.named_children[0], depth + 1)
+    return None
+
+
+def call_name(ctx: FileContext, call: Node) -> str:
+    return qualified_name(ctx, call.child_by_field_name("function")) or ""
+
+
+# -- arguments ----------------------------------------------------------------------------
+
+
+def positional(call: Node, index: int) -> Node | None:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return None
+    plain = [
+        a
+        for a in arguments.named_children
+        if a.type not in ("keyword_argument", "list_splat", "dictionary_splat", "comment")
+    ]
+    return plain[index] if index < len(plain) else None
+
+
+def keyword(ctx: FileContext, call: Node, name: str) -> Node | None:
+    """The value passed as `name=`, directly or through a `**dict` built in the function."""
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return None
+    for argument in arguments.named_children:
+        if argument.type == "keyword_argument":
+            if ctx.text(argument.child_by_field_name("name")) == name:
+                return argument.child_by_field_name("value")
+        elif argument.type == "dictionary_splat" and argument.named_child_count:
+            value = _dict_entry(ctx, argument.named_children[0], name, call)
+            if value is not None:
+                return value
+    return None
+
+
+def argument(ctx: FileContext, call: Node, index: int, name: str) -> Node | None:
+    """The argument at position `index` or named `name`."""
+    return positional(call, index) or keyword(ctx, call, name)
+
+
+def _dict_entry(ctx: FileContext, expression: Node, key: str, at: Node) -> Node | None:
+    holder = expression
+    value = resolve(ctx, expression)
+    if value.type == "dictionary":
+        for pair in value.named_children:
+            if pair.type == "pair" and string_value(pair.child_by_field_name("key") or pair) == key:
+                return pair.child_by_field_name("value")
+    elif value.type == "call" and ctx.text(value.child_by_field_name("function")) == "dict":
+        found = keyword(ctx, value, key)
+        if found is not None:
+            return found
+    if holder.type == "identifier":  # opts["verify"] = False
+        scope = scope_node(ctx, at)
+        for target, assigned in scope_facts(ctx, scope).subscript_sets.get(ctx.text(holder), []):
+            index = target.child_by_field_name("subscript")
+            if (
+                index is not None
+                and string_value(index) == key
+                and target.start_byte < at.start_byte
+            ):
+                return assigned
+    return None
+
+
+# -- strings ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StringShape:
+    """What is known of a string expression: its literal text, and the non-literal parts
+    spliced in (`dynamic`). `built` means formatting or concatenation made it."""
+
+    literal: str = ""
+    dynamic: list[Node] = field(default_factory=list)
+    built: bool = False
+
+    @property
+    def is_literal(self) -> bool:
+        return not self.dynamic
+
+    def merge(self, other: StringShape) -> StringShape:
+        return StringShape(
+            self.literal + other.literal, self.dynamic + other.dynamic, self.built or other.built
+        )
+
+
+_SAFE_CONVERSIONS = frozenset({"int", "float", "len", "bool", "abs", "round", "ord", "hex"})
+_PLACEHOLDER_TEXT = re.compile(r"^[\s,()?%s$:@\d]*$")
+_CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+
+
+def string_shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
+    """How `node` was built, following names to their earlier assignments."""
+    if node is None:
+        return StringShape()
+    if depth > _MAX_DEPTH:
+        return StringShape(dynamic=[node])
+    kind = node.type
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return string_shape(ctx, node.named_children[0], depth + 1)
+    if kind in ("string", "concatenated_string"):
+        return _fstring_shape(ctx, node, depth)
+    if kind in ("integer", "float", "true", "false", "none"):
+        return StringShape(literal=ctx.text(node))
+    if kind == "binary_operator":
+        operator = ctx.text(node.child_by_field_name("operator"))
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if operator == "+":
+            shape = string_shape(ctx, left, depth + 1).merge(string_shape(ctx, right, depth + 1))
+            shape.built = True
+            return shape
+        if operator == "%" and left is not None and left.type in ("string", "concatenated_string"):
+            shape = string_shape(ctx, left, depth + 1)
+            values = (
+                right.named_children if right is not None and right.type == "tuple" else [right]
+            )
+            for value in values:
+                if value is not None and not is_safe_value(ctx, value, depth + 1):
+                    shape.dynamic.append(value)
+            shape.built = True
+            return shape
+        return StringShape(dynamic=[node])
+    if kind == "call":
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "attribute":
+            method = ctx.text(function.child_by_field_name("attribute"))
+            receiver = function.child_by_field_name("object")
+            if method == "format" and receiver is not None:
+                shape = string_shape(ctx, receiver, depth + 1)
+                arguments = node.child_by_field_name("arguments")
+                for arg in arguments.named_children if arguments is not None else []:
+                    value = (
+                        arg.child_by_field_name("value") if arg.type == "keyword_argument" else arg
+                    )
+                    if value is not None and not is_safe_value(ctx, value, depth + 1):
+                        shape.dynamic.append(value)
+                shape.built = True
+                return shape
+            if method == "join" and receiver is not None:
+                shape = string_shape(ctx, receiver, depth + 1)
+                joined = positional(node, 0)
+                if joined is not None and not is_safe_value(ctx, joined, depth + 1):
+                    shape.dynamic.append(joined)
+                shape.built = True
+                return shape
+        if ctx.text(function) in _SAFE_CONVERSIONS:
+            return StringShape(literal="0")
+        return StringShape(dynamic=[node])
+    if kind == "identifier":
+        return _name_shape(ctx, node, depth)
+    return StringShape(dynamic=[node])
+
+
+def _fstring_shape(ctx: FileContext, node: Node, depth: int) -> StringShape:
+    shape = StringShape()
+    strings = node.named_children if node.type == "concatenated_string" else [node]
+    for string in strings:
+        for child in string.named_children:
+            if child.type == "string_content":
+                shape.literal += ctx.text(child)
+            elif child.type == "interpolation":
+                shape.built = True
+                expression = child.child_by_field_name("expression")
+                if expression is not None and not is_safe_value(ctx, expression, depth + 1):
+                    shape.dynamic.append(expression)
+    return shape
+
+
+def _name_shape(ctx: FileContext, node: Node, depth: int) -> StringShape:
+    name = ctx.text(node)
+    bindings = bindings_before(ctx, name, node)
+    plain = [i for i, b in enumerate(bindings) if not b.augmented]
+    if not plain:
+        if _CONSTANT_NAME.match(name) and not bindings:
+            return StringShape(literal="")  # an imported or module-level constant
+        return StringShape(dynamic=[node])
+    start = plain[-1]
+    first = bindings[start]
+    if first.value is None:
+        return StringShape(dynamic=[node])
+    shape = string_shape(ctx, first.value, depth + 1)
+    for later in bindings[start + 1 :]:  # query += " AND ..." after the assignment
+        shape = shape.merge(string_shape(ctx, later.value, depth + 1))
+        shape.built = True
+    return shape
+
+
+def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
+    """True when splicing `node` into a string cannot inject text an attacker controls:
+    literals, numbers, int()/len() conversions, constants, placeholder lists like
+    `", ".join("?" * len(ids))`.
+    """
+    if depth > _MAX_DEPTH:
+        return False
+    kind = node.type
+    if kind in ("integer", "float", "true", "false", "none"):
+        return True
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return is_safe_value(ctx, node.named_children[0], depth + 1)
+    if kind in ("string", "concatenated_string"):
+        return string_shape(ctx, node, depth + 1).is_literal
+    if kind == "call":
+        function = node.child_by_field_name("function")
+        if ctx.text(function) in _SAFE_CONVERSIONS:
+            return True
+        if function is not None and function.type == "attribute":
+            method = ctx.text(function.child_by_field_name("attribute"))
+            receiver = function.child_by_field_name("object")
+            if method == "join" and receiver is not None and receiver.type == "string":
+                joined = positional(node, 0)
+                return joined is not None and _placeholder_sequence(ctx, joined, depth + 1)
+        return False
+    if kind == "binary_operator":
+        operator = ctx.text(node.child_by_field_name("operator"))
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if operator == "*" and left is not None and right is not None:  # "?, " * n
+            return any(_placeholder_sequence(ctx, side, depth + 1) for side in (left, right))
+        if operator == "+" and left is not None and right is not None:
+            return is_safe_value(ctx, left, depth + 1) and is_safe_value(ctx, right, depth + 1)
+        return False
+    if kind == "identifier":
+        name = ctx.text(node)
+        bindings = [b for b in bindings_before(ctx, name, node)]
+        if not bindings:
+            return bool(_CONSTANT_NAME.match(name))
+        return all(b.value is not None and is_safe_value(ctx, b.value, depth + 1) for b in bindings)
+    return False
+
+
+def _placeholder_sequence(ctx: FileContext, node: Node, depth: int) -> bool:
+    """`["?"] * n`, `"?" for _ in ids`, `("%s",) * len(x)`: only placeholders."""
+    if depth > _MAX_DEPTH:
+        return False
+    node = resolve(ctx, node)
+    kind = node.type
+    if kind in ("string", "concatenated_string"):
+        value = string_value(node)
+        return value is not None and bool(_PLACEHOLDER_TEXT.match(value))
+    if kind in ("list", "tuple"):
+        return all(_placeholder_sequence(ctx, c, depth + 1) for c in node.named_children)
+    if kind in ("generator_expression", "list_comprehension"):
+        body = node.child_by_field_name("body")
+        return body is not None and _placeholder_sequence(ctx, body, depth + 1)
+    if kind == "binary_operator" and ctx.text(node.child_by_field_name("operator")) == "*":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        return any(
+            side is not None and _placeholder_sequence(ctx, side, depth + 1)
+            for side in (left, right)
+        )
+    return False
+
+
+def dynamic_text(ctx: FileContext, node: Node | None) -> bool:
+    """True when `node` is not a plain literal (a variable, a call, a built string)."""
+    return node is not None and not string_shape(ctx, node).is_literal

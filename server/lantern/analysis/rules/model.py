@@ -1,0 +1,142 @@
+"""The rule model: what a rule is, what its checks report, and what a fix edits.
+
+A rule is declared once (code, category, severity, documentation) and implemented per
+language by checks: a tree-sitter query plus a Python predicate over each match that
+yields `Hit`s. Rules never raise into the engine (it isolates each check) and never see
+LSP types: ranges and edits are UTF-8 byte offsets into the source.
+
+Code scheme: `L` + category letter + three digits. S = security, B = likely bug,
+P = performance, C = complexity. The digits are stable forever; a retired rule's code
+is never reused. The same concept in several languages shares one code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from lantern.analysis.findings import Severity
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from lantern.analysis.context import FileContext
+
+# Language groups: a check written for JavaScript also runs on TypeScript and TSX,
+# whose grammars share the JavaScript node types the checks rely on.
+PYTHON = ("python",)
+JAVASCRIPT = ("javascript", "typescript", "tsx")
+GO = ("go",)
+
+
+class Category(StrEnum):
+    SECURITY = "security"
+    BUG = "bug"
+    PERFORMANCE = "performance"
+    COMPLEXITY = "complexity"
+    STYLE = "style"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace source bytes [start, end) with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A deterministic fix. Safe fixes keep the program's meaning and go into fix-all."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "safe": self.safe,
+            "edits": [[edit.start, edit.end, edit.text] for edit in self.edits],
+        }
+
+    @staticmethod
+    def from_data(data: Any) -> Fix | None:
+        """The inverse of `to_data`; None for anything malformed."""
+        try:
+            edits = tuple(Edit(int(s), int(e), str(t)) for s, e, t in data["edits"])
+            return Fix(str(data["title"]), edits, bool(data["safe"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One problem a check found: where (bytes), what to say, and optionally a fix."""
+
+    start: int
+    end: int
+    message: str
+    fix: Fix | None = None
+
+    @staticmethod
+    def at(node: Node, message: str, fix: Fix | None = None) -> Hit:
+        return Hit(node.start_byte, node.end_byte, message, fix)
+
+
+CheckFunction = Callable[["FileContext", dict[str, list["Node"]]], Iterable[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One language's implementation of a rule: a query and a predicate over its matches.
+
+    An empty query means the function is called once per analysed region with no
+    captures; it then works from facts memoised on the context (`ctx.region` says where).
+    """
+
+    languages: tuple[str, ...]
+    query: str
+    function: CheckFunction
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    language: str
+    bad: str
+    good: str
+
+
+@dataclass(slots=True)
+class Rule:
+    code: str
+    name: str  # kebab-case, unique: used in docs anchors
+    category: Category
+    severity: Severity
+    summary: str  # one line, for listings and SARIF shortDescription
+    rationale: str
+    examples: tuple[Example, ...]
+    fix: str | None = None  # what the quick fix does ("safe" or "unsafe" is in `fix_safety`)
+    fix_safety: str | None = None  # "safe" | "unsafe" | "mixed"
+    default_enabled: bool = True
+    options: str | None = None  # documentation of the settings that tune it
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for check in self.checks:
+            seen.update(dict.fromkeys(check.languages))
+        return tuple(seen)
+
+    def check(self, languages: tuple[str, ...], query: str) -> Callable[[CheckFunction], Any]:
+        """Decorator: register `fn(ctx, captures)` as this rule's check for `languages`."""
+
+        def register(function: CheckFunction) -> CheckFunction:
+            self.checks.append(Check(languages, query, function))
+            return function
+
+        return register

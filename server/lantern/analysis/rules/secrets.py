@@ -1,0 +1,237 @@
+"""LS104: hard-coded secrets in any language, recognised by the value before the name.
+
+Two signals: the value's shape (vendor key prefixes, private-key blocks, credentials in
+URLs, JWTs), reported wherever the string appears; and a value that looks like a real
+credential (long enough, varied enough, not a placeholder, not itself a field name)
+given to a secret-like name. A name alone never makes a finding:
+`PASSWORD_FIELD = "password"` and `os.environ["API_TOKEN"]` stay quiet.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from lantern.analysis.context import FileContext, string_value
+from lantern.analysis.fixes import python_import, replace_node
+from lantern.analysis.rules.catalogue import HARDCODED_SECRET
+from lantern.analysis.rules.model import GO, JAVASCRIPT, PYTHON, Fix, Hit
+
+KNOWN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern))
+    for label, pattern in (
+        ("AWS access key ID", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+        ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{50,}"),
+        ("API key (sk-)", r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}"),
+        ("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        ("Slack webhook", r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/\w+"),
+        ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}\b"),
+        ("Stripe live key", r"\b(?:sk|rk)_live_[0-9a-zA-Z]{20,}"),
+        ("GitLab token", r"\bglpat-[0-9A-Za-z_\-]{20,}"),
+        ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        ("SendGrid key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"),
+        ("private key", r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+        (
+            "JSON Web Token",
+            r"\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",
+        ),
+        ("Azure storage key", r"AccountKey=[A-Za-z0-9+/=]{40,}"),
+        (
+            "password in a URL",
+            r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:(?P<password>[^\s@/]{3,})@[\w.\-]+",
+        ),
+    )
+)
+# Secret-like names, compared with separators removed and lower-cased.
+_PASSWORD_NAMES = re.compile(r"(password|passwd|passphrase|pwd|pass$|^pw$|userpass)")
+_TOKEN_NAMES = re.compile(
+    r"(secret|token|apikey|accesskey|privatekey|authkey|credential|signingkey|"
+    r"encryptionkey|masterkey|sessionkey|webhookkey|clientkey|bearer|auth$)"
+)
+_KEY_NAMES = re.compile(r"key$")
+# Names that describe a secret rather than hold one: a field name, a label, a path...
+_DESCRIBING = re.compile(
+    r"(field|name|names|column|label|prompt|env|envvar|var|header|param|url|uri|path|file|"
+    r"dir|prefix|suffix|pattern|regex|type|kind|id|len|length|min|max|policy|hint|message|"
+    r"msg|error|placeholder|mask|hash|hashed|endpoint|scope|format|template|selector|"
+    r"locator|attr|attribute|option|flag|setting|input|key_name|keyname|expiry|expires|ttl|"
+    r"timeout|count|algorithm|alg|method|mode|reset|changed|confirm|required|rules)$"
+)
+_PLACEHOLDER = re.compile(
+    r"(?i)^(x+|\*+|\.+|-+|_+|#+|0+|<[^>]*>|\{[^}]*\}|\$\{[^}]*\}|\$\(.*\)|%\(?\w*\)?s|%s|"
+    r"\$[A-Z_][A-Z0-9_]*|changeme|change[-_ ]?me|your.*|my.*|example.*|dummy.*|test.*|"
+    r"fake.*|sample.*|placeholder.*|none|null|nil|undefined|todo|tbd|redacted|secret|"
+    r"password|passwd|token|foo|bar|baz|foobar|\.{3}|…|insert.*here|replace.*|enter.*|"
+    r"not[-_ ]?set|unset|default|empty|missing|required|n/?a)$"
+)
+_FIELD_LIKE = re.compile(r"^[a-z][a-z0-9]*(?:[_\-.:][a-z0-9]+)*$|^[A-Z][A-Z0-9_]+$")
+_STRING_QUERY = {
+    "python": "(string) @string",
+    "javascript": "[(string) (template_string)] @string",
+    "go": "[(interpreted_string_literal) (raw_string_literal)] @string",
+}
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_like_secret_value(value: str, name: str) -> bool:
+    """Could `value` be a real credential for a variable called `name`?"""
+    normal = re.sub(r"[^a-z0-9]", "", name.lower())
+    if (
+        not normal
+        or _DESCRIBING.search(name.lower().replace("-", "_"))
+        or _DESCRIBING.search(normal)
+    ):
+        return False
+    stripped = value.strip()
+    if stripped != value or any(ch.isspace() for ch in value) or _PLACEHOLDER.match(value):
+        return False
+    if _FIELD_LIKE.match(value) and not any(ch.isdigit() for ch in value):
+        return False
+    if value.startswith(("http://", "https://", "/", "./", "~/", "${", "{{", "%(")):
+        return False
+    if len(set(value)) < 5:
+        return False
+    if _PASSWORD_NAMES.search(normal):
+        return len(value) >= 6
+    if _TOKEN_NAMES.search(normal):
+        return len(value) >= 12 and entropy(value) >= 3.0
+    if _KEY_NAMES.search(normal):
+        return (
+            len(value) >= 16
+            and entropy(value) >= 3.5
+            and re.fullmatch(r"[A-Za-z0-9+/=_\-.]+", value) is not None
+            and any(ch.isdigit() for ch in value)
+            and any(ch.isalpha() for ch in value)
+        )
+    return False
+
+
+def holder_name(ctx: FileContext, string: Node) -> tuple[str | None, bool]:
+    """The name a string literal is given to, and whether it is a plain assignment or
+    declaration (where replacing the literal with an environment lookup makes sense)."""
+    node = string
+    parent = node.parent
+    if parent is not None and parent.type in (
+        "expression_list",
+        "literal_element",
+        "parenthesized_expression",
+    ):
+        node, parent = parent, parent.parent
+    if parent is None:
+        return None, False
+    kind = parent.type
+    if kind in ("assignment", "augmented_assignment", "assignment_expression"):
+        left = parent.child_by_field_name("left")
+        if left is not None and parent.child_by_field_name("right") == node:
+            return _last_name(ctx, left), True
+    elif kind in ("keyword_argument", "default_parameter", "typed_default_parameter"):
+        if parent.child_by_field_name("value") == node:
+            return ctx.text(parent.child_by_field_name("name")), kind != "keyword_argument"
+    elif kind == "variable_declarator":
+        if parent.child_by_field_name("value") == node:
+            return ctx.text(parent.child_by_field_name("name")), True
+    elif kind in ("pair", "keyed_element"):
+        key = parent.child_by_field_name("key") or parent.named_children[0]
+        if key is not None and key != node:
+            key_text = (
+                string_value(key) if key.type in ("string", "interpreted_string_literal") else None
+            )
+            if key.type == "literal_element" and key.named_child_count:
+                key_text = ctx.text(key.named_children[0])
+            return (key_text if key_text is not None else ctx.text(key)), False
+    elif kind in ("const_spec", "var_spec", "short_var_declaration", "assignment_statement"):
+        names = parent.child_by_field_name("name") or parent.child_by_field_name("left")
+        if names is not None:
+            return ctx.text(names).split(",")[0].strip(), True
+    elif kind in ("comparison_operator", "binary_expression"):
+        operands = [n for n in parent.named_children if n != node and n.type != "comment"]
+        if operands and operands[0].type in (
+            "identifier",
+            "attribute",
+            "member_expression",
+            "selector_expression",
+        ):
+            return _last_name(ctx, operands[0]), False
+    return None, False
+
+
+def _last_name(ctx: FileContext, node: Node) -> str:
+    return re.split(r"[.\[\]'\"]+", ctx.text(node).strip("]'\" "))[-1]
+
+
+def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] | None:
+    """(what kind of secret, the holder's name, fixable) for a secret literal, else None."""
+    value = string_value(string)
+    if value is None or len(value) < 6:
+        return None
+    name, is_declaration = holder_name(ctx, string)
+    for label, pattern in KNOWN_SHAPES:
+        match = pattern.search(value)
+        if match is None:
+            continue
+        if label == "password in a URL":
+            password = match.group("password")
+            if _PLACEHOLDER.match(password) or password.startswith(("$", "{", "%", "<")):
+                continue
+        elif label != "private key" and entropy(match.group(0)) < 3.0:
+            continue  # sk-xxxxxxxxxxxxxxxxxxxxxxxx
+        whole = match.group(0) == value
+        return label, name, whole and is_declaration
+    if name is not None and looks_like_secret_value(value, name):
+        normal = re.sub(r"[^a-z0-9]", "", name.lower())
+        label = "password" if _PASSWORD_NAMES.search(normal) else "secret"
+        return label, name, is_declaration
+    return None
+
+
+@HARDCODED_SECRET.check(PYTHON, _STRING_QUERY["python"])
+@HARDCODED_SECRET.check(JAVASCRIPT, _STRING_QUERY["javascript"])
+@HARDCODED_SECRET.check(GO, _STRING_QUERY["go"])
+def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    string = captures["string"][0]
+    if string.end_byte - string.start_byte < 8:
+        return
+    parent = string.parent
+    if parent is not None and parent.type == "concatenated_string":
+        return
+    found = secret_kind(ctx, string)
+    if found is None:
+        return
+    label, name, fixable = found
+    where = f" in `{name}`" if name else ""
+    yield Hit.at(
+        string,
+        f"Hard-coded {label}{where}: read it from the environment or a secret manager, and "
+        "rotate it, since it is already in your history.",
+        _fix(ctx, string, name) if fixable and name else None,
+    )
+
+
+def _fix(ctx: FileContext, string: Node, name: str) -> Fix | None:
+    variable = re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)).upper()
+    variable = variable.strip("_")
+    if not variable:
+        return None
+    if ctx.family == "python":
+        edits = [replace_node(string, f'os.environ["{variable}"]')]
+        if (added := python_import(ctx, "os")) is not None:
+            edits.append(added)
+        return Fix(f"Read {variable} from the environment", tuple(edits), safe=False)
+    if ctx.family == "javascript":
+        return Fix(
+            f"Read {variable} from the environment",
+            (replace_node(string, f"process.env.{variable}"),),
+            safe=False,
+        )
+    return None
