@@ -43,6 +43,8 @@ export class Controller implements LanternServer, vscode.Disposable {
   /** Serialises start/stop so a burst of setting changes restarts once at a time. */
   private lifecycle: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
+  /** Listeners on the current client, dropped with it. */
+  private clientDisposables: vscode.Disposable[] = [];
   private readonly statusItem: vscode.StatusBarItem;
 
   constructor(
@@ -76,7 +78,7 @@ export class Controller implements LanternServer, vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposables.forEach((item) => item.dispose());
+    [...this.clientDisposables, ...this.disposables].forEach((item) => item.dispose());
   }
 
   /** Restart when the Python extension switches environment and no interpreter is pinned. */
@@ -176,12 +178,22 @@ export class Controller implements LanternServer, vscode.Disposable {
     this.probedVersion = probe.version;
 
     const client = new LanguageClient("lantern", "Lantern", serverOptions(interpreter), this.clientOptions());
-    client.onDidChangeState((event) => {
-      if (event.newState === ClientRunState.Stopped) {
-        this.setState("stopped", "");
+    // The client restarts a crashed server by itself: follow it, so the status bar and the
+    // menus reflect the server that is actually running.
+    this.clientDisposables.push(
+      client.onDidChangeState((event) => {
+        if (event.newState === ClientRunState.Stopped) {
+          this.setState("stopped", "");
+        } else if (event.newState === ClientRunState.Running) {
+          this.setState("idle", "");
+        }
         void this.updateContextKeys();
-      }
-    });
+      }),
+      client.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => {
+        const status = parseStatus(params);
+        this.setState(status.state, status.message);
+      }),
+    );
     this.client = client;
     try {
       await client.start();
@@ -193,19 +205,13 @@ export class Controller implements LanternServer, vscode.Disposable {
         .then((choice) => choice && this.output.show());
       return;
     }
-    this.disposables.push(
-      client.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => {
-        const status = parseStatus(params);
-        this.setState(status.state, status.message);
-      }),
-    );
-    this.setState("idle", "");
-    await this.updateContextKeys();
   }
 
   private async doStop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.clientDisposables.forEach((item) => item.dispose());
+    this.clientDisposables = [];
     if (client) {
       try {
         await client.stop(5_000);

@@ -18,8 +18,6 @@ export interface StatusPresentation {
   background?: "statusBarItem.errorBackground" | "statusBarItem.warningBackground";
 }
 
-const SERVER_STATES: readonly ServerState[] = ["idle", "analysing", "error", "unreachable"];
-
 /** Read a `lantern/status` notification; unknown states (a newer server) show as given. */
 export function parseStatus(params: StatusParams | undefined): { state: string; message: string } {
   const state = typeof params?.state === "string" ? params.state : "idle";
@@ -57,8 +55,4 @@ export function presentStatus(state: string, message: string): StatusPresentatio
     default:
       return { text: `$(info) Lantern: ${state}`, tooltip: `Lantern: ${state}${detail}` };
   }
-}
-
-export function isServerState(state: string): state is ServerState {
-  return (SERVER_STATES as readonly string[]).includes(state);
 }
