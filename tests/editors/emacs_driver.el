@@ -48,8 +48,11 @@
 
 (defun driver-visit (path line)
   (find-file path)
-  ;; eglot-ensure connects on the next command; batch mode runs none, so run the hook.
+  ;; Batch mode has no command loop and no redisplay: run what they would. eglot-ensure
+  ;; connects on the next command (post-command-hook); Flymake starts checking a buffer once
+  ;; it is displayed (window-configuration-change-hook).
   (run-hooks 'post-command-hook)
+  (run-window-configuration-change-hook)
   (let* ((attached (driver-wait (lambda () (eglot-current-server))))
          (seen (and attached (driver-wait (lambda () (driver-on-line-p line)))))
          (actions
@@ -60,6 +63,8 @@
               (forward-line line)
               (eglot-code-actions (line-beginning-position) (line-end-position))))))
     `(("attached" . ,(if attached t :json-false))
+      ("code_action_provider"
+       . ,(if (and attached (eglot--server-capable :codeActionProvider)) t :json-false))
       ("diagnostics"
        . ,(vconcat (mapcar (lambda (lsp)
                              `(("line" . ,(driver-line lsp))

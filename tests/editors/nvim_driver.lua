@@ -79,6 +79,7 @@ local function run()
     end, 20)
     local entry = {
       attached = attached,
+      code_action_provider = offers_code_actions(bufnr),
       diagnostics = lantern_diagnostics(bufnr),
       commands = {},
       actions = {},

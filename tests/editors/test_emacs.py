@@ -57,6 +57,7 @@ def test_eglot_shows_none_comparison_on_line_2_with_a_code_action(emacs: dict) -
     name, _, line = NONE_COMPARISON
     entry = emacs["files"][name]
     assert line in lines(entry), f"no Lantern diagnostic on line {line + 1}: {entry}"
+    assert entry["code_action_provider"], "the server does not advertise codeActionProvider"
     assert entry["actions"], f"no code action offered on line {line + 1}: {entry}"
 
 

@@ -53,6 +53,7 @@ def test_neovim_shows_none_comparison_on_line_2_with_a_code_action(neovim: dict)
     name, _, line = NONE_COMPARISON
     entry = neovim["files"][name]
     assert line in lines(entry), f"no Lantern diagnostic on line {line + 1}: {entry}"
+    assert entry["code_action_provider"], "the server does not advertise codeActionProvider"
     assert entry["actions"], f"no code action offered on line {line + 1}: {entry}"
 
 
