@@ -98,10 +98,15 @@ def run_editor(command: list[str], run: EditorRun, env: dict[str, str]) -> dict:
 
     The driver writes JSON to $LANTERN_TEST_OUT: per file whether the server attached, the
     Lantern diagnostics seen, the code action titles offered on the expected line and the
-    Lantern commands the config defined; plus every window/showMessage and any error.
+    Lantern commands the config defined; plus every window/showMessage, the command requests
+    the config's commands would send ("sent", where the driver runs them) and any error.
     """
     out = run.tmp / "result.json"
-    files = [{"path": str(s.path), "line": s.line} for s in run.samples.values()]
+    # The driver may also run the config's commands in the file with the rule finding.
+    files = [
+        {"path": str(s.path), "line": s.line, "exercise": name == NONE_COMPARISON[0]}
+        for name, s in run.samples.items()
+    ]
     env = dict(
         run.env,
         **env,
@@ -123,7 +128,12 @@ def run_editor(command: list[str], run: EditorRun, env: dict[str, str]) -> dict:
     result = json.loads(out.read_text())
     assert not result["errors"], "\n".join(result["errors"]) + "\n" + output
     files_by_name = {Path(path).name: entry for path, entry in (result["files"] or {}).items()}
-    return {"files": files_by_name, "messages": list(result["messages"] or [])}
+    return {
+        "files": files_by_name,
+        "messages": list(result["messages"] or []),
+        "sent": list(result.get("sent") or []),
+        "project": run.tmp / "project",
+    }
 
 
 def lines(entry: dict) -> list[int]:

@@ -62,6 +62,37 @@ local function code_action_titles(bufnr, line)
   return titles
 end
 
+-- Run the config's :LanternGenerate / :LanternExplain / :LanternFix in `bufnr` with the
+-- client pretending to offer every command, and record the requests instead of sending
+-- them: the AI commands are not in the server yet, their argument shapes are.
+local function exercise_commands(bufnr)
+  local client = select(2, next(vim.lsp.buf_get_clients(bufnr)))
+  local capabilities, request = client.server_capabilities, client.request
+  local sent = {}
+  client.server_capabilities = vim.tbl_extend('force', capabilities, {
+    executeCommandProvider = { commands = { 'lantern.generate', 'lantern.explain', 'lantern.fix' } },
+  })
+  client.request = function(method, params)
+    table.insert(sent, { method = method, params = params })
+    return true, 1
+  end
+  local select_ui = vim.ui.select
+  vim.ui.select = function(_, _, on_choice)
+    on_choice('function')
+  end
+  vim.api.nvim_win_set_cursor(0, { 2, 4 })
+  local ok, err = pcall(function()
+    vim.cmd('LanternGenerate totals per month')
+    vim.cmd('1,2LanternExplain')
+    vim.cmd('LanternFix')
+  end)
+  client.server_capabilities, client.request, vim.ui.select = capabilities, request, select_ui
+  if not ok then
+    table.insert(result.errors, 'running the commands: ' .. tostring(err))
+  end
+  return sent
+end
+
 local function run()
   vim.opt.runtimepath:prepend(os.getenv('LANTERN_NVIM_RTP'))
   if not vim.lsp.start then
@@ -93,6 +124,9 @@ local function run()
       end
     end
     result.files[file.path] = entry
+    if file.exercise then
+      result.sent = exercise_commands(bufnr)
+    end
   end
 end
 

@@ -65,3 +65,24 @@ def test_neovim_config_defines_the_lantern_commands(neovim: dict) -> None:
     entry = neovim["files"][SYNTAX_ERROR[0]]
     expected = ["LanternGenerate", "LanternExplain", "LanternFix", "LanternStatus"]
     assert entry["commands"] == expected
+
+
+def test_neovim_commands_send_the_documented_arguments(neovim: dict) -> None:
+    """:LanternGenerate, :1,2LanternExplain and :LanternFix with the cursor on line 2."""
+    uri = (neovim["project"] / NONE_COMPARISON[0]).as_uri()
+    sent = {r["params"]["command"]: r["params"]["arguments"] for r in neovim["sent"]}
+    assert {r["method"] for r in neovim["sent"]} == {"workspace/executeCommand"}
+    assert sent["lantern.generate"] == [
+        uri,
+        {"line": 1, "character": 4},
+        "totals per month",
+        "function",
+    ]
+    assert sent["lantern.explain"] == [
+        uri,
+        {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 17}},
+    ]
+    fix_uri, diagnostic = sent["lantern.fix"]
+    assert fix_uri == uri
+    assert diagnostic["source"] == "lantern" and diagnostic["range"]["start"]["line"] == 1
+    assert diagnostic["message"] and diagnostic["code"]

@@ -93,8 +93,15 @@ local function apply_result(result, client, bufnr, row, col)
   end
 end
 
-local function position_params(bufnr, client)
-  return vim.lsp.util.make_position_params(0, client.offset_encoding).position
+-- An LSP position for (0-based row, byte column) in the client's position encoding.
+local function lsp_position(bufnr, client, row, col)
+  return { line = row, character = vim.lsp.util.character_offset(bufnr, row, col, client.offset_encoding) }
+end
+
+-- Whole lines first..last (1-based, inclusive) as an LSP range.
+local function line_range(bufnr, client, first, last)
+  local text = vim.api.nvim_buf_get_lines(bufnr, last - 1, last, false)[1] or ''
+  return { start = { line = first - 1, character = 0 }, ['end'] = lsp_position(bufnr, client, last - 1, #text) }
 end
 
 local function generate(bufnr, description)
@@ -104,7 +111,7 @@ local function generate(bufnr, description)
   end
   local cursor = vim.api.nvim_win_get_cursor(0)
   local row, col = cursor[1] - 1, cursor[2]
-  local position = position_params(bufnr, client)
+  local position = lsp_position(bufnr, client, row, col)
   local function with_prompt(prompt)
     if not prompt or prompt == '' then
       return
@@ -124,11 +131,6 @@ local function generate(bufnr, description)
   end
 end
 
-local function line_range(bufnr, client, first, last)
-  local last_line = vim.api.nvim_buf_get_lines(bufnr, last - 1, last, false)[1] or ''
-  return vim.lsp.util.make_given_range_params({ first, 0 }, { last, #last_line }, bufnr, client.offset_encoding).range
-end
-
 local function explain(bufnr, first, last)
   local client = lantern_client(bufnr)
   if client then
@@ -143,10 +145,16 @@ local function fix(bufnr)
   end
   local row = vim.api.nvim_win_get_cursor(0)[1] - 1
   local target = line_range(bufnr, client, row + 1, row + 1)
-  for _, diagnostic in ipairs(vim.diagnostic.get(bufnr, { lnum = row })) do
-    local lsp = diagnostic.user_data and diagnostic.user_data.lsp
-    if lsp and diagnostic.source == 'lantern' then
-      target = lsp
+  for _, d in ipairs(vim.diagnostic.get(bufnr, { lnum = row })) do
+    if d.source == 'lantern' then
+      -- Before 0.10, user_data.lsp lacks the range and message: rebuild them.
+      target = vim.tbl_extend('keep', (d.user_data or {}).lsp or {}, {
+        range = { start = lsp_position(bufnr, client, d.lnum, d.col), ['end'] = lsp_position(bufnr, client, d.end_lnum, d.end_col) },
+        message = d.message,
+        source = d.source,
+        code = d.code,
+        severity = d.severity, -- vim.diagnostic.severity uses LSP's numbers
+      })
       break
     end
   end
