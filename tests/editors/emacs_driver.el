@@ -46,7 +46,36 @@
 (defun driver-on-line-p (line)
   (seq-some (lambda (lsp) (eql (driver-line lsp) line)) (driver-lsp-diagnostics)))
 
-(defun driver-visit (path line)
+(defun driver-exercise-commands ()
+  "Run the config's generate, explain and fix with point on line 2 of this buffer.
+The server is made to advertise every command, and requests are recorded instead of
+sent: the AI commands are not in the server yet, their argument shapes are."
+  (let* ((server (eglot-current-server))
+         (capabilities (eglot--capabilities server))
+         (sent '()))
+    (setf (eglot--capabilities server)
+          (append '(:executeCommandProvider
+                    (:commands ["lantern.generate" "lantern.explain" "lantern.fix"]))
+                  capabilities))
+    (unwind-protect
+        (cl-letf (((symbol-function 'jsonrpc-request)
+                   (lambda (_server method params &rest _)
+                     (push `(("method" . ,(substring (symbol-name method) 1))
+                             ("params" . ,params))
+                           sent)
+                     nil)))
+          (goto-char (point-min))
+          (forward-line 1)
+          (move-to-column 4)
+          (lantern-generate "totals per month" "function")
+          (lantern-explain (point-min) (line-end-position))
+          (lantern-fix))
+      (setf (eglot--capabilities server) capabilities))
+    (vconcat (nreverse sent))))
+
+(defvar driver-sent [] "What `driver-exercise-commands' recorded.")
+
+(defun driver-visit (path line &optional exercise)
   (find-file path)
   ;; Batch mode has no command loop and no redisplay: run what they would. eglot-ensure
   ;; connects on the next command (post-command-hook); Flymake starts checking a buffer once
@@ -62,6 +91,8 @@
               (goto-char (point-min))
               (forward-line line)
               (eglot-code-actions (line-beginning-position) (line-end-position))))))
+    (when (and exercise seen)
+      (setq driver-sent (driver-exercise-commands)))
     `(("attached" . ,(if attached t :json-false))
       ("code_action_provider"
        . ,(if (and attached (eglot--server-capable :codeActionProvider)) t :json-false))
@@ -81,11 +112,13 @@
         (load (getenv "LANTERN_EMACS_CONFIG") nil t)
         (seq-doseq (file (json-read-from-string (getenv "LANTERN_TEST_FILES")))
           (let ((path (cdr (assq 'path file))) (line (cdr (assq 'line file))))
-            (push (cons path (driver-visit path line)) result))))
+            (push (cons path (driver-visit path line (eq (cdr (assq 'exercise file)) t)))
+                  result))))
     (error (push (error-message-string err) errors)))
   (with-temp-file (getenv "LANTERN_TEST_OUT")
     (insert (json-encode `(("files" . ,(or (nreverse result) (make-hash-table)))
                            ("messages" . ,(vconcat (nreverse driver-messages)))
+                           ("sent" . ,driver-sent)
                            ("errors" . ,(vconcat (nreverse errors))))))))
 
 (kill-emacs 0)

@@ -69,3 +69,23 @@ def test_eglot_config_defines_the_lantern_commands(emacs: dict) -> None:
     entry = emacs["files"][SYNTAX_ERROR[0]]
     expected = ["lantern-generate", "lantern-explain", "lantern-fix", "lantern-status"]
     assert entry["commands"] == expected
+
+
+def test_eglot_commands_send_the_documented_arguments(emacs: dict) -> None:
+    """lantern-generate, lantern-explain (lines 1-2) and lantern-fix with point on line 2."""
+    uri = (emacs["project"] / NONE_COMPARISON[0]).as_uri()
+    sent = {r["params"]["command"]: r["params"]["arguments"] for r in emacs["sent"]}
+    assert {r["method"] for r in emacs["sent"]} == {"workspace/executeCommand"}
+    assert sent["lantern.generate"] == [
+        uri,
+        {"line": 1, "character": 4},
+        "totals per month",
+        "function",
+    ]
+    assert sent["lantern.explain"] == [
+        uri,
+        {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 17}},
+    ]
+    fix_uri, diagnostic = sent["lantern.fix"]
+    assert fix_uri == uri
+    assert diagnostic["source"] == "lantern" and diagnostic["range"]["start"]["line"] == 1
