@@ -76,9 +76,13 @@ def language_named(name: str) -> LanguageSpec | None:
 
 def detect_language(path_or_uri: str, language_id: str | None = None) -> LanguageSpec | None:
     """The language of a document: by LSP languageId, else by file extension; None if unknown."""
+    by_extension = _BY_EXTENSION.get(PurePath(path_or_uri).suffix.lower())
     if language_id and (spec := _BY_LANGUAGE_ID.get(language_id)):
+        # Some editors call a .tsx file "typescript"; only the TSX grammar parses its JSX.
+        if spec.name == "typescript" and by_extension is not None and by_extension.name == "tsx":
+            return by_extension
         return spec
-    return _BY_EXTENSION.get(PurePath(path_or_uri).suffix.lower())
+    return by_extension
 
 
 # A Parser is not safe to share between threads; each thread keeps its own per language.
