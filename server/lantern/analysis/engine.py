@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
-from tree_sitter import Node, QueryCursor, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from lantern.analysis.context import (
     CLASS_TYPES,
@@ -150,29 +150,64 @@ def enabled_rules(language: str, options: RuleOptions) -> tuple[tuple[Rule, Chec
     return tuple(chosen)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """All enabled query checks of a language fused into one query (one tree traversal),
+    with the owner of each pattern; plus the checks that run once per region."""
+
+    query: Query | None
+    owners: tuple[tuple[Rule, Check, Severity], ...]  # by pattern index
+    regional: tuple[tuple[Rule, Check, Severity], ...]
+
+
+@cache
+def _plan(language: LanguageSpec, options: RuleOptions) -> _Plan:
+    sources, owners, regional = [], [], []
+    for entry in enabled_rules(language.name, options):
+        check = entry[1]
+        if not check.query:
+            regional.append(entry)
+            continue
+        try:
+            patterns = compiled_query(language, check.query).pattern_count
+        except Exception:  # e.g. JSX node types in the plain TypeScript grammar
+            log.debug("rule %s has no usable query for %s", entry[0].code, language.name)
+            continue
+        sources.append(check.query)
+        owners.extend([entry] * patterns)
+    query = Query(language.grammar, "\n".join(sources)) if sources else None
+    return _Plan(query, tuple(owners), tuple(regional))
+
+
 # -- running ------------------------------------------------------------------------------
 
 
 def _run_rules(ctx: FileContext, region: tuple[int, int] | None) -> list[Finding]:
     findings: dict[tuple[str, int, int], Finding] = {}
-    root = ctx.tree.root_node
     ctx.region = region
-    for rule, check, severity in enabled_rules(ctx.language.name, ctx.options):
+    plan = _plan(ctx.language, ctx.options)
+
+    def report(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> None:
+        for hit in hits:
+            if region is not None and not region[0] <= hit.start < region[1]:
+                continue
+            finding = _finding(rule, severity, hit)
+            findings.setdefault((finding.code, hit.start, hit.end), finding)
+
+    if plan.query is not None:
+        cursor = QueryCursor(plan.query)
+        if region is not None:
+            cursor.set_byte_range(*region)
+        for pattern, captures in cursor.matches(ctx.tree.root_node):
+            rule, check, severity = plan.owners[pattern]
+            try:
+                report(rule, severity, check.function(ctx, captures))
+            except Exception:  # a broken check must not take the others down
+                log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
+    for rule, check, severity in plan.regional:
         try:
-            if check.query:
-                cursor = QueryCursor(compiled_query(ctx.language, check.query))
-                if region is not None:
-                    cursor.set_byte_range(*region)
-                matches = cursor.matches(root)
-            else:
-                matches = [(0, {})]
-            for _, captures in matches:
-                for hit in check.function(ctx, captures):
-                    if region is not None and not region[0] <= hit.start < region[1]:
-                        continue
-                    finding = _finding(rule, severity, hit)
-                    findings.setdefault((finding.code, hit.start, hit.end), finding)
-        except Exception:  # a broken check must not take the others down
+            report(rule, severity, check.function(ctx, {}))
+        except Exception:
             log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
     return list(findings.values())
 

@@ -19,6 +19,7 @@ def catalogue() -> tuple[Rule, ...]:
         go,
         javascript,
         python,
+        python_unbound,
         secrets,
     )
     from lantern.analysis.rules.catalogue import RULES

@@ -1,1 +1,556 @@
-"""JavaScript and TypeScript checks."""
+"""JavaScript and TypeScript checks (TSX included).
+
+Callees are resolved through `require` and `import` aliases (`const {exec} =
+require("child_process")`, `import * as cp from "node:child_process"`), and values
+through earlier `const`/`let`/`var` declarations in the same function, so a command or
+query built on one line and run on the next is still seen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tree_sitter import Node, QueryCursor
+
+from lantern.analysis.context import FileContext, compiled_query, string_value
+from lantern.analysis.fixes import replace_node
+from lantern.analysis.pyflow import StringShape
+from lantern.analysis.rules import catalogue as c
+from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit
+from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
+
+_FUNCTIONS = frozenset(
+    {"function_declaration", "function_expression", "function", "arrow_function",
+     "method_definition", "generator_function_declaration", "generator_function"}
+)  # fmt: skip
+_MAX_DEPTH = 6
+_SQL_TEXT = re.compile(
+    r"(?is)\b(select\b.+\bfrom|insert\s+into|update\b.+\bset\b|delete\s+from|"
+    r"create\s+table|drop\s+table|alter\s+table|where\b|order\s+by|values\s*\()"
+)
+
+
+def _describe(ctx: FileContext, node: Node) -> str:
+    text = ctx.text(node).split("\n")[0]
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+# -- names --------------------------------------------------------------------------------
+
+
+def modules(ctx: FileContext) -> dict[str, str]:
+    """Local name -> `module` or `module.member`, from require() and import."""
+    return ctx.memo("js.modules", lambda: _collect_modules(ctx))
+
+
+def _collect_modules(ctx: FileContext) -> dict[str, str]:
+    names: dict[str, str] = {}
+    query = compiled_query(
+        ctx.language,
+        """
+        (import_statement source: (string) @source) @import
+        (variable_declarator
+            name: (_) @name
+            value: (call_expression function: (identifier) @require
+                                    arguments: (arguments . (string) @source))
+            (#eq? @require "require"))
+        """,
+    )
+    for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
+        module = (string_value(captures["source"][0]) or "").removeprefix("node:")
+        if "import" in captures:
+            clause = next(
+                (n for n in captures["import"][0].named_children if n.type == "import_clause"), None
+            )
+            for part in clause.named_children if clause is not None else []:
+                if part.type == "identifier":
+                    names[ctx.text(part)] = module
+                elif part.type == "namespace_import":
+                    names[ctx.text(part.named_children[-1])] = module
+                elif part.type == "named_imports":
+                    for spec in part.named_children:
+                        imported = ctx.text(spec.child_by_field_name("name"))
+                        alias = spec.child_by_field_name("alias")
+                        names[ctx.text(alias) if alias else imported] = f"{module}.{imported}"
+        else:
+            pattern = captures["name"][0]
+            if pattern.type == "identifier":
+                names[ctx.text(pattern)] = module
+            elif pattern.type == "object_pattern":
+                for prop in pattern.named_children:
+                    if prop.type == "shorthand_property_identifier_pattern":
+                        names[ctx.text(prop)] = f"{module}.{ctx.text(prop)}"
+                    elif prop.type == "pair_pattern":
+                        key = ctx.text(prop.child_by_field_name("key"))
+                        value = prop.child_by_field_name("value")
+                        names[ctx.text(value)] = f"{module}.{key}"
+    return names
+
+
+def qualified(ctx: FileContext, node: Node | None, depth: int = 0) -> str:
+    if node is None or depth > _MAX_DEPTH:
+        return ""
+    if node.type == "identifier":
+        name = ctx.text(node)
+        return modules(ctx).get(name, name)
+    if node.type == "member_expression":
+        base = qualified(ctx, node.child_by_field_name("object"), depth + 1)
+        return f"{base}.{ctx.text(node.child_by_field_name('property'))}"
+    return ctx.text(node)
+
+
+def _scope(ctx: FileContext, node: Node) -> Node:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTIONS:
+            return parent
+        parent = parent.parent
+    return ctx.tree.root_node
+
+
+def _bindings(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node, bool]]]:
+    """name -> [(binding node, value, augmented)] made directly in `scope`."""
+
+    def collect() -> dict[str, list[tuple[Node, Node, bool]]]:
+        query = compiled_query(
+            ctx.language,
+            """
+            (variable_declarator name: (identifier) @name value: (_) @value) @bind
+            (assignment_expression left: (identifier) @name right: (_) @value) @bind
+            (augmented_assignment_expression left: (identifier) @name right: (_) @value) @augment
+            """,
+        )
+        cursor = QueryCursor(query)
+        cursor.set_byte_range(scope.start_byte, scope.end_byte)
+        found: dict[str, list[tuple[Node, Node, bool]]] = {}
+        for _, captures in cursor.matches(scope):
+            node = (captures.get("bind") or captures["augment"])[0]
+            if _scope(ctx, node) != scope:
+                continue
+            found.setdefault(ctx.text(captures["name"][0]), []).append(
+                (node, captures["value"][0], "augment" in captures)
+            )
+        return found
+
+    return ctx.memo(("js.bindings", scope.id), collect)
+
+
+def _earlier(ctx: FileContext, identifier: Node) -> list[tuple[Node, Node, bool]]:
+    name = ctx.text(identifier)
+    scope = _scope(ctx, identifier)
+    while True:
+        found = [b for b in _bindings(ctx, scope).get(name, []) if b[0].start_byte < identifier.start_byte]
+        if found or scope.parent is None:
+            return found
+        scope = _scope(ctx, scope)
+
+
+def resolve(ctx: FileContext, node: Node, depth: int = 0) -> Node:
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    if node.type != "identifier" or depth > _MAX_DEPTH:
+        return node
+    plain = [b for b in _earlier(ctx, node) if not b[2]]
+    return resolve(ctx, plain[-1][1], depth + 1) if plain else node
+
+
+def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
+    if node is None:
+        return StringShape()
+    if depth > _MAX_DEPTH:
+        return StringShape(dynamic=[node])
+    kind = node.type
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return shape(ctx, node.named_children[0], depth + 1)
+    if kind == "string":
+        return StringShape(literal=string_value(node) or "")
+    if kind in ("number", "true", "false", "null", "undefined"):
+        return StringShape(literal=ctx.text(node))
+    if kind == "template_string":
+        result = StringShape()
+        for child in node.named_children:
+            if child.type == "string_fragment":
+                result.literal += ctx.text(child)
+            elif child.type == "template_substitution":
+                result.built = True
+                inner = child.named_children[0] if child.named_child_count else None
+                if inner is not None and not _safe(ctx, inner, depth + 1):
+                    result.dynamic.append(inner)
+        return result
+    if kind == "binary_expression" and ctx.text(node.child_by_field_name("operator")) == "+":
+        merged = shape(ctx, node.child_by_field_name("left"), depth + 1).merge(
+            shape(ctx, node.child_by_field_name("right"), depth + 1)
+        )
+        merged.built = True
+        return merged
+    if kind == "identifier":
+        bindings = _earlier(ctx, node)
+        plain = [i for i, b in enumerate(bindings) if not b[2]]
+        if not plain:
+            if re.fullmatch(r"[A-Z][A-Z0-9_]*", ctx.text(node)) and not bindings:
+                return StringShape()
+            return StringShape(dynamic=[node])
+        result = shape(ctx, bindings[plain[-1]][1], depth + 1)
+        for later in bindings[plain[-1] + 1 :]:
+            result = result.merge(shape(ctx, later[1], depth + 1))
+            result.built = True
+        return result
+    return StringShape(dynamic=[node])
+
+
+def _safe(ctx: FileContext, node: Node, depth: int) -> bool:
+    kind = node.type
+    if kind in ("number", "true", "false", "null"):
+        return True
+    if kind == "call_expression":
+        function = ctx.text(node.child_by_field_name("function"))
+        if function in ("parseInt", "parseFloat", "Number", "Math.floor", "Math.round"):
+            return True
+        if function.endswith(".join") and "?" in ctx.text(node):
+            return True
+    if kind == "member_expression" and ctx.text(node.child_by_field_name("property")) == "length":
+        return True
+    if kind in ("string", "template_string", "binary_expression", "identifier"):
+        return shape(ctx, node, depth + 1).is_literal
+    return False
+
+
+def dynamic(ctx: FileContext, node: Node | None) -> bool:
+    return node is not None and not shape(ctx, node).is_literal
+
+
+def _arguments(call: Node) -> list[Node]:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None or arguments.type != "arguments":
+        return []
+    return [a for a in arguments.named_children if a.type != "comment"]
+
+
+# -- LS101 / LS102 / LS103 ----------------------------------------------------------------
+
+_CALLS = "(call_expression function: [(identifier) (member_expression)] @function) @call"
+_TIMERS = frozenset({"setTimeout", "setInterval", "setImmediate", "window.setTimeout", "window.setInterval"})
+_VM = frozenset({"vm.runInNewContext", "vm.runInThisContext", "vm.runInContext", "vm.compileFunction"})
+
+
+@c.CODE_INJECTION.check(JAVASCRIPT, _CALLS)
+def _code_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    call = captures["call"][0]
+    name = qualified(ctx, captures["function"][0])
+    args = _arguments(call)
+    if not args:
+        return
+    first = args[0]
+    if name in ("eval", "window.eval", "globalThis.eval") or name in _VM:
+        if dynamic(ctx, first):
+            yield Hit.at(
+                call,
+                f"`{name}()` runs code built from `{_describe(ctx, first)}`: parse data with "
+                "JSON.parse or dispatch through an allow-list.",
+            )
+    elif name in _TIMERS:
+        value = resolve(ctx, first)
+        if value.type in ("string", "template_string") or (
+            value.type == "binary_expression" and shape(ctx, value).built
+        ):
+            yield Hit.at(
+                first,
+                f"`{name}()` given a string evaluates it as code: pass a function instead.",
+            )
+
+
+@c.CODE_INJECTION.check(JAVASCRIPT, "(new_expression constructor: (identifier) @class) @new")
+def _new_function(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    if ctx.text(captures["class"][0]) != "Function":
+        return
+    new = captures["new"][0]
+    if any(dynamic(ctx, arg) for arg in _arguments(new)):
+        yield Hit.at(new, "`new Function()` compiles code built from data: avoid it, or use a fixed function.")
+
+
+_SHELL_CALLS = frozenset({"child_process.exec", "child_process.execSync"})
+_SPAWN_CALLS = frozenset(
+    {"child_process.spawn", "child_process.spawnSync", "child_process.execFile",
+     "child_process.execFileSync"}
+)  # fmt: skip
+
+
+@c.COMMAND_INJECTION.check(JAVASCRIPT, _CALLS)
+def _command_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    call = captures["call"][0]
+    name = qualified(ctx, captures["function"][0])
+    args = _arguments(call)
+    if not args:
+        return
+    if name in _SHELL_CALLS and dynamic(ctx, args[0]):
+        yield Hit.at(
+            args[0],
+            f"`{name.split('.')[-1]}()` runs `{_describe(ctx, args[0])}` through a shell: use "
+            "execFile/spawn with an argument array instead.",
+        )
+    elif name in _SPAWN_CALLS and dynamic(ctx, args[0]):
+        options = [resolve(ctx, a) for a in args[1:]]
+        if any(o.type == "object" and re.search(r"\bshell\s*:\s*true", ctx.text(o)) for o in options):
+            yield Hit.at(args[0], f"`{name.split('.')[-1]}()` with `shell: true` runs data through a shell.")
+
+
+_SQL_METHODS = frozenset(
+    {"query", "execute", "raw", "$queryRawUnsafe", "$executeRawUnsafe", "run", "all", "get",
+     "exec", "prepare", "unsafe", "whereRaw", "knex.raw"}
+)  # fmt: skip
+
+
+@c.SQL_INJECTION.check(JAVASCRIPT, _CALLS)
+def _sql_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    call, function = captures["call"][0], captures["function"][0]
+    method = ctx.text(function.child_by_field_name("property")) if function.type == "member_expression" else ctx.text(function)
+    if method not in _SQL_METHODS:
+        return
+    args = _arguments(call)
+    if not args:
+        return
+    found = shape(ctx, args[0])
+    if found.built and found.dynamic and _SQL_TEXT.search(found.literal):
+        parts = ", ".join(f"`{_describe(ctx, n)}`" for n in found.dynamic[:3])
+        yield Hit.at(
+            args[0],
+            f"SQL is built from {parts} and executed: use placeholders ($1, ?) and pass the "
+            "values as parameters.",
+        )
+
+
+# -- LS107 / LS108 / LS111 ----------------------------------------------------------------
+
+
+@c.WEAK_HASH.check(JAVASCRIPT, _CALLS)
+def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    call = captures["call"][0]
+    name = qualified(ctx, captures["function"][0])
+    if not name.endswith("createHash") and not name.endswith("createHmac"):
+        return
+    args = _arguments(call)
+    algorithm = string_value(resolve(ctx, args[0])) if args else None
+    if algorithm is None or algorithm.lower() not in ("md5", "sha1", "md4"):
+        return
+    statement = call
+    while statement.parent is not None and statement.parent.type not in ("statement_block", "program"):
+        statement = statement.parent
+    function = _scope(ctx, call)
+    function_name = ctx.text(function.child_by_field_name("name")) if function.type != "program" else ""
+    if SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(function_name):
+        yield Hit.at(call, f"{algorithm.upper()} is too weak for passwords or secrets: use scrypt, bcrypt or argon2.")
+
+
+@c.TLS_DISABLED.check(
+    JAVASCRIPT,
+    """
+    (pair key: (_) @key value: (false) @value) @pair
+    (assignment_expression left: (_) @target right: (_) @value) @assign
+    """,
+)
+def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    if "pair" in captures:
+        key = ctx.text(captures["key"][0]).strip("'\"")
+        if key in ("rejectUnauthorized", "strictSSL"):
+            value = captures["value"][0]
+            yield Hit.at(
+                captures["pair"][0],
+                f"`{key}: false` accepts any TLS certificate, so the connection can be "
+                "intercepted: configure the right CA (`ca:`) instead.",
+                Fix(f"Set {key}: true", (replace_node(value, "true"),), safe=False),
+            )
+    else:
+        target = ctx.text(captures["target"][0])
+        if target.endswith("NODE_TLS_REJECT_UNAUTHORIZED") and string_value(captures["value"][0]) == "0":
+            yield Hit.at(captures["assign"][0], "NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks for the whole process.")
+
+
+_SANITIZERS = re.compile(r"(?i)(sanitize|purify|escape|encode|clean|xss)")
+_HTML_PROPERTIES = frozenset({"innerHTML", "outerHTML"})
+
+
+def _unsafe_html(ctx: FileContext, value: Node) -> bool:
+    value_resolved = resolve(ctx, value)
+    if value_resolved.type == "call_expression" and _SANITIZERS.search(ctx.text(value_resolved.child_by_field_name("function"))):
+        return False
+    found = shape(ctx, value)
+    return bool(found.dynamic) and not all(
+        n.type == "call_expression" and _SANITIZERS.search(ctx.text(n.child_by_field_name("function")))
+        for n in found.dynamic
+    )
+
+
+@c.XSS_SINK.check(
+    JAVASCRIPT,
+    """
+    (assignment_expression left: (member_expression property: (property_identifier) @property) right: (_) @value) @sink
+    (augmented_assignment_expression left: (member_expression property: (property_identifier) @property) right: (_) @value) @sink
+    (call_expression function: (member_expression property: (property_identifier) @method) arguments: (arguments)) @call
+    """,
+)
+@c.XSS_SINK.check(
+    JAVASCRIPT,
+    "(jsx_attribute (property_identifier) @attribute (jsx_expression (object (pair key: (_) @key value: (_) @value)))) @jsx",
+)
+def _xss(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    if "sink" in captures:
+        prop = ctx.text(captures["property"][0])
+        if prop in _HTML_PROPERTIES and _unsafe_html(ctx, captures["value"][0]):
+            yield Hit.at(
+                captures["sink"][0],
+                f"`{prop}` is set from `{_describe(ctx, captures['value'][0])}`, which is parsed as "
+                "HTML (script injection): use textContent or sanitise it (DOMPurify).",
+            )
+    elif "call" in captures:
+        method = ctx.text(captures["method"][0])
+        call = captures["call"][0]
+        args = _arguments(call)
+        target = None
+        if method == "insertAdjacentHTML" and len(args) >= 2:
+            target = args[1]
+        elif method in ("write", "writeln") and ctx.text(call.child_by_field_name("function")).startswith("document.") and args:
+            target = args[0]
+        if target is not None and _unsafe_html(ctx, target):
+            yield Hit.at(call, f"`{method}()` parses `{_describe(ctx, target)}` as HTML: build DOM nodes or sanitise it.")
+    elif "jsx" in captures:
+        if ctx.text(captures["attribute"][0]) == "dangerouslySetInnerHTML" and ctx.text(captures["key"][0]) == "__html":
+            if _unsafe_html(ctx, captures["value"][0]):
+                yield Hit.at(captures["jsx"][0], "dangerouslySetInnerHTML is given data that is not sanitised: sanitise it (DOMPurify) or render text.")
+
+
+# -- bugs ---------------------------------------------------------------------------------
+
+
+@c.UNREACHABLE.check(
+    JAVASCRIPT,
+    "(statement_block [(return_statement) (throw_statement) (break_statement) (continue_statement)] @jump . (_) @next)",
+)
+def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    following = captures["next"][0]
+    if following.type in ("function_declaration", "generator_function_declaration", "comment", "empty_statement"):
+        return  # declarations are hoisted; they are not dead code
+    yield from unreachable_after(ctx, captures["jump"][0])
+
+
+@c.LOOSE_EQUALITY.check(JAVASCRIPT, '(binary_expression operator: ["==" "!="] @operator) @comparison')
+def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    comparison, operator = captures["comparison"][0], captures["operator"][0]
+    left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
+    if left is None or right is None:
+        return
+    if any(n.type in ("null", "undefined") or ctx.text(n) == "undefined" for n in (left, right)):
+        return
+    if any(n.type == "unary_expression" and ctx.text(n).startswith("typeof") for n in (left, right)):
+        return
+    strict = operator.type + "="
+    yield Hit.at(
+        comparison,
+        f"`{operator.type}` converts types before comparing (`'' == 0` is true): use `{strict}`.",
+        Fix(f"Use {strict}", (replace_node(operator, strict),), safe=False),
+    )
+
+
+_IDENTICAL = frozenset({"identifier", "member_expression"})
+
+
+@c.CONSTANT_CONDITION.check(
+    JAVASCRIPT,
+    """
+    (binary_expression operator: ["===" "==" "<" ">" "<=" ">="] @operator) @comparison
+    (if_statement condition: (parenthesized_expression (_) @condition))
+    (while_statement condition: (parenthesized_expression [(string) (template_string) (object) (array)] @condition))
+    """,
+)
+def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    if "comparison" in captures:
+        comparison = captures["comparison"][0]
+        left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        if left.type in _IDENTICAL and right.type in _IDENTICAL and ctx.text(left) == ctx.text(right):
+            yield Hit.at(comparison, f"`{ctx.text(comparison)}` compares a value with itself: compare with the intended variable.")
+        elif left.type in ("number", "string") and right.type in ("number", "string"):
+            yield Hit.at(comparison, f"`{_describe(ctx, comparison)}` compares two literals: its result never changes.")
+    else:
+        condition = captures["condition"][0]
+        if condition.type in ("string", "template_string", "object", "array"):
+            yield Hit.at(condition, f"The condition `{_describe(ctx, condition)}` is a constant that is always true: test a variable instead.")
+
+
+@c.INFINITE_RECURSION.check(
+    JAVASCRIPT,
+    """
+    (function_declaration name: (identifier) @name body: (statement_block) @body) @function
+    (method_definition name: (property_identifier) @name body: (statement_block) @body) @function
+    """,
+)
+def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    function, name, body = captures["function"][0], ctx.text(captures["name"][0]), captures["body"][0]
+    kind = function.children[0].type if function.child_count else ""
+    is_method = function.type == "method_definition"
+    for statement in body.named_children:
+        if statement.type in ("if_statement", "for_statement", "for_in_statement", "while_statement", "do_statement", "switch_statement", "try_statement"):
+            return
+        text = ctx.text(statement)
+        if kind == "get":
+            hit = re.search(rf"\bthis\.{re.escape(name)}\b(?!\s*\()", text) and statement.type == "return_statement"
+        elif kind == "set":
+            hit = re.match(rf"this\.{re.escape(name)}\s*=[^=]", text) is not None
+        elif is_method:
+            hit = re.match(rf"(return\s+)?(await\s+)?this\.{re.escape(name)}\(", text) is not None
+        else:
+            hit = re.match(rf"(return\s+)?(await\s+)?{re.escape(name)}\(", text) is not None
+        if hit and not re.search(r"\?|&&|\|\|", text):
+            yield Hit.at(statement, "This function reaches a call to itself on every path, so it recurses until the stack overflows: add a base case.")
+            return
+        if statement.type in ("return_statement", "throw_statement"):
+            return
+
+
+def _async_names(ctx: FileContext) -> set[str]:
+    def collect() -> set[str]:
+        query = compiled_query(
+            ctx.language,
+            """
+            (function_declaration name: (identifier) @name) @function
+            (method_definition name: (property_identifier) @name) @function
+            (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)] @function)
+            """,
+        )
+        async_names, other = set(), set()
+        for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
+            function = captures["function"][-1]
+            is_async = any(child.type == "async" for child in function.children[:2])
+            (async_names if is_async else other).add(ctx.text(captures["name"][0]))
+        return async_names - other
+
+    return ctx.memo("js.async", collect)
+
+
+@c.MISSING_AWAIT.check(JAVASCRIPT, "(expression_statement (call_expression function: (_) @function) @call)")
+def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    call, function = captures["call"][0], captures["function"][0]
+    scope = _scope(ctx, call)
+    if scope.type == "program" or not any(child.type == "async" for child in scope.children[:2]):
+        return
+    if function.type == "identifier":
+        called = ctx.text(function)
+    elif function.type == "member_expression" and ctx.text(function.child_by_field_name("object")) == "this":
+        called = ctx.text(function.child_by_field_name("property"))
+    else:
+        return
+    if called in _async_names(ctx) and called not in modules(ctx):
+        yield Hit.at(
+            call,
+            f"`{called}()` returns a promise that is neither awaited nor handled, so its result "
+            "and errors are lost: add `await` (or `void` it deliberately).",
+            Fix("Add await", (Edit(call.start_byte, call.start_byte, "await "),), safe=False),
+        )
+
+
+@c.REGEX_IN_LOOP.check(JAVASCRIPT, "(new_expression constructor: (identifier) @class arguments: (arguments . (string))) @new")
+def _regex_in_loop(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    new = captures["new"][0]
+    if ctx.text(captures["class"][0]) == "RegExp" and ctx.inside_loop(new) is not None:
+        yield Hit.at(new, "This constant RegExp is rebuilt on every iteration: create it once before the loop.")

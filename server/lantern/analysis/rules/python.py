@@ -757,6 +757,9 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     is_property = "property" in decorators or any(d.endswith(".getter") for d in decorators)
     is_setter = any(d == f"{name}.setter" for d in decorators)
     body = captures["body"][0]
+    needle = f"self.{name}" if in_class else f"{name}("
+    if needle.encode() not in ctx.source[body.start_byte : body.end_byte]:
+        return
     reference = _first_unconditional_self_reference(
         ctx, body, name, in_class, is_property, is_setter
     )
@@ -895,9 +898,7 @@ def _constant_test(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         )
 
 
-@c.CONSTANT_CONDITION.check(
-    PYTHON, "(assert_statement . (parenthesized_expression)? . (tuple) @tuple) @assert"
-)
+@c.CONSTANT_CONDITION.check(PYTHON, "(assert_statement . (tuple) @tuple) @assert")
 def _assert_tuple(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     statement, tuple_node = captures["assert"][0], captures["tuple"][0]
     if tuple_node.named_child_count == 0 or tuple_node != statement.named_children[0]:

@@ -1,0 +1,418 @@
+"""LB206: a local variable read on a path where it was never assigned (Python).
+
+A small definite-assignment analysis over one function at a time: statements are
+walked in order with the set of names certainly assigned so far; branches intersect,
+paths that end in return/raise/break/continue (or `sys.exit()`) drop out, `try`
+handlers start from the state before the `try`. Loops are treated optimistically (a
+name assigned anywhere in a loop counts as assigned inside it and after it) so values
+carried between iterations, and loops over sequences that are never empty, are not
+reported. Only names local to the function are checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from lantern.analysis import pyflow
+from lantern.analysis.context import FileContext
+from lantern.analysis.pyflow import parameters
+from lantern.analysis.rules.catalogue import USED_BEFORE_ASSIGNMENT
+from lantern.analysis.rules.model import PYTHON, Hit
+
+Names = frozenset[str]
+_SCOPE_BREAKS = frozenset({"function_definition", "lambda", "class_definition", "decorated_definition"})
+_COMPREHENSIONS = frozenset(
+    {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
+)
+_NO_RETURN_CALLS = frozenset(
+    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip",
+     "self.fail", "abort", "typer.Exit", "parser.error", "self.skipTest"}
+)  # fmt: skip
+_TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern"})
+
+
+@USED_BEFORE_ASSIGNMENT.check(PYTHON, "(function_definition body: (block) @body) @function")
+def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    function, body = captures["function"][0], captures["body"][0]
+    if not _worth_analysing(ctx, function):
+        return
+    analysis = _Function(ctx, function)
+    if not analysis.locals:
+        return
+    analysis.block(body, frozenset(parameters(function)))
+    for name, node in analysis.reported.items():
+        earlier = analysis.first_binding.get(name)
+        if earlier is not None and earlier < node.start_byte:
+            message = (
+                f"`{name}` may be unassigned here: it is assigned only on some paths before "
+                "this line. Assign a default first or handle every branch."
+            )
+        else:
+            message = f"`{name}` is read before it is assigned, so this raises UnboundLocalError."
+        yield Hit.at(node, message)
+
+
+_CONDITIONAL_PARENTS = frozenset(
+    {"if_statement", "try_statement", "match_statement", "while_statement"}
+)
+
+
+def _worth_analysing(ctx: FileContext, function: Node) -> bool:
+    """Cheap filter: is some name assigned inside a branch or `try` and mentioned again
+    after that statement? Functions without one cannot have a finding worth the walk."""
+    facts = pyflow.scope_facts(ctx, function)
+    for name, bindings in facts.bindings.items():
+        if len(bindings) == 1 and bindings[0].node.parent is not None and (
+            bindings[0].node.parent.type == "expression_statement"
+            and bindings[0].node.parent.parent == function.child_by_field_name("body")
+        ):
+            continue  # assigned once, unconditionally, at the top level of the body
+        for binding in bindings:
+            if binding.node.type in ("for_statement", "for_in_clause"):
+                continue
+            outermost = None
+            parent = binding.node.parent
+            while parent is not None and parent != function:
+                if parent.type in _CONDITIONAL_PARENTS:
+                    outermost = parent
+                parent = parent.parent
+            if outermost is None:
+                continue
+            pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+            if pattern.search(ctx.source, outermost.end_byte, function.end_byte):
+                return True
+    return False
+
+
+class _Function:
+    def __init__(self, ctx: FileContext, function: Node) -> None:
+        self.ctx = ctx
+        self.reported: dict[str, Node] = {}
+        self.first_binding: dict[str, int] = {}
+        self.facts = pyflow.scope_facts(ctx, function)
+        declared: set[str] = set()
+        body = ctx.source[function.start_byte : function.end_byte]
+        if b"global " in body or b"nonlocal " in body:
+            for node in _scope_nodes(function):
+                if node.type in ("global_statement", "nonlocal_statement"):
+                    declared.update(ctx.text(n) for n in node.named_children)
+        bound: set[str] = set()
+        for name, bindings in self.facts.bindings.items():
+            own = [b for b in bindings if b.node.type != "for_in_clause"]
+            if own:
+                bound.add(name)
+                self.first_binding[name] = own[0].node.start_byte
+        self.locals = frozenset(bound - declared - parameters(function))
+
+    # -- statements ---------------------------------------------------------------------
+
+    def block(self, block: Node | None, defined: Names) -> Names | None:
+        """The names certainly assigned after `block`, or None if it never falls through."""
+        if block is None:
+            return defined
+        state: Names | None = defined
+        for statement in block.named_children:
+            if state is None:
+                return None  # unreachable code is another rule's business
+            state = self.statement(statement, state)
+        return state
+
+    def statement(self, node: Node, defined: Names) -> Names | None:
+        kind = node.type
+        if kind == "if_statement":
+            return self._if(node, defined)
+        if kind in ("for_statement", "while_statement"):
+            return self._loop(node, defined)
+        if kind == "try_statement":
+            return self._try(node, defined)
+        if kind == "with_statement":
+            state = defined
+            for part in node.named_children:
+                if part.type == "with_clause":
+                    self.check_reads(part, state)
+                    state = state | self.binds(part)
+            return self.block(node.child_by_field_name("body"), state)
+        if kind == "match_statement":
+            return self._match(node, defined)
+        if kind in _SCOPE_BREAKS:
+            return defined | self.binds(node)
+        self.check_reads(node, defined)
+        if kind in ("return_statement", "raise_statement", "break_statement", "continue_statement"):
+            return None
+        if kind == "expression_statement" and self._never_returns(node):
+            return None
+        return defined | self.binds(node)
+
+    def _if(self, node: Node, defined: Names) -> Names | None:
+        condition = node.child_by_field_name("condition")
+        self.check_reads(condition, defined)
+        state = defined | self.binds(condition)
+        outcomes = [self.block(node.child_by_field_name("consequence"), state)]
+        has_else = False
+        for alternative in node.children_by_field_name("alternative"):
+            if alternative.type == "elif_clause":
+                test = alternative.child_by_field_name("condition")
+                self.check_reads(test, state)
+                state = state | self.binds(test)
+                outcomes.append(self.block(alternative.child_by_field_name("consequence"), state))
+            else:
+                has_else = True
+                outcomes.append(self.block(alternative.child_by_field_name("body"), state))
+        if not has_else:
+            outcomes.append(state)
+        return _meet(outcomes)
+
+    def _loop(self, node: Node, defined: Names) -> Names | None:
+        header = node.child_by_field_name("right") or node.child_by_field_name("condition")
+        self.check_reads(header, defined)
+        body = node.child_by_field_name("body")
+        inside = defined | self.binds(header) | self.binds_anywhere(body)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            inside = inside | {self.ctx.text(n) for n in _targets(left)}
+        self.block(body, inside)
+        # Optimistic: a value assigned in the loop is taken to survive it (loops over
+        # empty sequences are rarely the bug, and reporting them would be noise).
+        after = defined | self.binds(header) | self.binds_anywhere(body)
+        alternative = node.child_by_field_name("alternative")
+        if alternative is not None:
+            result = self.block(alternative.child_by_field_name("body"), after)
+            return result if result is not None else after
+        return after
+
+    def _try(self, node: Node, defined: Names) -> Names | None:
+        body_state = self.block(node.child_by_field_name("body"), defined)
+        outcomes: list[Names | None] = []
+        finally_block = None
+        else_block = None
+        for part in node.named_children:
+            if part.type == "except_clause":
+                state = defined
+                for child in part.named_children:
+                    if child.type != "block":
+                        self.check_reads(child, state)
+                        state = state | self.binds(child)
+                block = next((c for c in part.named_children if c.type == "block"), None)
+                outcomes.append(self.block(block, state))
+            elif part.type == "else_clause":
+                else_block = part.child_by_field_name("body")
+            elif part.type == "finally_clause":
+                finally_block = next((c for c in part.named_children if c.type == "block"), None)
+        if else_block is not None and body_state is not None:
+            body_state = self.block(else_block, body_state)
+        outcomes.insert(0, body_state)
+        after = _meet(outcomes)
+        if finally_block is not None:
+            finally_state = self.block(finally_block, defined)
+            if finally_state is None:
+                return None
+            if after is not None:
+                after = after | (finally_state - defined)
+        return after
+
+    def _match(self, node: Node, defined: Names) -> Names | None:
+        subject = node.child_by_field_name("subject")
+        self.check_reads(subject, defined)
+        body = node.child_by_field_name("body")
+        outcomes: list[Names | None] = []
+        exhaustive = False
+        for case in body.named_children if body is not None else []:
+            if case.type != "case_clause":
+                continue
+            pattern = next((c for c in case.named_children if c.type == "case_pattern"), None)
+            captured = frozenset(
+                self.ctx.text(n) for n in _walk(pattern) if n.type == "identifier"
+            ) if pattern is not None else frozenset()
+            if pattern is not None and self.ctx.text(pattern) == "_" or (
+                pattern is not None and pattern.named_child_count == 1
+                and pattern.named_children[0].type == "dotted_name"
+                and "." not in self.ctx.text(pattern)
+                and case.child_by_field_name("guard") is None
+            ):
+                exhaustive = True
+            outcomes.append(self.block(case.child_by_field_name("consequence"), defined | captured))
+        if not exhaustive:
+            outcomes.append(defined)
+        return _meet(outcomes)
+
+    def _never_returns(self, statement: Node) -> bool:
+        call = statement.named_children[0] if statement.named_child_count else None
+        if call is None or call.type != "call":
+            return False
+        return self.ctx.text(call.child_by_field_name("function")) in _NO_RETURN_CALLS
+
+    # -- names --------------------------------------------------------------------------
+
+    def check_reads(self, node: Node | None, defined: Names) -> None:
+        if node is None:
+            return
+        walrus = {}
+        if b":=" in self.ctx.source[node.start_byte : node.end_byte]:
+            walrus = {
+                self.ctx.text(n.child_by_field_name("name")): n.start_byte
+                for n in _walk(node, _SCOPE_BREAKS | {"block"})
+                if n.type == "named_expression"
+            }
+        for identifier in _reads(node):
+            name = self.ctx.text(identifier)
+            if name in walrus and walrus[name] < identifier.start_byte:
+                continue
+            if name in self.locals and name not in defined and name not in self.reported:
+                self.reported[name] = identifier
+
+    def binds(self, node: Node | None) -> Names:
+        """Names bound by `node` itself (not inside nested blocks or scopes)."""
+        if node is None:
+            return frozenset()
+        return frozenset(self.ctx.text(n) for n in _bound_in(node))
+
+    def binds_anywhere(self, node: Node | None) -> Names:
+        """Names bound anywhere inside `node` (a loop body), in this function's scope."""
+        if node is None:
+            return frozenset()
+        start, end = node.start_byte, node.end_byte
+        return frozenset(
+            name
+            for name, bindings in self.facts.bindings.items()
+            if any(start <= b.node.start_byte < end and b.node.type != "for_in_clause" for b in bindings)
+        )
+
+
+def _meet(outcomes: list[Names | None]) -> Names | None:
+    live = [o for o in outcomes if o is not None]
+    if not live:
+        return None
+    result = live[0]
+    for other in live[1:]:
+        result = result & other
+    return result
+
+
+def _walk(node: Node, skip: frozenset[str] = frozenset()) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and current.type in skip:
+            continue
+        stack.extend(reversed(current.named_children))
+
+
+def _scope_nodes(node: Node) -> Iterator[Node]:
+    """Every node in this function's own scope (not nested functions or comprehensions)."""
+    for current in _walk(node, _SCOPE_BREAKS | _COMPREHENSIONS):
+        if current is not node and current.type in _COMPREHENSIONS:
+            continue
+        yield current
+
+
+def _targets(node: Node) -> Iterator[Node]:
+    if node.type == "identifier":
+        yield node
+    elif node.type in _TARGET_CONTAINERS:
+        for child in node.named_children:
+            yield from _targets(child)
+
+
+def _bound_here(node: Node) -> Iterator[Node]:
+    """Identifiers that `node` itself binds (one level: the node's own binding form)."""
+    kind = node.type
+    if kind in ("assignment", "augmented_assignment"):
+        left = node.child_by_field_name("left")
+        if left is not None:
+            yield from _targets(left)
+    elif kind == "named_expression":
+        name = node.child_by_field_name("name")
+        if name is not None:
+            yield name
+    elif kind in ("for_statement",):
+        left = node.child_by_field_name("left")
+        if left is not None:
+            yield from _targets(left)
+    elif kind == "as_pattern_target":
+        yield from (n for n in node.named_children if n.type == "identifier")
+    elif kind in ("function_definition", "class_definition"):
+        name = node.child_by_field_name("name")
+        if name is not None:
+            yield name
+    elif kind == "import_statement":
+        for name in node.children_by_field_name("name"):
+            alias = name.child_by_field_name("alias") if name.type == "aliased_import" else None
+            yield alias if alias is not None else (name.named_children[0] if name.named_child_count else name)
+    elif kind == "import_from_statement":
+        for name in node.children_by_field_name("name"):
+            alias = name.child_by_field_name("alias") if name.type == "aliased_import" else None
+            yield alias if alias is not None else (name.named_children[-1] if name.named_child_count else name)
+
+
+def _bound_in(node: Node) -> Iterator[Node]:
+    """Bindings made by a simple statement or header, not inside nested blocks."""
+    for current in _walk(node, _SCOPE_BREAKS | _COMPREHENSIONS | {"block"}):
+        if current is not node and current.type in _COMPREHENSIONS | {"block"}:
+            continue
+        if current.type == "for_statement" and current is not node:
+            continue
+        yield from _bound_here(current)
+
+
+_NOT_READS_PARENT_FIELDS = {
+    ("attribute", "attribute"),
+    ("keyword_argument", "name"),
+    ("assignment", "left"),
+    ("named_expression", "name"),
+    ("for_statement", "left"),
+    ("for_in_clause", "left"),
+    ("function_definition", "name"),
+    ("class_definition", "name"),
+    ("default_parameter", "name"),
+    ("typed_default_parameter", "name"),
+    ("aliased_import", "alias"),
+}
+
+
+def _reads(node: Node) -> Iterator[Node]:
+    """Identifiers read when `node` (a simple statement or a header) is evaluated."""
+    yield from _reads_in(node, frozenset())
+
+
+def _reads_in(node: Node, hidden: Names) -> Iterator[Node]:
+    stack: list[tuple[Node, Names]] = [(node, hidden)]
+    while stack:
+        current, names = stack.pop()
+        kind = current.type
+        if current is not node and kind in ("block", "lambda", "function_definition", "class_definition", "decorated_definition"):
+            continue
+        if kind in ("global_statement", "nonlocal_statement", "import_statement", "import_from_statement", "case_pattern"):
+            continue
+        if kind in _COMPREHENSIONS:
+            bound = frozenset(
+                (n.text or b"").decode()
+                for clause in current.named_children
+                if clause.type == "for_in_clause"
+                for target in [clause.child_by_field_name("left")]
+                if target is not None
+                for n in _targets(target)
+            )
+            names = names | bound
+        if kind == "identifier":
+            if (current.text or b"").decode() in names or not _is_read(current):
+                continue
+            yield current
+            continue
+        stack.extend((child, names) for child in reversed(current.named_children))
+
+
+def _is_read(identifier: Node) -> bool:
+    parent = identifier.parent
+    if parent is None:
+        return True
+    if parent.type in _TARGET_CONTAINERS | {"as_pattern_target", "parameters", "lambda_parameters", "typed_parameter", "list_splat_pattern", "dictionary_splat_pattern", "dotted_name", "aliased_import"}:
+        return False
+    for index, child in enumerate(parent.children):
+        if child == identifier:
+            field = parent.field_name_for_child(index)
+            return (parent.type, field) not in _NOT_READS_PARENT_FIELDS
+    return True
