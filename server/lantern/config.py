@@ -52,13 +52,27 @@ class RulesSettings(_Section):
 
     select: list[str] = Field(
         default_factory=list,
-        description="Rule codes or code prefixes to enable on top of the defaults.",
+        description="Rule codes or code prefixes to enable on top of the defaults (`LC` turns "
+        "on the complexity rules, `ALL` everything). Where `select` and `ignore` both match a "
+        "rule, the longer (more specific) entry wins.",
     )
     ignore: list[str] = Field(
         default_factory=list, description="Rule codes or code prefixes to disable."
     )
     severity: dict[str, Severity] = Field(
-        default_factory=dict, description="Per-rule severity overrides, by rule code."
+        default_factory=dict,
+        description="Per-rule severity overrides, by rule code or code prefix.",
+    )
+    complexity_threshold: int = Field(
+        10, ge=1, description="LC401: report functions whose cyclomatic complexity exceeds this."
+    )
+    max_nesting_depth: int = Field(
+        4, ge=1, description="LC402: report blocks nested deeper than this inside a function."
+    )
+    docs_url: str = Field(
+        "https://github.com/lantern-lsp/lantern/blob/main/docs/rules.md",
+        description="Where the rule documentation lives; each diagnostic links to "
+        "`<docs_url>#<code>` (e.g. `#ls101`). Point it at a mirror of docs/rules.md if needed.",
     )
 
 
@@ -228,7 +242,9 @@ class Settings(_Section):
     diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
     exclude: list[str] = Field(
-        default_factory=list, description="Extra paths to skip, in gitignore syntax."
+        default_factory=list,
+        description="Paths never analysed (gitignore syntax, relative to the workspace or the "
+        "checked folder), on top of `.gitignore`; used by `lantern check` and workspace scans.",
     )
     ai: AISettings = Field(default_factory=AISettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
@@ -36,7 +37,14 @@ from lantern.analysis.syntax import syntax_findings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Analysis", "RuleOptions", "analyse", "analyse_document", "enabled_rules"]
+__all__ = [
+    "Analysis",
+    "RuleOptions",
+    "analyse",
+    "analyse_document",
+    "enabled_rules",
+    "rule_options",
+]
 
 _IMPORT_QUERIES = {
     "python": "[(import_statement) (import_from_statement) (future_import_statement)] @i",
@@ -57,6 +65,19 @@ class Analysis:
     rule_findings: tuple[Finding, ...]  # before suppression comments are applied
     findings: tuple[Finding, ...]  # what to report
     reanalysed: tuple[tuple[int, int], ...] | None = None  # byte ranges re-run; None = all
+
+
+def rule_options(rules: Any) -> RuleOptions:
+    """RuleOptions from a `lantern.config.RulesSettings` (or anything with its fields)."""
+    if rules is None:
+        return RuleOptions()
+    return RuleOptions(
+        select=tuple(rules.select),
+        ignore=tuple(rules.ignore),
+        severity=tuple(sorted((code, str(level)) for code, level in rules.severity.items())),
+        complexity_threshold=rules.complexity_threshold,
+        max_nesting_depth=rules.max_nesting_depth,
+    )
 
 
 def analyse(

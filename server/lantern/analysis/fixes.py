@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tree_sitter import Node
+import re
+
+from tree_sitter import Node, Tree
 
 from lantern.analysis.context import FileContext
+from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules.model import Edit, Fix
 
 
@@ -99,3 +102,44 @@ def python_import(ctx: FileContext, module: str) -> Edit | None:
     if anchor == 0:
         return Edit(0, 0, f"import {module}\n")
     return Edit(anchor, anchor, f"\nimport {module}")
+
+
+_IGNORE_COMMENT = re.compile(rb"(#|//)[ \t]*lantern:[ \t]*ignore\[(?P<codes>[^\]\n]*)\]")
+_STRING_TYPES = frozenset(
+    {"string", "string_content", "template_string", "raw_string_literal",
+     "interpreted_string_literal", "comment", "concatenated_string", "string_fragment"}
+)  # fmt: skip
+
+
+def ignore_edit(language: LanguageSpec, source: bytes, tree: Tree, start: int, code: str) -> Edit:
+    """The edit that suppresses `code` on the line holding byte `start`.
+
+    Adds the code to an existing `lantern: ignore[...]` comment on that line; otherwise
+    appends a comment to the line, or, when the line ends inside a multi-line string,
+    puts the comment on its own line above (where it covers the next line).
+    """
+    line_start = source.rfind(b"\n", 0, start) + 1
+    line_end = source.find(b"\n", start)
+    line_end = len(source) if line_end == -1 else line_end
+    if line_end > line_start and source[line_end - 1 : line_end] == b"\r":
+        line_end -= 1
+    line = source[line_start:line_end]
+    existing = _IGNORE_COMMENT.search(line)
+    if existing is not None:
+        close = line_start + existing.end("codes")
+        separator = ", " if existing.group("codes").strip() else ""
+        return Edit(close, close, f"{separator}{code}")
+    marker = f"{language.line_comment} lantern: ignore[{code}]"
+    probe = max(line_start, line_end - 1)
+    node = tree.root_node.descendant_for_byte_range(probe, probe)
+    inside_string = False
+    while node is not None:
+        if node.type in _STRING_TYPES and node.end_byte > line_end:
+            inside_string = True
+            break
+        node = node.parent
+    if inside_string or not line.strip():
+        indent = line[: len(line) - len(line.lstrip(b" \t"))].decode()
+        return Edit(line_start, line_start, f"{indent}{marker}\n")
+    spacing = "  " if language.line_comment == "#" else " "
+    return Edit(line_end, line_end, f"{spacing}{marker}")

@@ -2,8 +2,10 @@
 
 Clients that advertise pull diagnostics ask for them; the others get them pushed,
 debounced per document so a burst of keystrokes costs one analysis. Analysis runs on
-a worker thread from an immutable snapshot; a result computed for a version that is no
-longer current is dropped, never published.
+a worker thread from an immutable snapshot, incrementally: the previous analysis of the
+document is handed to the engine, which re-runs rules only where the tree changed. A
+result computed for a version that is no longer current is dropped, never published.
+Each diagnostic links to its rule's documentation and carries its fix in `data`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from lantern.analysis.engine import analyse
+from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import Finding, Severity
+from lantern.config import RulesSettings
 from lantern.lsp.server import LanternServer
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
@@ -36,6 +39,8 @@ class _State:
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     # uri -> (version, settings generation, findings): what was last computed.
     results: dict[str, tuple[int, int, list[Finding]]] = field(default_factory=dict)
+    # uri -> the last analysis, which the next version's incremental analysis starts from.
+    analyses: dict[str, Analysis] = field(default_factory=dict)
 
 
 def _state(ls: LanternServer) -> _State:
@@ -60,7 +65,7 @@ def register(server: LanternServer) -> None:
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         findings = await findings_for(ls, snapshot)
-        items = [to_diagnostic(f, snapshot.index, ls.session.encoding) for f in findings]
+        items = diagnostics_of(ls, snapshot, findings)
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
 
@@ -97,6 +102,7 @@ def forget(ls: LanternServer, uri: str) -> None:
     if (timer := state.timers.pop(uri, None)) is not None:
         timer.cancel()
     state.results.pop(uri, None)
+    state.analyses.pop(uri, None)
     if not ls.session.pull_diagnostics:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
@@ -116,7 +122,7 @@ async def _publish(ls: LanternServer, uri: str) -> None:
         types.PublishDiagnosticsParams(
             uri=uri,
             version=snapshot.version,
-            diagnostics=[to_diagnostic(f, snapshot.index, ls.session.encoding) for f in findings],
+            diagnostics=diagnostics_of(ls, snapshot, findings),
         )
     )
 
@@ -133,18 +139,34 @@ async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
     if snapshot.tree is None or snapshot.language is None or not enabled:
         findings: list[Finding] = []
     else:
+        options = rule_options(settings.rules if settings is not None else None)
+        previous = state.analyses.get(snapshot.uri)
         loop = asyncio.get_running_loop()
-        findings = await loop.run_in_executor(
-            state.executor, analyse, snapshot.language, snapshot.source, snapshot.tree
+        analysis = await loop.run_in_executor(
+            state.executor,
+            analyse_document,
+            snapshot.language,
+            snapshot.source,
+            snapshot.tree,
+            options,
+            previous,
         )
+        findings = list(analysis.findings)
+        if snapshot.uri in ls.session.documents:
+            state.analyses[snapshot.uri] = analysis
     if snapshot.uri in ls.session.documents:
         state.results[snapshot.uri] = (*key, findings)
     return findings
 
 
-def to_diagnostic(finding: Finding, index: LineIndex, encoding: Encoding) -> types.Diagnostic:
+def to_diagnostic(
+    finding: Finding, index: LineIndex, encoding: Encoding, docs_url: str | None = None
+) -> types.Diagnostic:
     start = index.position_at_byte(finding.start_byte, encoding)
     end = index.position_at_byte(finding.end_byte, encoding)
+    description = None
+    if docs_url and finding.code != "syntax":
+        description = types.CodeDescription(href=f"{docs_url}#{finding.code.lower()}")
     return types.Diagnostic(
         range=types.Range(
             start=types.Position(line=start[0], character=start[1]),
@@ -153,6 +175,15 @@ def to_diagnostic(finding: Finding, index: LineIndex, encoding: Encoding) -> typ
         message=finding.message,
         severity=_SEVERITY[finding.severity],
         code=finding.code,
+        code_description=description,
         source=finding.source,
         data=finding.data,
     )
+
+
+def diagnostics_of(
+    ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
+) -> list[types.Diagnostic]:
+    settings = ls.session.settings
+    docs_url = (settings.rules if settings is not None else RulesSettings()).docs_url
+    return [to_diagnostic(f, snapshot.index, ls.session.encoding, docs_url) for f in findings]

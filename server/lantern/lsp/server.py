@@ -208,10 +208,10 @@ class _ClientLogHandler(logging.Handler):
 
 
 def create_server() -> LanternServer:
-    from lantern.lsp import configuration, diagnostics, documents, lifecycle
+    from lantern.lsp import actions, configuration, diagnostics, documents, lifecycle
 
     server = LanternServer()
-    for feature in (lifecycle, configuration, documents, diagnostics):
+    for feature in (lifecycle, configuration, documents, diagnostics, actions):
         feature.register(server)
     return server
 

@@ -1,0 +1,169 @@
+"""textDocument/codeAction and codeAction/resolve: quick fixes, ignore comments, fix-all.
+
+Actions are built from the findings of the document's *current* version (the same
+cached analysis that produced its diagnostics), never from the byte offsets a client
+echoes back, and every edit carries the version it was computed for. For clients that
+can resolve actions lazily the list is sent without edits; resolving recomputes them
+for that version, and an action whose document has moved on resolves to no edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+
+from lantern.analysis.findings import Finding
+from lantern.analysis.fixes import combine, ignore_edit
+from lantern.analysis.rules.model import Edit, Fix
+from lantern.lsp import diagnostics
+from lantern.lsp.server import LanternServer
+from lantern.positions import Encoding
+from lantern.session import Snapshot
+
+FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.lantern"
+QUICK_FIX = types.CodeActionKind.QuickFix.value
+
+
+def register(server: LanternServer) -> None:
+    options = types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True
+    )
+
+    @server.handler(types.TEXT_DOCUMENT_CODE_ACTION, options)
+    async def code_action(
+        ls: LanternServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        snapshot = ls.session.snapshot(params.text_document.uri)
+        if snapshot is None or snapshot.tree is None:
+            return None
+        findings = await diagnostics.findings_for(ls, snapshot)
+        wanted = params.context.only
+        actions: list[types.CodeAction] = []
+        if _wants(wanted, QUICK_FIX):
+            # Whole lines: editors ask at the cursor, users mean the line's problems.
+            start = snapshot.index.byte_at_position(params.range.start.line, 0, Encoding.UTF8)
+            end = snapshot.index.byte_at_position(params.range.end.line + 1, 0, Encoding.UTF8)
+            for finding in findings:
+                if finding.code != "syntax" and _touches(finding, start, end):
+                    actions += _quick_fixes(ls, snapshot, finding)
+        if wanted and _wants(wanted, FIX_ALL) and _safe_fixes(findings):
+            actions.append(_fix_all(ls, snapshot, findings))
+        if _resolves_lazily(ls):
+            for action in actions:
+                action.edit = None
+        return actions
+
+    @server.handler(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: LanternServer, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        snapshot = ls.session.snapshot(str(data.get("uri", "")))
+        if snapshot is None or snapshot.version != data.get("version"):
+            return action  # the document changed: an edit for the old text must not apply
+        findings = await diagnostics.findings_for(ls, snapshot)
+        if data.get("kind") == FIX_ALL:
+            action.edit = _fix_all(ls, snapshot, findings).edit
+            return action
+        for finding in findings:
+            if finding.code == data.get("code") and finding.start_byte == data.get("start"):
+                for candidate in _quick_fixes(ls, snapshot, finding):
+                    if candidate.title == action.title:
+                        action.edit = candidate.edit
+        return action
+
+
+def _wants(only: list[str] | None, kind: str) -> bool:
+    if not only:
+        return kind == QUICK_FIX
+    return any(kind == want or kind.startswith(f"{want}.") for want in only)
+
+
+def _touches(finding: Finding, start: int, end: int) -> bool:
+    return finding.start_byte < end and start <= finding.end_byte
+
+
+def _resolves_lazily(ls: LanternServer) -> bool:
+    text_document = ls.client_capabilities.text_document
+    action = text_document.code_action if text_document else None
+    support = action.resolve_support if action else None
+    return bool(support and "edit" in support.properties)
+
+
+def _fix_of(finding: Finding) -> Fix | None:
+    data = finding.data or {}
+    return Fix.from_data(data["fix"]) if "fix" in data else None
+
+
+def _safe_fixes(findings: list[Finding]) -> list[Fix]:
+    return [fix for f in findings if (fix := _fix_of(f)) is not None and fix.safe]
+
+
+def _quick_fixes(ls: LanternServer, snapshot: Snapshot, finding: Finding) -> list[types.CodeAction]:
+    diagnostic = diagnostics.diagnostics_of(ls, snapshot, [finding])[0]
+    key = {"uri": snapshot.uri, "version": snapshot.version, "code": finding.code}
+    key["start"] = finding.start_byte
+    actions = []
+    fix = _fix_of(finding)
+    if fix is not None:
+        label = "" if fix.safe else " (unsafe)"
+        actions.append(
+            types.CodeAction(
+                title=f"{fix.title} ({finding.code}){label}",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                is_preferred=fix.safe,
+                edit=_workspace_edit(ls, snapshot, list(fix.edits)),
+                data={**key, "kind": QUICK_FIX},
+            )
+        )
+    assert snapshot.language is not None and snapshot.tree is not None
+    ignore = ignore_edit(
+        snapshot.language, snapshot.source, snapshot.tree, finding.start_byte, finding.code
+    )
+    actions.append(
+        types.CodeAction(
+            title=f"Ignore {finding.code} on this line",
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            edit=_workspace_edit(ls, snapshot, [ignore]),
+            data={**key, "kind": QUICK_FIX},
+        )
+    )
+    return actions
+
+
+def _fix_all(ls: LanternServer, snapshot: Snapshot, findings: list[Finding]) -> types.CodeAction:
+    edits = combine(_safe_fixes(findings))
+    return types.CodeAction(
+        title="Lantern: fix all safe problems",
+        kind=FIX_ALL,
+        edit=_workspace_edit(ls, snapshot, edits),
+        data={"uri": snapshot.uri, "version": snapshot.version, "kind": FIX_ALL},
+    )
+
+
+def _workspace_edit(ls: LanternServer, snapshot: Snapshot, edits: list[Edit]) -> types.WorkspaceEdit:
+    encoding = ls.session.encoding
+    text_edits: list[Any] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        start = snapshot.index.position_at_byte(edit.start, encoding)
+        end = snapshot.index.position_at_byte(edit.end, encoding)
+        text_edits.append(
+            types.TextEdit(
+                range=types.Range(
+                    start=types.Position(line=start[0], character=start[1]),
+                    end=types.Position(line=end[0], character=end[1]),
+                ),
+                new_text=edit.text,
+            )
+        )
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=snapshot.uri, version=snapshot.version
+                ),
+                edits=text_edits,
+            )
+        ]
+    )
