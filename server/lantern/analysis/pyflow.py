@@ -317,6 +317,7 @@ class StringShape:
         )
 
 
+_PERCENT_VERB = re.compile(r"%(?:\([^)]*\))?[-+# 0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?([a-zA-Z%])")
 _SAFE_CONVERSIONS = frozenset({"int", "float", "len", "bool", "abs", "round", "ord", "hex"})
 _PLACEHOLDER_TEXT = re.compile(r"^[\s,()?%s$:@\d]*$")
 _CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")

@@ -22,7 +22,7 @@ def catalogue() -> tuple[Rule, ...]:
         python_unbound,
         secrets,
     )
-    from lantern.analysis.rules.catalogue import RULES
+    from lantern.analysis.rules.declarations import RULES
 
     return tuple(sorted(RULES, key=lambda rule: rule.code))
 

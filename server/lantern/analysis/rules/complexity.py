@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from lantern.analysis.context import FUNCTION_TYPES, FileContext
-from lantern.analysis.rules.catalogue import CYCLOMATIC, DEEP_NESTING
+from lantern.analysis.rules.declarations import CYCLOMATIC, DEEP_NESTING
 from lantern.analysis.rules.model import GO, JAVASCRIPT, PYTHON, Hit
 
 _DECISIONS = {

@@ -16,7 +16,7 @@ from tree_sitter import Node, QueryCursor
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
 from lantern.analysis.pyflow import StringShape
-from lantern.analysis.rules import catalogue as c
+from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import GO, Fix, Hit
 from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
 
@@ -128,8 +128,10 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
         args = _arguments(node)
         if name == "fmt.Sprintf" and args:
             result = shape(ctx, args[0], depth + 1)
-            for arg in args[1:]:
-                if not _safe(ctx, arg, depth + 1):
+            verbs = numeric_verbs(result.literal)
+            for position, arg in enumerate(args[1:]):
+                numeric = position < len(verbs) and verbs[position]
+                if not numeric and not _safe(ctx, arg, depth + 1):
                     result.dynamic.append(arg)
             result.built = True
             return result
@@ -150,6 +152,14 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
             result.built = True
         return result
     return StringShape(dynamic=[node])
+
+
+_VERB = re.compile(r"%[-+# 0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?([a-zA-Z%])")
+
+
+def numeric_verbs(format_string: str) -> list[bool]:
+    """For each argument a printf format consumes: is it printed as a number (%d, %f...)?"""
+    return [verb in "dfFgGeEbcoOxXU" for verb in _VERB.findall(format_string) if verb != "%"]
 
 
 def _safe(ctx: FileContext, node: Node, depth: int) -> bool:

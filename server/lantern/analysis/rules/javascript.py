@@ -16,7 +16,7 @@ from tree_sitter import Node, QueryCursor
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
 from lantern.analysis.pyflow import StringShape
-from lantern.analysis.rules import catalogue as c
+from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit
 from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
 

@@ -127,10 +127,10 @@ class Rule:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for check in self.checks:
-            seen.update(dict.fromkeys(check.languages))
-        return tuple(seen)
+        """The languages with a check, in a fixed order (Python, JavaScript, ..., Go)."""
+        present = {language for check in self.checks for language in check.languages}
+        order = (*PYTHON, *JAVASCRIPT, *GO)
+        return tuple(sorted(present, key=lambda name: (order + (name,)).index(name)))
 
     def check(self, languages: tuple[str, ...], query: str) -> Callable[[CheckFunction], Any]:
         """Decorator: register `fn(ctx, captures)` as this rule's check for `languages`."""

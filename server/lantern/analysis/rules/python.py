@@ -25,7 +25,7 @@ from lantern.analysis.pyflow import (
     resolve,
     string_shape,
 )
-from lantern.analysis.rules import catalogue as c
+from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import PYTHON, Edit, Fix, Hit
 
 # -- the shared call index ----------------------------------------------------------------

@@ -19,7 +19,7 @@ from tree_sitter import Node
 from lantern.analysis import pyflow
 from lantern.analysis.context import FileContext
 from lantern.analysis.pyflow import parameters
-from lantern.analysis.rules.catalogue import USED_BEFORE_ASSIGNMENT
+from lantern.analysis.rules.declarations import USED_BEFORE_ASSIGNMENT
 from lantern.analysis.rules.model import PYTHON, Hit
 
 Names = frozenset[str]
@@ -64,10 +64,14 @@ def _worth_analysing(ctx: FileContext, function: Node) -> bool:
     """Cheap filter: is some name assigned inside a branch or `try` and mentioned again
     after that statement? Functions without one cannot have a finding worth the walk."""
     facts = pyflow.scope_facts(ctx, function)
+    body = function.child_by_field_name("body")
     for name, bindings in facts.bindings.items():
-        if len(bindings) == 1 and bindings[0].node.parent is not None and (
-            bindings[0].node.parent.type == "expression_statement"
-            and bindings[0].node.parent.parent == function.child_by_field_name("body")
+        first = bindings[0].node
+        mention = re.compile(rb"(?<![.\w])" + re.escape(name.encode()) + rb"\b")
+        if body is not None and mention.search(ctx.source, body.start_byte, first.start_byte):
+            return True  # mentioned before its first assignment
+        if len(bindings) == 1 and first.parent is not None and (
+            first.parent.type == "expression_statement" and first.parent.parent == body
         ):
             continue  # assigned once, unconditionally, at the top level of the body
         for binding in bindings:

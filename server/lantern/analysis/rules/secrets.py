@@ -18,7 +18,7 @@ from tree_sitter import Node
 
 from lantern.analysis.context import FileContext, string_value
 from lantern.analysis.fixes import python_import, replace_node
-from lantern.analysis.rules.catalogue import HARDCODED_SECRET
+from lantern.analysis.rules.declarations import HARDCODED_SECRET
 from lantern.analysis.rules.model import GO, JAVASCRIPT, PYTHON, Fix, Hit
 
 KNOWN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
