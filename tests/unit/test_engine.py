@@ -1,0 +1,171 @@
+"""The engine: rule selection, severities, suppression comments, incremental analysis,
+robustness, and the generated rule documentation."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lantern.analysis.context import RuleOptions
+from lantern.analysis.engine import analyse, analyse_document
+from lantern.analysis.findings import Severity
+from lantern.analysis.fixes import apply_edits, ignore_edit
+from lantern.analysis.languages import LANGUAGES, language_named, parse
+from lantern.analysis.rules import catalogue, rule_by_code
+from lantern.analysis.rules.docs import render
+
+PYTHON = language_named("python")
+SOURCE = b"import os\n\ndef f(cmd, x):\n    os.system(cmd)\n    if x == None:\n        return 1\n"
+
+
+def codes(source: bytes, options: RuleOptions | None = None, language=PYTHON) -> list[str]:
+    return [f.code for f in analyse(language, source, parse(language, source), options)]
+
+
+@pytest.mark.parametrize(
+    "select,ignore,expected",
+    [
+        ((), (), ["LS102", "LB204"]),
+        ((), ("LS",), ["LB204"]),
+        ((), ("LB204",), ["LS102"]),
+        (("LB204",), ("LB",), ["LS102", "LB204"]),  # the more specific entry wins
+        (("LB",), ("LB204",), ["LS102"]),
+        ((), ("ALL",), []),
+        (("LS102",), ("ALL",), ["LS102"]),
+    ],
+)
+def test_select_and_ignore_by_prefix(select, ignore, expected):
+    assert codes(SOURCE, RuleOptions(select=select, ignore=ignore)) == expected
+
+
+def test_rules_off_by_default_run_when_selected():
+    source = b"def f(a):\n" + b"".join(b"    if a == %d:\n        return %d\n" % (i, i) for i in range(12))
+    assert "LC401" not in codes(source)
+    assert "LC401" in codes(source, RuleOptions(select=("LC",)))
+    assert "LC401" not in codes(source, RuleOptions(select=("LC",), complexity_threshold=20))
+
+
+def test_severity_override_by_code_and_prefix():
+    options = RuleOptions(severity=(("LB204", "hint"), ("LS", "information")))
+    findings = analyse(PYTHON, SOURCE, parse(PYTHON, SOURCE), options)
+    assert {f.code: f.severity for f in findings} == {
+        "LS102": Severity.INFORMATION,
+        "LB204": Severity.HINT,
+    }
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        (b"    os.system(cmd)  # lantern: ignore[LS102]\n", []),
+        (b"    os.system(cmd)  # lantern: ignore[LB204, LS102]\n", []),
+        (b"    os.system(cmd)  # lantern: ignore\n", []),
+        (b"    os.system(cmd)  # lantern: ignore[LB204]\n", ["LS102"]),
+        (b"    # lantern: ignore[LS102]\n    os.system(cmd)\n", []),
+        (b"    x = 1  # lantern: ignore[LS102]\n    os.system(cmd)\n", ["LS102"]),
+        (b"    os.system(cmd)  // lantern: ignore[LS102]\n", ["syntax", "LS102"]),
+    ],
+)
+def test_suppression_comments(line, expected):
+    source = b"import os\n\ndef f(cmd):\n" + line
+    assert codes(source) == expected
+
+
+def test_syntax_errors_are_never_suppressed():
+    assert codes(b"def f(:  # lantern: ignore\n    pass\n") == ["syntax"]
+
+
+def test_ignore_edit_appends_or_extends_the_comment():
+    tree = parse(PYTHON, SOURCE)
+    start = SOURCE.index(b"x == None")
+    once = apply_edits(SOURCE, [ignore_edit(PYTHON, SOURCE, tree, start, "LB204")])
+    assert b"    if x == None:  # lantern: ignore[LB204]\n" in once
+    again = apply_edits(once, [ignore_edit(PYTHON, once, parse(PYTHON, once), start, "LS999")])
+    assert b"# lantern: ignore[LB204, LS999]\n" in again
+    assert codes(once) == ["LS102"]
+
+
+def test_ignore_edit_goes_above_a_line_that_ends_inside_a_string():
+    source = b'import os\nos.system(f"""ls {d}\n""")\n'
+    edit = ignore_edit(PYTHON, source, parse(PYTHON, source), source.index(b"f\"\"\""), "LS102")
+    fixed = apply_edits(source, [edit])
+    assert fixed.startswith(b'import os\n# lantern: ignore[LS102]\nos.system(f"""ls {d}')
+    assert codes(fixed) == []
+
+
+def test_ignore_edit_uses_the_language_comment():
+    js = language_named("javascript")
+    source = b"if (a == b) { go(); }\n"
+    edit = ignore_edit(js, source, parse(js, source), 4, "LB211")
+    assert apply_edits(source, [edit]) == b"if (a == b) { go(); } // lantern: ignore[LB211]\n"
+
+
+# -- incremental analysis ---------------------------------------------------------------
+
+FIXTURE = (Path(__file__).parents[1] / "rules" / "python" / "bugs.py").read_bytes()
+
+
+def _edit(source: bytes, start: int, end: int, text: bytes) -> bytes:
+    return source[:start] + text + source[end:]
+
+
+def test_edit_inside_a_function_reanalyses_only_that_function():
+    first = analyse_document(PYTHON, FIXTURE, parse(PYTHON, FIXTURE))
+    where = FIXTURE.index(b"def loop_value(items):") + len(b"def loop_value(items):\n")
+    changed = _edit(FIXTURE, where, where, b"    if items == None:\n        pass\n")
+    second = analyse_document(PYTHON, changed, parse(PYTHON, changed), previous=first)
+    assert second.reanalysed is not None and len(second.reanalysed) == 1
+    start, end = second.reanalysed[0]
+    assert changed[start:end].startswith(b"def loop_value") and end - start < 200
+    assert second.findings == tuple(analyse(PYTHON, changed, parse(PYTHON, changed)))
+
+
+def test_edit_of_imports_reanalyses_everything():
+    first = analyse_document(PYTHON, FIXTURE, parse(PYTHON, FIXTURE))
+    changed = FIXTURE.replace(b"import socket\n", b"import socket as sockets\n")
+    second = analyse_document(PYTHON, changed, parse(PYTHON, changed), previous=first)
+    assert second.reanalysed is None
+
+
+EDIT_TEXTS = [b"", b"x", b"\n", b"    ", b"return 1\n", b"(", b'"', b"if a == None:\n    ", b"def g():\n"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 40), st.sampled_from(EDIT_TEXTS), st.integers(0, 3))
+def test_incremental_result_equals_a_full_analysis(position, length, text, steps):
+    rng = random.Random(position)
+    source = FIXTURE
+    previous = analyse_document(PYTHON, source, parse(PYTHON, source))
+    for _ in range(steps + 1):
+        start = rng.randrange(len(source))
+        source = _edit(source, start, min(len(source), start + length), text)
+        tree = parse(PYTHON, source)
+        previous = analyse_document(PYTHON, source, tree, previous=previous)
+        assert previous.findings == tuple(analyse(PYTHON, source, parse(PYTHON, source)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([spec.name for spec in LANGUAGES]))
+def test_analysis_never_raises_on_arbitrary_bytes(data, name):
+    language = language_named(name)
+    analyse(language, data, parse(language, data), RuleOptions(select=("ALL",)))
+
+
+def test_each_rule_is_documented_and_its_code_follows_the_scheme():
+    seen = set()
+    for rule in catalogue():
+        assert rule.code[:2] in ("LS", "LB", "LP", "LC") and rule.code[2:].isdigit()
+        assert rule.name not in seen and rule.examples and rule.checks
+        seen.add(rule.name)
+        assert rule_by_code(rule.code) is rule
+
+
+def test_docs_rules_md_is_current():
+    documented = Path(__file__).parents[2] / "docs" / "rules.md"
+    assert documented.read_text() == render(), (
+        "docs/rules.md is stale: run `python -m lantern.analysis.rules.docs > docs/rules.md`"
+    )
