@@ -1,0 +1,8 @@
+import subprocess
+
+
+def deploy(branch):
+    subprocess.run(f"git checkout {branch}", shell=True)
+    if branch == None:
+        return False
+    return True

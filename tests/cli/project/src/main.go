@@ -1,0 +1,7 @@
+package main
+
+import "os"
+
+func main() {
+	_ = os.Remove("/tmp/x")
+}

@@ -1,0 +1,4 @@
+function show(el, name) {
+  el.innerHTML = '<b>' + name + '</b>';
+  return name == 'admin';
+}

