@@ -1,7 +1,17 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+func listing(dir string) ([]byte, error) {
+	return exec.Command("sh", "-c", "ls -l "+dir).Output()
+}
 
 func main() {
-	fmt.Println("inventory service")
+	os.Remove("/tmp/inventory.lock")
+	out, _ := listing(os.Args[1])
+	fmt.Println(string(out))
 }
