@@ -355,7 +355,8 @@ def _import_texts(ctx: FileContext, source: bytes, tree: Tree) -> list[bytes]:
     if query is None:
         return []
     captures = QueryCursor(compiled_query(ctx.language, query)).captures(tree.root_node)
-    return [source[n.start_byte : n.end_byte] for n in captures.get("i", [])]
+    nodes = sorted(captures.get("i", []), key=lambda n: n.start_byte)  # captures() is unordered
+    return [source[n.start_byte : n.end_byte] for n in nodes]
 
 
 def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,13 +11,13 @@ source order) so it is fast and predictable. Nothing here raises on odd trees.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Query, QueryCursor
 
 from lantern.analysis.context import FileContext, compiled_query, string_value
 
-_FUNCTIONS = frozenset({"function_definition", "lambda"})
 _SCOPES = frozenset({"function_definition", "lambda", "class_definition"})
 _MAX_DEPTH = 6
 
@@ -37,7 +37,8 @@ def imports(ctx: FileContext) -> dict[str, str]:
 def _collect_imports(ctx: FileContext) -> dict[str, str]:
     names: dict[str, str] = {}
     query = _query(ctx, "[(import_statement) (import_from_statement)] @import")
-    for node in QueryCursor(query).captures(ctx.tree.root_node).get("import", []):
+    nodes = QueryCursor(query).captures(ctx.tree.root_node).get("import", [])
+    for node in sorted(nodes, key=lambda n: n.start_byte):
         if node.type == "import_statement":
             for name in node.children_by_field_name("name"):
                 if name.type == "aliased_import":
@@ -93,13 +94,14 @@ def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:
 
 def _collect_scope(ctx: FileContext, scope: Node) -> ScopeFacts:
     facts = ScopeFacts()
+    is_module = scope.id == ctx.tree.root_node.id
     query = _query(ctx, _ASSIGNMENT_QUERY)
     cursor = QueryCursor(query)
     cursor.set_byte_range(scope.start_byte, scope.end_byte)
-    for node in cursor.captures(scope).get("bind", []):
-        if owning_scope(node) != scope and not (
-            scope.parent is None and owning_scope(node) is None
-        ):
+    # captures() does not promise document order; bindings must be in source order.
+    for node in sorted(cursor.captures(scope).get("bind", []), key=lambda n: n.start_byte):
+        owner = owning_scope(ctx, node)
+        if (owner.id if owner is not None else None) != (None if is_module else scope.id):
             continue
         kind = node.type
         if kind in ("assignment", "augmented_assignment"):
@@ -147,18 +149,38 @@ def _collect_scope(ctx: FileContext, scope: Node) -> ScopeFacts:
     return facts
 
 
-def owning_scope(node: Node) -> Node | None:
-    """The function or lambda whose local `node` is (None at module level)."""
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _FUNCTIONS:
-            return parent
-        parent = parent.parent
+def _function_spans(ctx: FileContext) -> tuple[list[int], list[tuple[int, int, Node]]]:
+    """Every function and lambda as (start, end, node), sorted by start; and the starts."""
+
+    def collect() -> tuple[list[int], list[tuple[int, int, Node]]]:
+        query = _query(ctx, "[(function_definition) (lambda)] @f")
+        nodes = QueryCursor(query).captures(ctx.tree.root_node).get("f", [])
+        spans = sorted((n.start_byte, n.end_byte, n) for n in nodes)
+        return [span[0] for span in spans], spans
+
+    return ctx.memo("py.functions", collect)
+
+
+def owning_scope(ctx: FileContext, node: Node) -> Node | None:
+    """The innermost function or lambda strictly around `node` (None at module level).
+
+    Computed from the functions' byte spans: `Node.parent` walks down from the root in
+    tree-sitter, which is far too slow to call for every name in a large file.
+    """
+    starts, spans = _function_spans(ctx)
+    position = node.start_byte
+    index = bisect_right(starts, position) - 1
+    while index >= 0:
+        start, end, function = spans[index]
+        if start <= position < end and function.id != node.id:
+            if not (start == position and end == node.end_byte):
+                return function
+        index -= 1
     return None
 
 
 def scope_node(ctx: FileContext, node: Node) -> Node:
-    return owning_scope(node) or ctx.tree.root_node
+    return owning_scope(ctx, node) or ctx.tree.root_node
 
 
 def parameters(function: Node) -> set[str]:
@@ -250,17 +272,17 @@ def positional(call: Node, index: int) -> Node | None:
     return plain[index] if index < len(plain) else None
 
 
-def keyword(ctx: FileContext, call: Node, name: str) -> Node | None:
+def keyword(ctx: FileContext, call: Node, name: str, depth: int = 0) -> Node | None:
     """The value passed as `name=`, directly or through a `**dict` built in the function."""
     arguments = call.child_by_field_name("arguments")
-    if arguments is None:
+    if arguments is None or depth > _MAX_DEPTH:
         return None
     for argument in arguments.named_children:
         if argument.type == "keyword_argument":
             if ctx.text(argument.child_by_field_name("name")) == name:
                 return argument.child_by_field_name("value")
         elif argument.type == "dictionary_splat" and argument.named_child_count:
-            value = _dict_entry(ctx, argument.named_children[0], name, call)
+            value = _dict_entry(ctx, argument.named_children[0], name, call, depth + 1)
             if value is not None:
                 return value
     return None
@@ -271,7 +293,9 @@ def argument(ctx: FileContext, call: Node, index: int, name: str) -> Node | None
     return positional(call, index) or keyword(ctx, call, name)
 
 
-def _dict_entry(ctx: FileContext, expression: Node, key: str, at: Node) -> Node | None:
+def _dict_entry(
+    ctx: FileContext, expression: Node, key: str, at: Node, depth: int
+) -> Node | None:
     holder = expression
     value = resolve(ctx, expression)
     if value.type == "dictionary":
@@ -279,7 +303,7 @@ def _dict_entry(ctx: FileContext, expression: Node, key: str, at: Node) -> Node 
             if pair.type == "pair" and string_value(pair.child_by_field_name("key") or pair) == key:
                 return pair.child_by_field_name("value")
     elif value.type == "call" and ctx.text(value.child_by_field_name("function")) == "dict":
-        found = keyword(ctx, value, key)
+        found = keyword(ctx, value, key, depth + 1)
         if found is not None:
             return found
     if holder.type == "identifier":  # opts["verify"] = False

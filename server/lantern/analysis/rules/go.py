@@ -100,6 +100,8 @@ def _assignments(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, No
             found.setdefault(ctx.text(captures["name"][0]), []).append(
                 (node, captures["value"][0], augmented)
             )
+        for bindings in found.values():
+            bindings.sort(key=lambda binding: binding[0].start_byte)
         return found
 
     return ctx.memo(("go.assignments", scope.id), collect)

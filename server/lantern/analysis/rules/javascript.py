@@ -131,6 +131,8 @@ def _bindings(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node,
             found.setdefault(ctx.text(captures["name"][0]), []).append(
                 (node, captures["value"][0], "augment" in captures)
             )
+        for bindings in found.values():
+            bindings.sort(key=lambda binding: binding[0].start_byte)
         return found
 
     return ctx.memo(("js.bindings", scope.id), collect)
@@ -531,22 +533,23 @@ def _async_names(ctx: FileContext) -> set[str]:
 @c.MISSING_AWAIT.check(JAVASCRIPT, "(expression_statement (call_expression function: (_) @function) @call)")
 def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call, function = captures["call"][0], captures["function"][0]
-    scope = _scope(ctx, call)
-    if scope.type == "program" or not any(child.type == "async" for child in scope.children[:2]):
-        return
     if function.type == "identifier":
         called = ctx.text(function)
     elif function.type == "member_expression" and ctx.text(function.child_by_field_name("object")) == "this":
         called = ctx.text(function.child_by_field_name("property"))
     else:
         return
-    if called in _async_names(ctx) and called not in modules(ctx):
-        yield Hit.at(
-            call,
-            f"`{called}()` returns a promise that is neither awaited nor handled, so its result "
-            "and errors are lost: add `await` (or `void` it deliberately).",
-            Fix("Add await", (Edit(call.start_byte, call.start_byte, "await "),), safe=False),
-        )
+    if called not in _async_names(ctx) or called in modules(ctx):
+        return
+    scope = _scope(ctx, call)  # walks parents: only for the few candidates
+    if scope.type == "program" or not any(child.type == "async" for child in scope.children[:2]):
+        return
+    yield Hit.at(
+        call,
+        f"`{called}()` returns a promise that is neither awaited nor handled, so its result "
+        "and errors are lost: add `await` (or `void` it deliberately).",
+        Fix("Add await", (Edit(call.start_byte, call.start_byte, "await "),), safe=False),
+    )
 
 
 @c.REGEX_IN_LOOP.check(JAVASCRIPT, "(new_expression constructor: (identifier) @class arguments: (arguments . (string))) @new")

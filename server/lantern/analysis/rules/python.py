@@ -482,9 +482,9 @@ def _mktemp(ctx: FileContext, _: dict) -> Iterator[Hit]:
 # -- LS110 assert for authorisation -------------------------------------------------------
 
 _AUTH_WORDS = re.compile(
-    r"(?i)(is_admin|admin|is_staff|superuser|authenticated|authori[sz]|permission|has_perm|"
-    r"\brole|roles\b|logged_in|is_owner|\bowner|can_[a-z]+|allowed|\baccess|csrf|"
-    r"password|token|credential|\bacl\b|privilege)"
+    r"(?i)(is_admin|\badmin\b|is_staff|superuser|authenticated|authori[sz]|permission|has_perm|"
+    r"\broles?\b|logged_in|is_owner|\bowner\b|\bcan_[a-z]+|\ballowed\b|has_access|"
+    r"\baccess_level\b|csrf|(check|verify)_password|\bacl\b|privilege|is_active_user)"
 )
 
 
@@ -758,8 +758,18 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     is_setter = any(d == f"{name}.setter" for d in decorators)
     body = captures["body"][0]
     needle = f"self.{name}" if in_class else f"{name}("
-    if needle.encode() not in ctx.source[body.start_byte : body.end_byte]:
+    body_text = ctx.source[body.start_byte : body.end_byte]
+    if needle.encode() not in body_text:
         return
+    if not in_class and (
+        name in pyflow.parameters(function)
+        or re.search(
+            rb"(?<![.\w])" + re.escape(name.encode()) + rb"\s*=[^=]|\bimport\b[^\n]*\b"
+            + re.escape(name.encode()) + rb"\b|\bglobal\b[^\n]*\b" + re.escape(name.encode()),
+            body_text,
+        )
+    ):
+        return  # the name is rebound inside: the call goes elsewhere
     reference = _first_unconditional_self_reference(
         ctx, body, name, in_class, is_property, is_setter
     )
@@ -1030,6 +1040,7 @@ def _is_managed(ctx: FileContext, call: Node) -> bool:
             re.search(
                 rf"\b{variable}\.close\(|\bwith\s+[^\n]*\b{variable}\b|\b(return|yield)\b[^\n]*\b{variable}\b"
                 rf"|(closing|enter_context|callback|push|append|add|register)\(\s*{variable}\b"
+                rf"|\bself\.[\w.]+\([^)\n]*\b{variable}\b|\bglobal\b[^\n]*\b{variable}\b"
                 rf"|=\s*{variable}\s*$|\bself\.\w+\s*=\s*{variable}\b",
                 scope,
                 re.MULTILINE,
@@ -1061,34 +1072,35 @@ def _async_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
 @c.MISSING_AWAIT.check(PYTHON, "(expression_statement . (call function: (_) @function) @call .)")
 def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call, function = captures["call"][0], captures["function"][0]
-    enclosing = ctx.enclosing_function(call)
-    if (
-        enclosing is None
-        or enclosing.type != "function_definition"
-        or enclosing.children[0].type != "async"
-    ):
-        return
     async_names, _ = _async_functions(ctx)
     text = ctx.text(function)
     if function.type == "identifier":
         is_coroutine = (text in async_names and text not in pyflow.imports(ctx)) or (
-            qualified_name(ctx, function) in _COROUTINES
+            text in ("sleep", "wait_for", "gather", "wait")
+            and qualified_name(ctx, function) in _COROUTINES
         )
     elif function.type == "attribute":
         holder = ctx.text(function.child_by_field_name("object"))
         method = ctx.text(function.child_by_field_name("attribute"))
         is_coroutine = (holder in ("self", "cls") and method in async_names) or (
-            qualified_name(ctx, function) in _COROUTINES
+            method in ("sleep", "wait_for", "gather", "wait")
+            and qualified_name(ctx, function) in _COROUTINES
         )
     else:
         is_coroutine = False
-    if is_coroutine:
-        yield Hit.at(
-            call,
-            f"`{_describe(ctx, call)}` creates a coroutine that is never awaited, so it never "
-            "runs: add `await` (or schedule it with asyncio.create_task).",
-            Fix("Add await", (Edit(call.start_byte, call.start_byte, "await "),), safe=False),
-        )
+    if not is_coroutine:
+        return
+    enclosing = ctx.enclosing_function(call)  # walks parents: only for the few candidates
+    if enclosing is None or enclosing.type != "function_definition":
+        return
+    if enclosing.children[0].type != "async":
+        return
+    yield Hit.at(
+        call,
+        f"`{_describe(ctx, call)}` creates a coroutine that is never awaited, so it never "
+        "runs: add `await` (or schedule it with asyncio.create_task).",
+        Fix("Add await", (Edit(call.start_byte, call.start_byte, "await "),), safe=False),
+    )
 
 
 # -- LP301 / LP302 / LP303 performance ----------------------------------------------------

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tree_sitter import Node
+from tree_sitter import Node, QueryCursor
 
 from lantern.analysis import pyflow
-from lantern.analysis.context import FileContext
+from lantern.analysis.context import FileContext, compiled_query
 from lantern.analysis.pyflow import parameters
 from lantern.analysis.rules.declarations import USED_BEFORE_ASSIGNMENT
 from lantern.analysis.rules.model import PYTHON, Hit
@@ -45,6 +45,8 @@ def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     analysis.block(body, frozenset(parameters(function)))
     for name, node in analysis.reported.items():
         earlier = analysis.first_binding.get(name)
+        if earlier is not None and _guarded_after(node, function, earlier):
+            continue  # read under a later condition, likely the same one that assigned it
         if earlier is not None and earlier < node.start_byte:
             message = (
                 f"`{name}` may be unassigned here: it is assigned only on some paths before "
@@ -55,16 +57,12 @@ def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         yield Hit.at(node, message)
 
 
-_CONDITIONAL_PARENTS = frozenset(
-    {"if_statement", "try_statement", "match_statement", "while_statement"}
-)
-
-
 def _worth_analysing(ctx: FileContext, function: Node) -> bool:
     """Cheap filter: is some name assigned inside a branch or `try` and mentioned again
     after that statement? Functions without one cannot have a finding worth the walk."""
     facts = pyflow.scope_facts(ctx, function)
     body = function.child_by_field_name("body")
+    conditionals = _conditional_spans(ctx, function)
     for name, bindings in facts.bindings.items():
         first = bindings[0].node
         mention = re.compile(rb"(?<![.\w])" + re.escape(name.encode()) + rb"\b")
@@ -77,18 +75,46 @@ def _worth_analysing(ctx: FileContext, function: Node) -> bool:
         for binding in bindings:
             if binding.node.type in ("for_statement", "for_in_clause"):
                 continue
-            outermost = None
-            parent = binding.node.parent
-            while parent is not None and parent != function:
-                if parent.type in _CONDITIONAL_PARENTS:
-                    outermost = parent
-                parent = parent.parent
-            if outermost is None:
+            position = binding.node.start_byte
+            ends = [end for start, end in conditionals if start < position < end]
+            if not ends:
                 continue
             pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
-            if pattern.search(ctx.source, outermost.end_byte, function.end_byte):
+            if pattern.search(ctx.source, max(ends), function.end_byte):
                 return True
     return False
+
+
+_GUARDS = frozenset(
+    {"if_statement", "elif_clause", "else_clause", "conditional_expression", "while_statement",
+     "boolean_operator", "case_clause"}
+)  # fmt: skip
+
+
+def _guarded_after(read: Node, function: Node, binding_start: int) -> bool:
+    """Is `read` inside a condition that starts after the variable's first assignment?
+
+    Conditionally assigned variables are often read under a correlated condition
+    (`if verbose: start = now()` ... `if verbose: print(now() - start)`); without
+    evaluating conditions that cannot be told apart from a bug, so it stays quiet.
+    """
+    parent = read.parent
+    while parent is not None and parent != function:
+        if parent.type in _GUARDS and parent.start_byte > binding_start:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _conditional_spans(ctx: FileContext, function: Node) -> list[tuple[int, int]]:
+    query = compiled_query(
+        ctx.language,
+        "[(if_statement) (try_statement) (match_statement) (while_statement)] @branch",
+    )
+    cursor = QueryCursor(query)
+    cursor.set_byte_range(function.start_byte, function.end_byte)
+    nodes = cursor.captures(function).get("branch", [])
+    return [(n.start_byte, n.end_byte) for n in nodes]
 
 
 class _Function:
@@ -136,8 +162,9 @@ class _Function:
             state = defined
             for part in node.named_children:
                 if part.type == "with_clause":
-                    self.check_reads(part, state)
-                    state = state | self.binds(part)
+                    for item in part.named_children:  # `with a() as x, x.b() as y`
+                        self.check_reads(item, state)
+                        state = state | self.binds(item)
             return self.block(node.child_by_field_name("body"), state)
         if kind == "match_statement":
             return self._match(node, defined)
@@ -188,7 +215,24 @@ class _Function:
         return after
 
     def _try(self, node: Node, defined: Names) -> Names | None:
-        body_state = self.block(node.child_by_field_name("body"), defined)
+        body = node.child_by_field_name("body")
+        body_state = self.block(body, defined)
+        # Leading assignments without calls (`loop = self._loop`) cannot fail in practice:
+        # handlers and `finally` may rely on them.
+        for statement in body.named_children if body is not None else []:
+            if statement.type != "expression_statement" or b"(" in (statement.text or b"("):
+                break
+            defined = defined | self.binds(statement)
+        # Loop variables of the body count as set, as they do after a loop.
+        defined = defined | frozenset(
+            name
+            for name, bindings in self.facts.bindings.items()
+            if body is not None
+            and any(
+                b.node.type == "for_statement" and body.start_byte <= b.node.start_byte < body.end_byte
+                for b in bindings
+            )
+        )
         outcomes: list[Names | None] = []
         finally_block = None
         else_block = None
