@@ -18,7 +18,6 @@ from lsprotocol import types
 
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import Finding, Severity
-from lantern.config import RulesSettings
 from lantern.lsp.server import LanternServer
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
@@ -185,5 +184,5 @@ def diagnostics_of(
     ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
 ) -> list[types.Diagnostic]:
     settings = ls.session.settings
-    docs_url = (settings.rules if settings is not None else RulesSettings()).docs_url
+    docs_url = settings.rules.docs_url if settings is not None else None
     return [to_diagnostic(f, snapshot.index, ls.session.encoding, docs_url) for f in findings]
