@@ -106,7 +106,8 @@ def test_ignore_edit_uses_the_language_comment():
 
 # -- incremental analysis ---------------------------------------------------------------
 
-FIXTURE = (Path(__file__).parents[1] / "rules" / "python" / "bugs.py").read_bytes()
+FIXTURE_DIR = Path(__file__).parents[1] / "rules"
+FIXTURE = (FIXTURE_DIR / "python" / "bugs.py").read_bytes()
 
 
 def _edit(source: bytes, start: int, end: int, text: bytes) -> bytes:
@@ -134,18 +135,31 @@ def test_edit_of_imports_reanalyses_everything():
 EDIT_TEXTS = [b"", b"x", b"\n", b"    ", b"return 1\n", b"(", b'"', b"if a == None:\n    ", b"def g():\n"]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 10_000), st.integers(0, 40), st.sampled_from(EDIT_TEXTS), st.integers(0, 3))
-def test_incremental_result_equals_a_full_analysis(position, length, text, steps):
+INCREMENTAL_FIXTURES = [
+    (PYTHON, FIXTURE),
+    (language_named("javascript"), (FIXTURE_DIR / "javascript" / "bugs.js").read_bytes()),
+    (language_named("go"), (FIXTURE_DIR / "go" / "bugs.go").read_bytes()),
+]
+
+
+@settings(max_examples=90, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(0, 40),
+    st.sampled_from(EDIT_TEXTS),
+    st.integers(0, 3),
+    st.sampled_from(range(len(INCREMENTAL_FIXTURES))),
+)
+def test_incremental_result_equals_a_full_analysis(position, length, text, steps, fixture):
+    language, source = INCREMENTAL_FIXTURES[fixture]
     rng = random.Random(position)
-    source = FIXTURE
-    previous = analyse_document(PYTHON, source, parse(PYTHON, source))
+    previous = analyse_document(language, source, parse(language, source))
     for _ in range(steps + 1):
         start = rng.randrange(len(source))
         source = _edit(source, start, min(len(source), start + length), text)
-        tree = parse(PYTHON, source)
-        previous = analyse_document(PYTHON, source, tree, previous=previous)
-        assert previous.findings == tuple(analyse(PYTHON, source, parse(PYTHON, source)))
+        tree = parse(language, source)
+        previous = analyse_document(language, source, tree, previous=previous)
+        assert previous.findings == tuple(analyse(language, source, parse(language, source)))
 
 
 @settings(max_examples=80, deadline=None)

@@ -3,9 +3,9 @@
 `analyse` runs the syntax check and every enabled rule; `analyse_document` does the
 same but, given the previous `Analysis` of the same document, re-runs rules only where
 the tree changed (tree-sitter `changed_ranges` plus the edited bytes, widened to the
-enclosing function, or to the top-level statement outside functions) and keeps the
-other findings, shifted. An edit that touches imports or module-level code re-analyses
-the whole file, because rules resolve names through them.
+enclosing function) and keeps the other findings, shifted. An edit that touches
+imports, function signatures or module-level code re-analyses the whole file, because
+rules resolve names through them.
 
 It never raises on any input (a failing check is skipped) and knows nothing of LSP;
 the server and `lantern check` both call it.
@@ -46,11 +46,25 @@ __all__ = [
     "rule_options",
 ]
 
-_IMPORT_QUERIES = {
-    "python": "[(import_statement) (import_from_statement) (future_import_statement)] @i",
-    "javascript": """[(import_statement)
-        (call_expression function: (identifier) @f (#eq? @f "require"))] @i""",
-    "go": "(import_declaration) @i",
+# What rules learn about a file beyond one function: its imports and its functions'
+# signatures (names, `async`, Go result types). A change there re-analyses everything.
+_INTERFACE_QUERIES = {
+    "python": """
+        [(import_statement) (import_from_statement) (future_import_statement)] @i
+        (function_definition body: (_) @body) @header
+    """,
+    "javascript": """
+        [(import_statement)
+         (call_expression function: (identifier) @f (#eq? @f "require"))] @i
+        [(function_declaration body: (_) @body)
+         (method_definition body: (_) @body)
+         (arrow_function body: (_) @body)
+         (function_expression body: (_) @body)] @header
+    """,
+    "go": """
+        (import_declaration) @i
+        [(function_declaration body: (_) @body) (method_declaration body: (_) @body)] @header
+    """,
 }
 
 
@@ -269,7 +283,7 @@ def _changed_regions(ctx: FileContext, previous: Analysis) -> list[tuple[int, in
         _point(new, new_end),
     )
     lang_family = ctx.family
-    if _import_texts(ctx, old, previous.tree) != _import_texts(ctx, new, ctx.tree):
+    if _interface(ctx, old, previous.tree) != _interface(ctx, new, ctx.tree):
         return None
     spans = [(prefix, max(new_end, prefix + 1))]
     spans += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(ctx.tree)]
@@ -350,13 +364,20 @@ def _unit(root: Node, start: int, end: int, lang_family: str) -> tuple[int, int]
     return (outermost.start_byte, outermost.end_byte)
 
 
-def _import_texts(ctx: FileContext, source: bytes, tree: Tree) -> list[bytes]:
-    query = _IMPORT_QUERIES.get(ctx.family)
+def _interface(ctx: FileContext, source: bytes, tree: Tree) -> list[bytes]:
+    """The file's imports and function headers (text up to each body), in order."""
+    query = _INTERFACE_QUERIES.get(ctx.family)
     if query is None:
         return []
-    captures = QueryCursor(compiled_query(ctx.language, query)).captures(tree.root_node)
-    nodes = sorted(captures.get("i", []), key=lambda n: n.start_byte)  # captures() is unordered
-    return [source[n.start_byte : n.end_byte] for n in nodes]
+    parts: list[tuple[int, bytes]] = []
+    for _, captures in QueryCursor(compiled_query(ctx.language, query)).matches(tree.root_node):
+        if "i" in captures:
+            node = captures["i"][0]
+            parts.append((node.start_byte, source[node.start_byte : node.end_byte]))
+        else:
+            header, body = captures["header"][0], captures["body"][0]
+            parts.append((header.start_byte, source[header.start_byte : body.start_byte]))
+    return [text for _, text in sorted(parts)]
 
 
 def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

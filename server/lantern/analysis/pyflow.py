@@ -87,28 +87,64 @@ _ASSIGNMENT_QUERY = """
 """
 
 
+# One traversal collects what several facts need for a whole file.
+_FILE_QUERY = f"""
+{_ASSIGNMENT_QUERY}
+[(function_definition) (lambda)] @function
+[(if_statement) (try_statement) (match_statement) (while_statement)] @branch
+"""
+
+
+def file_captures(ctx: FileContext) -> dict[str, list[Node]]:
+    """Bindings (`bind`), functions and lambdas (`function`) and branching statements
+    (`branch`) of the whole file, each sorted by position."""
+
+    def collect() -> dict[str, list[Node]]:
+        found = QueryCursor(_query(ctx, _FILE_QUERY)).captures(ctx.tree.root_node)
+        return {name: sorted(nodes, key=lambda n: n.start_byte) for name, nodes in found.items()}
+
+    return ctx.memo("py.file", collect)
+
+
 def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:
     """Every binding made directly in `scope` (a function or the module), in source order."""
-    return ctx.memo(("py.scope", scope.id), lambda: _collect_scope(ctx, scope))
+    if scope.id == ctx.tree.root_node.id:
+        if ctx.region is None:
+            every = ctx.memo(("py.scopes", None), lambda: _collect(ctx, scope))
+            return every.get(None, ScopeFacts())
+        return ctx.memo("py.module-scope", lambda: _collect(ctx, scope).get(None, ScopeFacts()))
+    # One query over the analysed region serves every function in it.
+    region = ctx.region
+    inside = region is None or region[0] <= scope.start_byte and scope.end_byte <= region[1]
+    if inside:
+        every = ctx.memo(("py.scopes", region), lambda: _collect(ctx, ctx.tree.root_node, region))
+        return every.get(scope.id, ScopeFacts())
+    return ctx.memo(("py.scope", scope.id), lambda: _collect(ctx, scope).get(scope.id, ScopeFacts()))
 
 
-def _collect_scope(ctx: FileContext, scope: Node) -> ScopeFacts:
-    facts = ScopeFacts()
-    is_module = scope.id == ctx.tree.root_node.id
-    query = _query(ctx, _ASSIGNMENT_QUERY)
-    cursor = QueryCursor(query)
-    cursor.set_byte_range(scope.start_byte, scope.end_byte)
-    # captures() does not promise document order; bindings must be in source order.
-    for node in sorted(cursor.captures(scope).get("bind", []), key=lambda n: n.start_byte):
+def _collect(
+    ctx: FileContext, within: Node, region: tuple[int, int] | None = None
+) -> dict[int | None, ScopeFacts]:
+    """Bindings under `within` (and in `region`), grouped by the id of the function that
+    owns them (None for the module)."""
+    grouped: dict[int | None, ScopeFacts] = {}
+    if region is None and within.id == ctx.tree.root_node.id:
+        nodes = file_captures(ctx).get("bind", [])
+    else:
+        cursor = QueryCursor(_query(ctx, _ASSIGNMENT_QUERY))
+        start, end = region if region is not None else (within.start_byte, within.end_byte)
+        cursor.set_byte_range(start, end)
+        # captures() does not promise document order; bindings must be in source order.
+        nodes = sorted(cursor.captures(within).get("bind", []), key=lambda n: n.start_byte)
+    for node in nodes:
         owner = owning_scope(ctx, node)
-        if (owner.id if owner is not None else None) != (None if is_module else scope.id):
-            continue
+        facts = grouped.setdefault(owner.id if owner is not None else None, ScopeFacts())
         kind = node.type
         if kind in ("assignment", "augmented_assignment"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             augmented = kind == "augmented_assignment"
             if left is None:
-                continue
+                continue  # a broken tree
             if left.type == "identifier":
                 value = right
                 while value is not None and value.type == "assignment":  # a = b = value
@@ -146,15 +182,14 @@ def _collect_scope(ctx: FileContext, scope: Node) -> ScopeFacts:
             ):
                 if target.type == "identifier":
                     facts.add(ctx.text(target), Binding(node, None))
-    return facts
+    return grouped
 
 
 def _function_spans(ctx: FileContext) -> tuple[list[int], list[tuple[int, int, Node]]]:
     """Every function and lambda as (start, end, node), sorted by start; and the starts."""
 
     def collect() -> tuple[list[int], list[tuple[int, int, Node]]]:
-        query = _query(ctx, "[(function_definition) (lambda)] @f")
-        nodes = QueryCursor(query).captures(ctx.tree.root_node).get("f", [])
+        nodes = file_captures(ctx).get("function", [])
         spans = sorted((n.start_byte, n.end_byte, n) for n in nodes)
         return [span[0] for span in spans], spans
 

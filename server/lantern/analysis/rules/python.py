@@ -53,8 +53,15 @@ def calls(ctx: FileContext) -> list[tuple[Node, str]]:
     return ctx.memo(("py.calls", ctx.region), lambda: _index_calls(ctx))
 
 
+_CALL_QUERY = f"""
+((call function: (attribute attribute: (identifier) @last) @f) @call
+    (#any-of? @last {" ".join(f'"{name}"' for name in sorted(_INTERESTING))}))
+(call function: (identifier) @f) @call
+"""
+
+
 def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
-    cursor = QueryCursor(compiled_query(ctx.language, "(call function: (_) @f) @call"))
+    cursor = QueryCursor(compiled_query(ctx.language, _CALL_QUERY))
     if ctx.region is not None:
         cursor.set_byte_range(*ctx.region)
     table = pyflow.imports(ctx)
@@ -393,8 +400,10 @@ _VERIFY_KEYWORDS = frozenset({"verify", "verify_ssl", "ssl_verify", "check_hostn
 @c.TLS_DISABLED.check(
     PYTHON,
     """
-    (keyword_argument name: (identifier) @name value: (_) @value) @keyword
-    (assignment left: (attribute attribute: (identifier) @attribute) right: (_) @value) @set
+    ((keyword_argument name: (identifier) @name value: (_) @value) @keyword
+        (#any-of? @name "verify" "verify_ssl" "ssl_verify" "check_hostname" "cert_reqs" "ssl"))
+    ((assignment left: (attribute attribute: (identifier) @attribute) right: (_) @value) @set
+        (#any-of? @attribute "verify" "check_hostname" "verify_mode"))
     (call arguments: (argument_list (dictionary_splat (_) @splat))) @call
     """,
 )
@@ -741,6 +750,9 @@ _CONDITIONAL = frozenset(
 )
 def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     function, name = captures["function"][0], ctx.text(captures["name"][0])
+    body = captures["body"][0]
+    if name.encode() not in ctx.source[body.start_byte : body.end_byte]:
+        return  # cheap exit before any parent lookup (Node.parent is not free)
     decorators = []
     if function.parent is not None and function.parent.type == "decorated_definition":
         decorators = [
@@ -863,7 +875,15 @@ _LITERALS = frozenset(
 _PURE = frozenset({"identifier", "attribute", "subscript"})
 
 
-@c.CONSTANT_CONDITION.check(PYTHON, "(comparison_operator) @comparison")
+@c.CONSTANT_CONDITION.check(
+    PYTHON,
+    """
+    ((comparison_operator . (_) @left . (_) @right .) @comparison (#eq? @left @right))
+    (comparison_operator
+        . [(integer) (float) (string) (true) (false) (none)]
+        . [(integer) (float) (string) (true) (false) (none)] .) @comparison
+    """,
+)
 def _constant_comparison(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     comparison = captures["comparison"][0]
     operands = [n for n in comparison.named_children if n.type != "comment"]

@@ -11,7 +11,7 @@ reported. Only names local to the function are checked.
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left
 from collections.abc import Iterator
 
 from tree_sitter import Node, QueryCursor
@@ -37,9 +37,10 @@ _TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern",
 @USED_BEFORE_ASSIGNMENT.check(PYTHON, "(function_definition body: (block) @body) @function")
 def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     function, body = captures["function"][0], captures["body"][0]
-    if not _worth_analysing(ctx, function):
+    candidates = _candidates(ctx, function)
+    if not candidates:
         return
-    analysis = _Function(ctx, function)
+    analysis = _Function(ctx, function, candidates)
     if not analysis.locals:
         return
     analysis.block(body, frozenset(parameters(function)))
@@ -57,32 +58,34 @@ def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         yield Hit.at(node, message)
 
 
-def _worth_analysing(ctx: FileContext, function: Node) -> bool:
-    """Cheap filter: is some name assigned inside a branch or `try` and mentioned again
-    after that statement? Functions without one cannot have a finding worth the walk."""
+def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
+    """Cheap filter: the names assigned inside a branch or `try` and mentioned again after
+    that statement, or mentioned before their first assignment. Only these can have a
+    finding, so the analysis tracks only them."""
+    found: set[str] = set()
     facts = pyflow.scope_facts(ctx, function)
     body = function.child_by_field_name("body")
     conditionals = _conditional_spans(ctx, function)
     for name, bindings in facts.bindings.items():
         first = bindings[0].node
-        mention = re.compile(rb"(?<![.\w])" + re.escape(name.encode()) + rb"\b")
-        if body is not None and mention.search(ctx.source, body.start_byte, first.start_byte):
-            return True  # mentioned before its first assignment
-        if len(bindings) == 1 and first.parent is not None and (
-            first.parent.type == "expression_statement" and first.parent.parent == body
+        if body is not None and _mentioned(
+            ctx.source, name, body.start_byte, first.start_byte, after_dot=False
         ):
-            continue  # assigned once, unconditionally, at the top level of the body
+            found.add(name)  # mentioned before its first assignment
+            continue
         for binding in bindings:
             if binding.node.type in ("for_statement", "for_in_clause"):
                 continue
             position = binding.node.start_byte
-            ends = [end for start, end in conditionals if start < position < end]
-            if not ends:
-                continue
-            pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
-            if pattern.search(ctx.source, max(ends), function.end_byte):
-                return True
-    return False
+            around = [(end, is_try) for start, end, is_try in conditionals if start < position < end]
+            if not around:
+                break  # assigned unconditionally: later branches cannot unset it
+            # After the branch; for `try`, its handlers and `finally` count as after.
+            after = position + 1 if any(is_try for _, is_try in around) else max(around)[0]
+            if _mentioned(ctx.source, name, after, function.end_byte, after_dot=True):
+                found.add(name)
+                break
+    return frozenset(found)
 
 
 _GUARDS = frozenset(
@@ -106,19 +109,47 @@ def _guarded_after(read: Node, function: Node, binding_start: int) -> bool:
     return False
 
 
-def _conditional_spans(ctx: FileContext, function: Node) -> list[tuple[int, int]]:
-    query = compiled_query(
-        ctx.language,
-        "[(if_statement) (try_statement) (match_statement) (while_statement)] @branch",
-    )
-    cursor = QueryCursor(query)
-    cursor.set_byte_range(function.start_byte, function.end_byte)
-    nodes = cursor.captures(function).get("branch", [])
-    return [(n.start_byte, n.end_byte) for n in nodes]
+def _mentioned(source: bytes, name: str, start: int, end: int, *, after_dot: bool) -> bool:
+    """Does `name` occur as a whole word in source[start:end]? (`after_dot`: also as an
+    attribute, `x.name`.) A find loop: compiling a regex per name costs more."""
+    needle = name.encode()
+    position = source.find(needle, start, end)
+    while position != -1:
+        before = source[position - 1 : position] if position > 0 else b" "
+        after = source[position + len(needle) : position + len(needle) + 1]
+        if not (before.isalnum() or before == b"_" or (before == b"." and not after_dot)) and not (
+            after.isalnum() or after == b"_"
+        ):
+            return True
+        position = source.find(needle, position + 1, end)
+    return False
+
+
+def _conditional_spans(ctx: FileContext, function: Node) -> list[tuple[int, int, bool]]:
+    """(start, end, is a try) of the branching statements inside `function`."""
+
+    def collect() -> tuple[list[int], list[tuple[int, int, bool]]]:
+        query = compiled_query(
+            ctx.language,
+            "[(if_statement) (try_statement) (match_statement) (while_statement)] @branch",
+        )
+        if ctx.region is None:
+            nodes = pyflow.file_captures(ctx).get("branch", [])
+        else:
+            cursor = QueryCursor(query)
+            cursor.set_byte_range(*ctx.region)
+            nodes = cursor.captures(ctx.tree.root_node).get("branch", [])
+        spans = sorted((n.start_byte, n.end_byte, n.type == "try_statement") for n in nodes)
+        return [span[0] for span in spans], spans
+
+    starts, spans = ctx.memo(("py.branches", ctx.region), collect)
+    low = bisect_left(starts, function.start_byte)
+    high = bisect_left(starts, function.end_byte)
+    return spans[low:high]
 
 
 class _Function:
-    def __init__(self, ctx: FileContext, function: Node) -> None:
+    def __init__(self, ctx: FileContext, function: Node, candidates: frozenset[str]) -> None:
         self.ctx = ctx
         self.reported: dict[str, Node] = {}
         self.first_binding: dict[str, int] = {}
@@ -135,7 +166,8 @@ class _Function:
             if own:
                 bound.add(name)
                 self.first_binding[name] = own[0].node.start_byte
-        self.locals = frozenset(bound - declared - parameters(function))
+        self.locals = frozenset(bound - declared - parameters(function)) & candidates
+        self._needles = [name.encode() for name in self.locals]
 
     # -- statements ---------------------------------------------------------------------
 
@@ -294,8 +326,13 @@ class _Function:
 
     # -- names --------------------------------------------------------------------------
 
+    def _mentions(self, node: Node) -> bool:
+        """Does `node`'s text contain a tracked name? (Skips the walk when it cannot.)"""
+        text = self.ctx.source[node.start_byte : node.end_byte]
+        return any(needle in text for needle in self._needles)
+
     def check_reads(self, node: Node | None, defined: Names) -> None:
-        if node is None:
+        if node is None or not self._mentions(node):
             return
         walrus = {}
         if b":=" in self.ctx.source[node.start_byte : node.end_byte]:
@@ -312,8 +349,8 @@ class _Function:
                 self.reported[name] = identifier
 
     def binds(self, node: Node | None) -> Names:
-        """Names bound by `node` itself (not inside nested blocks or scopes)."""
-        if node is None:
+        """Tracked names bound by `node` itself (not inside nested blocks or scopes)."""
+        if node is None or not self._mentions(node):
             return frozenset()
         return frozenset(self.ctx.text(n) for n in _bound_in(node))
 

@@ -46,6 +46,7 @@ KNOWN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+_ANY_KNOWN_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in KNOWN_SHAPES))
 # Secret-like names, compared with separators removed and lower-cased.
 _PASSWORD_NAMES = re.compile(r"(password|passwd|passphrase|pwd|pass$|^pw$|userpass)")
 _TOKEN_NAMES = re.compile(
@@ -170,13 +171,27 @@ def _last_name(ctx: FileContext, node: Node) -> str:
     return re.split(r"[.\[\]'\"]+", ctx.text(node).strip("]'\" "))[-1]
 
 
+def _could_be_credential(value: str) -> bool:
+    """Name-independent shape test, cheap enough to run on every string in a file."""
+    return (
+        len(value) >= 6
+        and not any(ch.isspace() for ch in value)
+        and len(set(value)) >= 5
+        and not _PLACEHOLDER.match(value)
+        and not (_FIELD_LIKE.match(value) and not any(ch.isdigit() for ch in value))
+    )
+
+
 def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] | None:
     """(what kind of secret, the holder's name, fixable) for a secret literal, else None."""
     value = string_value(string)
     if value is None or len(value) < 6:
         return None
+    known = _ANY_KNOWN_SHAPE.search(value) is not None
+    if not known and not _could_be_credential(value):
+        return None
     name, is_declaration = holder_name(ctx, string)
-    for label, pattern in KNOWN_SHAPES:
+    for label, pattern in KNOWN_SHAPES if known else ():
         match = pattern.search(value)
         if match is None:
             continue
@@ -202,11 +217,11 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     string = captures["string"][0]
     if string.end_byte - string.start_byte < 8:
         return
-    parent = string.parent
-    if parent is not None and parent.type == "concatenated_string":
-        return
     found = secret_kind(ctx, string)
     if found is None:
+        return
+    parent = string.parent
+    if parent is not None and parent.type == "concatenated_string":
         return
     label, name, fixable = found
     where = f" in `{name}`" if name else ""
