@@ -65,7 +65,10 @@ def copy_stdlib(destination: Path) -> Path:
     target = destination / "Lib"
     for path in source.rglob("*.py"):
         relative = path.relative_to(source)
-        if relative.parts[0] in ("site-packages", "dist-packages") or "__pycache__" in relative.parts:
+        if (
+            relative.parts[0] in ("site-packages", "dist-packages")
+            or "__pycache__" in relative.parts
+        ):
             continue
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / relative)
@@ -117,7 +120,9 @@ def main() -> int:
                 counts[name] = findings(name, stdout, report)
         base = statistics.median(s for s, _ in runs["lantern check"])
         print()
-        print(f"| tool | wall time (median of {args.repeat}) | peak memory | findings | vs lantern |")
+        print(
+            f"| tool | wall time (median of {args.repeat}) | peak memory | findings | vs lantern |"
+        )
         print("|---|---:|---:|---:|---:|")
         for name, samples in runs.items():
             wall = statistics.median(s for s, _ in samples)

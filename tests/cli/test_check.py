@@ -42,7 +42,9 @@ def test_json_output_matches_the_golden_file():
 
 
 def test_gitignored_files_are_skipped_and_named_files_are_not():
-    listed = {row["path"] for row in json.loads(lantern_check("project", "--format", "json").stdout)}
+    listed = {
+        row["path"] for row in json.loads(lantern_check("project", "--format", "json").stdout)
+    }
     assert "project/generated/gen.py" not in listed  # .gitignore: generated/
     named = lantern_check("project/generated/gen.py", "--format", "json")
     assert [row["code"] for row in json.loads(named.stdout)] == ["LS101"]

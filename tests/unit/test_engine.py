@@ -43,7 +43,9 @@ def test_select_and_ignore_by_prefix(select, ignore, expected):
 
 
 def test_rules_off_by_default_run_when_selected():
-    source = b"def f(a):\n" + b"".join(b"    if a == %d:\n        return %d\n" % (i, i) for i in range(12))
+    source = b"def f(a):\n" + b"".join(
+        b"    if a == %d:\n        return %d\n" % (i, i) for i in range(12)
+    )
     assert "LC401" not in codes(source)
     assert "LC401" in codes(source, RuleOptions(select=("LC",)))
     assert "LC401" not in codes(source, RuleOptions(select=("LC",), complexity_threshold=20))
@@ -91,7 +93,7 @@ def test_ignore_edit_appends_or_extends_the_comment():
 
 def test_ignore_edit_goes_above_a_line_that_ends_inside_a_string():
     source = b'import os\nos.system(f"""ls {d}\n""")\n'
-    edit = ignore_edit(PYTHON, source, parse(PYTHON, source), source.index(b"f\"\"\""), "LS102")
+    edit = ignore_edit(PYTHON, source, parse(PYTHON, source), source.index(b'f"""'), "LS102")
     fixed = apply_edits(source, [edit])
     assert fixed.startswith(b'import os\n# lantern: ignore[LS102]\nos.system(f"""ls {d}')
     assert codes(fixed) == []
@@ -132,7 +134,17 @@ def test_edit_of_imports_reanalyses_everything():
     assert second.reanalysed is None
 
 
-EDIT_TEXTS = [b"", b"x", b"\n", b"    ", b"return 1\n", b"(", b'"', b"if a == None:\n    ", b"def g():\n"]
+EDIT_TEXTS = [
+    b"",
+    b"x",
+    b"\n",
+    b"    ",
+    b"return 1\n",
+    b"(",
+    b'"',
+    b"if a == None:\n    ",
+    b"def g():\n",
+]
 
 
 INCREMENTAL_FIXTURES = [

@@ -70,14 +70,18 @@ def _fixed_cases() -> list[tuple[Path, int]]:
     for path in CASES:
         text = path.read_text()
         source = text.encode()
-        for number, finding in enumerate(run(detect_language(path.name), source, options_for(text))):
+        for number, finding in enumerate(
+            run(detect_language(path.name), source, options_for(text))
+        ):
             if (finding.data or {}).get("fix"):
                 cases.append((path, number))
     return cases
 
 
 @pytest.mark.parametrize(
-    "path,number", _fixed_cases(), ids=lambda v: str(v.relative_to(FIXTURES)) if isinstance(v, Path) else str(v)
+    "path,number",
+    _fixed_cases(),
+    ids=lambda v: str(v.relative_to(FIXTURES)) if isinstance(v, Path) else str(v),
 )
 def test_each_fix_parses_and_removes_its_finding(path: Path, number: int):
     text = path.read_text()
@@ -103,7 +107,9 @@ def test_fix_all_applies_every_safe_fix_cleanly(path: Path):
     options = options_for(text)
     source = text.encode()
     before = run(language, source, options)
-    safe = [Fix.from_data(f.data["fix"]) for f in before if (f.data or {}).get("fix", {}).get("safe")]
+    safe = [
+        Fix.from_data(f.data["fix"]) for f in before if (f.data or {}).get("fix", {}).get("safe")
+    ]
     if not safe:
         pytest.skip("no safe fixes in this fixture")
     fixed = apply_edits(source, combine(safe))
@@ -123,7 +129,9 @@ def test_fixtures_cover_every_default_rule_in_every_language_it_supports():
         )
         covered |= {(family, code) for _, code in expected(path.read_text())}
     for rule in catalogue():
-        families = {{"typescript": "javascript", "tsx": "javascript"}.get(n, n) for n in rule.languages}
+        families = {
+            {"typescript": "javascript", "tsx": "javascript"}.get(n, n) for n in rule.languages
+        }
         for family in families:
             assert (family, rule.code) in covered, f"{rule.code} has no {family} fixture"
 

@@ -114,10 +114,10 @@ def analyse_document(
     regions: list[tuple[int, int]] | None = None
     if previous is not None and previous.language == language.name and previous.options == options:
         regions = _changed_regions(ctx, previous)
-    if regions is None:
+    if previous is None or regions is None:
         rule_findings = _run_rules(ctx, None)
     else:
-        rule_findings = _merge(ctx, previous, regions)  # type: ignore[arg-type]
+        rule_findings = _merge(ctx, previous, regions)
     syntax = syntax_findings(tree)
     reported = apply_suppressions(rule_findings, source, language.line_comment)
     findings = tuple(sorted([*syntax, *reported], key=_order))

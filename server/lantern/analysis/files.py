@@ -155,8 +155,7 @@ def check_file(
     if report.findings:
         index = LineIndex(text)
         report.locations = [
-            (_location(index, f.start_byte), _location(index, f.end_byte))
-            for f in report.findings
+            (_location(index, f.start_byte), _location(index, f.end_byte)) for f in report.findings
         ]
     return report
 

@@ -7,9 +7,8 @@ first one, in source order, wins), so fix-all stays well-formed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import re
+from collections.abc import Iterable
 
 from tree_sitter import Node, Tree
 

@@ -115,11 +115,13 @@ def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:
         return ctx.memo("py.module-scope", lambda: _collect(ctx, scope).get(None, ScopeFacts()))
     # One query over the analysed region serves every function in it.
     region = ctx.region
-    inside = region is None or region[0] <= scope.start_byte and scope.end_byte <= region[1]
+    inside = region is None or (region[0] <= scope.start_byte and scope.end_byte <= region[1])
     if inside:
         every = ctx.memo(("py.scopes", region), lambda: _collect(ctx, ctx.tree.root_node, region))
         return every.get(scope.id, ScopeFacts())
-    return ctx.memo(("py.scope", scope.id), lambda: _collect(ctx, scope).get(scope.id, ScopeFacts()))
+    return ctx.memo(
+        ("py.scope", scope.id), lambda: _collect(ctx, scope).get(scope.id, ScopeFacts())
+    )
 
 
 def _collect(
@@ -207,9 +209,9 @@ def owning_scope(ctx: FileContext, node: Node) -> Node | None:
     index = bisect_right(starts, position) - 1
     while index >= 0:
         start, end, function = spans[index]
-        if start <= position < end and function.id != node.id:
-            if not (start == position and end == node.end_byte):
-                return function
+        same_span = start == position and end == node.end_byte
+        if start <= position < end and function.id != node.id and not same_span:
+            return function
         index -= 1
     return None
 
@@ -328,9 +330,7 @@ def argument(ctx: FileContext, call: Node, index: int, name: str) -> Node | None
     return positional(call, index) or keyword(ctx, call, name)
 
 
-def _dict_entry(
-    ctx: FileContext, expression: Node, key: str, at: Node, depth: int
-) -> Node | None:
+def _dict_entry(ctx: FileContext, expression: Node, key: str, at: Node, depth: int) -> Node | None:
     holder = expression
     value = resolve(ctx, expression)
     if value.type == "dictionary":

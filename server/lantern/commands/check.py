@@ -195,7 +195,11 @@ def _summary(reports: list[FileReport], out: TextIO) -> None:
         return
     files = sum(1 for report in reports if report.findings)
     by_severity = Counter(str(f.severity) for f in findings)
-    parts = ", ".join(f"{by_severity[s]} {s}" for s in ("error", "warning", "information", "hint") if by_severity[s])
+    parts = ", ".join(
+        f"{by_severity[s]} {s}"
+        for s in ("error", "warning", "information", "hint")
+        if by_severity[s]
+    )
     fixable = sum(1 for f in findings if (f.data or {}).get("fix"))
     out.write(
         f"Found {len(findings)} problem(s) ({parts}) in {files} of {checked} file(s); "
@@ -271,7 +275,10 @@ def write_sarif(reports: list[FileReport], out: TextIO) -> None:
                     "locations": [
                         {
                             "physicalLocation": {
-                                "artifactLocation": {"uri": _sarif_uri(report.path), "uriBaseId": "%SRCROOT%"},
+                                "artifactLocation": {
+                                    "uri": _sarif_uri(report.path),
+                                    "uriBaseId": "%SRCROOT%",
+                                },
                                 "region": {
                                     "startLine": start.line,
                                     "startColumn": start.column,

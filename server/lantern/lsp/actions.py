@@ -142,7 +142,9 @@ def _fix_all(ls: LanternServer, snapshot: Snapshot, findings: list[Finding]) -> 
     )
 
 
-def _workspace_edit(ls: LanternServer, snapshot: Snapshot, edits: list[Edit]) -> types.WorkspaceEdit:
+def _workspace_edit(
+    ls: LanternServer, snapshot: Snapshot, edits: list[Edit]
+) -> types.WorkspaceEdit:
     encoding = ls.session.encoding
     text_edits: list[Any] = []
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):

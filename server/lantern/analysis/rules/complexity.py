@@ -48,7 +48,8 @@ _QUERIES = {
     "python": "(function_definition name: (_) @name) @function",
     "javascript": """[(function_declaration name: (_) @name)
                       (method_definition name: (_) @name)
-                      (variable_declarator name: (_) @name value: [(arrow_function) (function_expression)] @function)] @function""",
+                      (variable_declarator name: (_) @name value: [(arrow_function)
+                          (function_expression)] @function)] @function""",
     "go": "[(function_declaration name: (_) @name) (method_declaration name: (_) @name)] @function",
 }
 
@@ -66,9 +67,9 @@ def _measure(ctx: FileContext, function: Node) -> tuple[int, int, Node | None]:
             continue  # nested functions are measured on their own
         if kind in decisions:
             complexity += 1
-        elif kind == "binary_expression" and node.child_by_field_name("operator") is not None:
-            if node.child_by_field_name("operator").type in _LOGICAL:
-                complexity += 1
+        elif kind == "binary_expression":
+            operator = node.child_by_field_name("operator")
+            complexity += operator is not None and operator.type in _LOGICAL
         child_depth = depth
         if kind in nesting and not (
             kind == "if_statement" and node.parent is not None and node.parent.type == "else_clause"

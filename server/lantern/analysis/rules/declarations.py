@@ -9,7 +9,7 @@ from __future__ import annotations
 from lantern.analysis.findings import Severity
 from lantern.analysis.rules.model import Category, Example, Rule
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
 SEC, BUG, PERF, CPLX = Category.SECURITY, Category.BUG, Category.PERFORMANCE, Category.COMPLEXITY
 
 CODE_INJECTION = Rule(
@@ -216,7 +216,8 @@ MUTABLE_DEFAULT = Rule(
         Example(
             "python",
             "def add(item, seen=[]):\n    seen.append(item)",
-            "def add(item, seen=None):\n    if seen is None:\n        seen = []\n    seen.append(item)",
+            "def add(item, seen=None):\n    if seen is None:\n        seen = []\n    "
+            "seen.append(item)",
         ),
     ),
     fix="The default becomes `None` and a guard creating the value is added to the body.",
@@ -409,7 +410,7 @@ LIST_MEMBERSHIP = Rule(
     "LP301",
     "list-membership-in-loop",
     PERF,
-    I,
+    INFO,
     "`x in some_list` inside a loop, where the list never changes: a set is O(1).",
     "Each membership test scans the list. When the list is built once before the loop and "
     "only tested for membership, make it a set.",
@@ -428,7 +429,7 @@ STRING_CONCAT_LOOP = Rule(
     "LP302",
     "string-concat-in-loop",
     PERF,
-    I,
+    INFO,
     "A string grows with `+=` inside a loop: quadratic time.",
     "Each `+=` copies the whole string. Collect the pieces in a list and `''.join` them "
     "(Python) or use `strings.Builder` (Go).",
@@ -444,7 +445,7 @@ REGEX_IN_LOOP = Rule(
     "LP303",
     "regex-compile-in-loop",
     PERF,
-    I,
+    INFO,
     "A constant regular expression is compiled on every loop iteration.",
     "Compile it once, before the loop (or at module level).",
     (
@@ -459,7 +460,7 @@ CYCLOMATIC = Rule(
     "LC401",
     "cyclomatic-complexity",
     CPLX,
-    I,
+    INFO,
     "A function has more independent paths than `rules.complexity_threshold` (default 10).",
     "Many branches make a function hard to test and to change. Split it.",
     (Example("python", "def f(x):  # 15 if/elif branches", "def f(x):  # a table lookup"),),
@@ -471,13 +472,14 @@ DEEP_NESTING = Rule(
     "LC402",
     "deep-nesting",
     CPLX,
-    I,
+    INFO,
     "Blocks nest deeper than `rules.max_nesting_depth` (default 4).",
     "Deeply nested code is hard to follow. Return early or extract functions.",
     (
         Example(
             "python",
-            "if a:\n    for x in y:\n        if b:\n            while c:\n                if d: ...",
+            "if a:\n    for x in y:\n        if b:\n            while c:\n                if d: "
+            "...",
             "if not a:\n    return\n...",
         ),
     ),

@@ -85,8 +85,10 @@ def _assignments(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, No
         query = compiled_query(
             ctx.language,
             """
-            (short_var_declaration left: (expression_list . (identifier) @name .) right: (expression_list . (_) @value .)) @bind
-            (assignment_statement left: (expression_list . (identifier) @name .) operator: _ @operator right: (expression_list . (_) @value .)) @bind
+            (short_var_declaration left: (expression_list . (identifier) @name .)
+                right: (expression_list . (_) @value .)) @bind
+            (assignment_statement left: (expression_list . (identifier) @name .)
+                operator: _ @operator right: (expression_list . (_) @value .)) @bind
             (var_spec name: (identifier) @name value: (expression_list . (_) @value .)) @bind
             """,
         )
@@ -143,7 +145,9 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
     if kind == "identifier":
         scope = _scope(ctx, node)
         bindings = [
-            b for b in _assignments(ctx, scope).get(ctx.text(node), []) if b[0].start_byte < node.start_byte
+            b
+            for b in _assignments(ctx, scope).get(ctx.text(node), [])
+            if b[0].start_byte < node.start_byte
         ]
         plain = [i for i, b in enumerate(bindings) if not b[2]]
         if not plain:
@@ -169,7 +173,12 @@ def _safe(ctx: FileContext, node: Node, depth: int) -> bool:
         return True
     if node.type == "call_expression":
         return callee(ctx, node.child_by_field_name("function")) in ("strconv.Itoa", "len")
-    if node.type in ("interpreted_string_literal", "raw_string_literal", "identifier", "binary_expression"):
+    if node.type in (
+        "interpreted_string_literal",
+        "raw_string_literal",
+        "identifier",
+        "binary_expression",
+    ):
         return shape(ctx, node, depth + 1).is_literal
     return False
 
@@ -192,13 +201,13 @@ def _command_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if name == "exec.CommandContext":
         args = args[1:]
     words = [string_value(a) for a in args]
-    if len(args) >= 3 and words[0] in _SHELLS and words[1] in ("-c", "/c", "/C", "-Command"):
-        if dynamic(ctx, args[2]):
-            yield Hit.at(
-                args[2],
-                f"`{_describe(ctx, args[2])}` is run by a shell (`{words[0]} {words[1]}`): run the "
-                "program directly with exec.Command(prog, args...).",
-            )
+    shell_command = len(args) >= 3 and words[0] in _SHELLS
+    if shell_command and words[1] in ("-c", "/c", "/C", "-Command") and dynamic(ctx, args[2]):
+        yield Hit.at(
+            args[2],
+            f"`{_describe(ctx, args[2])}` is run by a shell (`{words[0]} {words[1]}`): run the "
+            "program directly with exec.Command(prog, args...).",
+        )
 
 
 _SQL_CALLS = {
@@ -233,20 +242,30 @@ def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     call = captures["call"][0]
     statement = call
-    while statement.parent is not None and statement.parent.type not in ("statement_list", "block", "source_file"):
+    while statement.parent is not None and statement.parent.type not in (
+        "statement_list",
+        "block",
+        "source_file",
+    ):
         statement = statement.parent
     function = _scope(ctx, call)
-    function_name = ctx.text(function.child_by_field_name("name")) if function.type != "source_file" else ""
+    function_name = (
+        ctx.text(function.child_by_field_name("name")) if function.type != "source_file" else ""
+    )
     if SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(function_name):
         label = "MD5" if name.startswith("md5") else "SHA-1"
-        yield Hit.at(call, f"{label} is too weak for passwords or secrets: use bcrypt, scrypt or argon2.")
+        yield Hit.at(
+            call, f"{label} is too weak for passwords or secrets: use bcrypt, scrypt or argon2."
+        )
 
 
 @c.TLS_DISABLED.check(
     GO,
     """
-    (keyed_element key: (literal_element (identifier) @key) value: (literal_element (true) @value)) @element
-    (assignment_statement left: (expression_list (selector_expression field: (field_identifier) @key)) right: (expression_list (true) @value)) @element
+    (keyed_element key: (literal_element (identifier) @key) value: (literal_element (true)
+        @value)) @element
+    (assignment_statement left: (expression_list (selector_expression field: (field_identifier)
+        @key)) right: (expression_list (true) @value)) @element
     """,
 )
 def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
@@ -255,7 +274,11 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             captures["element"][0],
             "InsecureSkipVerify: true accepts any certificate, so the connection can be "
             "intercepted: add the right CA to RootCAs instead.",
-            Fix("Set InsecureSkipVerify: false", (replace_node(captures["value"][0], "false"),), safe=False),
+            Fix(
+                "Set InsecureSkipVerify: false",
+                (replace_node(captures["value"][0], "false"),),
+                safe=False,
+            ),
         )
 
 
@@ -264,7 +287,8 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 
 @c.UNREACHABLE.check(
     GO,
-    "(statement_list [(return_statement) (break_statement) (continue_statement) (goto_statement)] @jump . (_) @next)",
+    "(statement_list [(return_statement) (break_statement) (continue_statement) "
+    "(goto_statement)] @jump . (_) @next)",
 )
 def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if captures["next"][0].type in ("labeled_statement", "comment", "empty_statement"):
@@ -272,7 +296,9 @@ def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     yield from unreachable_after(ctx, captures["jump"][0])
 
 
-@c.CONSTANT_CONDITION.check(GO, '(binary_expression operator: ["==" "<" ">" "<=" ">="]) @comparison')
+@c.CONSTANT_CONDITION.check(
+    GO, '(binary_expression operator: ["==" "<" ">" "<=" ">="]) @comparison'
+)
 def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     comparison = captures["comparison"][0]
     left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
@@ -280,19 +306,39 @@ def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     pure = ("identifier", "selector_expression")
     if left.type in pure and right.type in pure and ctx.text(left) == ctx.text(right):
-        yield Hit.at(comparison, f"`{ctx.text(comparison)}` compares a value with itself: compare with the intended variable.")
+        yield Hit.at(
+            comparison,
+            f"`{ctx.text(comparison)}` compares a value with itself: compare with the intended "
+            "variable.",
+        )
 
 
-@c.INFINITE_RECURSION.check(GO, "(function_declaration name: (identifier) @name body: (block) @body) @function")
+@c.INFINITE_RECURSION.check(
+    GO, "(function_declaration name: (identifier) @name body: (block) @body) @function"
+)
 def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     name, body = ctx.text(captures["name"][0]), captures["body"][0]
-    statements = body.named_children[0].named_children if body.named_child_count and body.named_children[0].type == "statement_list" else []
+    statements = (
+        body.named_children[0].named_children
+        if body.named_child_count and body.named_children[0].type == "statement_list"
+        else []
+    )
     for statement in statements:
-        if statement.type in ("if_statement", "for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"):
+        if statement.type in (
+            "if_statement",
+            "for_statement",
+            "expression_switch_statement",
+            "type_switch_statement",
+            "select_statement",
+        ):
             return
         text = ctx.text(statement)
         if re.match(rf"(return\s+)?{re.escape(name)}\(", text) and not re.search(r"&&|\|\|", text):
-            yield Hit.at(statement, "This function calls itself on every path, so it recurses until the stack overflows: add a base case.")
+            yield Hit.at(
+                statement,
+                "This function calls itself on every path, so it recurses until the stack "
+                "overflows: add a base case.",
+            )
             return
         if statement.type == "return_statement":
             return
@@ -346,20 +392,26 @@ def _returns_error(ctx: FileContext, call: Node) -> bool:
     local_errors, local_others = _local_error_functions(ctx)
     if function.type == "identifier":
         return name in local_errors
-    short = ctx.text(function.child_by_field_name("field")) if function.type == "selector_expression" else ""
+    short = (
+        ctx.text(function.child_by_field_name("field"))
+        if function.type == "selector_expression"
+        else ""
+    )
     if name in _ERROR_CALLS:
         return True
-    if name.startswith(".") and (short in local_errors or (name in _ERROR_METHODS and short not in local_others)):
-        return True
-    return False
+    return name.startswith(".") and (
+        short in local_errors or (name in _ERROR_METHODS and short not in local_others)
+    )
 
 
 @c.IGNORED_ERROR.check(
     GO,
     """
     (expression_statement (call_expression) @call) @statement
-    (assignment_statement left: (expression_list) @left right: (expression_list . (call_expression) @call .)) @statement
-    (short_var_declaration left: (expression_list) @left right: (expression_list . (call_expression) @call .)) @statement
+    (assignment_statement left: (expression_list)
+        @left right: (expression_list . (call_expression) @call .)) @statement
+    (short_var_declaration left: (expression_list)
+        @left right: (expression_list . (call_expression) @call .)) @statement
     """,
 )
 def _ignored_error(ctx: FileContext, captures: dict) -> Iterator[Hit]:
@@ -372,7 +424,10 @@ def _ignored_error(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     targets = [ctx.text(n) for n in captures["left"][0].named_children]
     if targets and targets[-1] == "_":
-        yield Hit.at(statement, f"The error returned by `{name}` is discarded with `_`: check it or return it.")
+        yield Hit.at(
+            statement,
+            f"The error returned by `{name}` is discarded with `_`: check it or return it.",
+        )
 
 
 _OPENERS = frozenset({"os.Open", "os.Create", "os.OpenFile", "net.Dial", "net.Listen"})
@@ -380,7 +435,8 @@ _OPENERS = frozenset({"os.Open", "os.Create", "os.OpenFile", "net.Dial", "net.Li
 
 @c.UNCLOSED_RESOURCE.check(
     GO,
-    "(short_var_declaration left: (expression_list . (identifier) @name) right: (expression_list . (call_expression) @call .)) @statement",
+    "(short_var_declaration left: (expression_list . (identifier) @name) right: (expression_list "
+    ". (call_expression) @call .)) @statement",
 )
 def _unclosed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call = captures["call"][0]
@@ -388,12 +444,22 @@ def _unclosed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     name = re.escape(ctx.text(captures["name"][0]))
     scope = ctx.text(_scope(ctx, call))
-    if re.search(rf"\b{name}\.Close\(|\breturn\b[^\n]*\b{name}\b|[:=]\s*&?\w*\{{?[^\n]*\b{name}\b", scope.split(ctx.text(captures["statement"][0]), 1)[-1]):
+    if re.search(
+        rf"\b{name}\.Close\(|\breturn\b[^\n]*\b{name}\b|[:=]\s*&?\w*\{{?[^\n]*\b{name}\b",
+        scope.split(ctx.text(captures["statement"][0]), 1)[-1],
+    ):
         return
-    yield Hit.at(call, f"`{ctx.text(captures['name'][0])}` is never closed: add `defer {ctx.text(captures['name'][0])}.Close()` after the error check.")
+    yield Hit.at(
+        call,
+        f"`{ctx.text(captures['name'][0])}` is never closed: add `defer "
+        f"{ctx.text(captures['name'][0])}.Close()` after the error check.",
+    )
 
 
-@c.STRING_CONCAT_LOOP.check(GO, '(assignment_statement left: (expression_list . (identifier) @name .) operator: "+=") @augment')
+@c.STRING_CONCAT_LOOP.check(
+    GO,
+    '(assignment_statement left: (expression_list . (identifier) @name .) operator: "+=") @augment',
+)
 def _string_concat(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     augment = captures["augment"][0]
     if ctx.inside_loop(augment) is None:
@@ -403,8 +469,13 @@ def _string_concat(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     bindings = [b for b in _assignments(ctx, scope).get(name, []) if not b[2]]
     declared_string = re.search(rf"\bvar\s+{re.escape(name)}\s+string\b", ctx.text(scope))
     first = bindings[0][1] if bindings else None
-    if declared_string or (first is not None and first.type in ("interpreted_string_literal", "raw_string_literal")):
-        yield Hit.at(augment, f"`{name}` grows by `+=` in a loop, copying the string each time: use strings.Builder.")
+    if declared_string or (
+        first is not None and first.type in ("interpreted_string_literal", "raw_string_literal")
+    ):
+        yield Hit.at(
+            augment,
+            f"`{name}` grows by `+=` in a loop, copying the string each time: use strings.Builder.",
+        )
 
 
 @c.REGEX_IN_LOOP.check(GO, _CALLS)
@@ -415,4 +486,8 @@ def _regex_in_loop(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call = captures["call"][0]
     args = _arguments(call)
     if args and string_value(args[0]) is not None and ctx.inside_loop(call) is not None:
-        yield Hit.at(call, f"`{name}` compiles a constant pattern on every iteration: compile it once, outside the loop.")
+        yield Hit.at(
+            call,
+            f"`{name}` compiles a constant pattern on every iteration: compile it once, outside "
+            "the loop.",
+        )

@@ -142,7 +142,11 @@ def _earlier(ctx: FileContext, identifier: Node) -> list[tuple[Node, Node, bool]
     name = ctx.text(identifier)
     scope = _scope(ctx, identifier)
     while True:
-        found = [b for b in _bindings(ctx, scope).get(name, []) if b[0].start_byte < identifier.start_byte]
+        found = [
+            b
+            for b in _bindings(ctx, scope).get(name, [])
+            if b[0].start_byte < identifier.start_byte
+        ]
         if found or scope.parent is None:
             return found
         scope = _scope(ctx, scope)
@@ -232,8 +236,12 @@ def _arguments(call: Node) -> list[Node]:
 # -- LS101 / LS102 / LS103 ----------------------------------------------------------------
 
 _CALLS = "(call_expression function: [(identifier) (member_expression)] @function) @call"
-_TIMERS = frozenset({"setTimeout", "setInterval", "setImmediate", "window.setTimeout", "window.setInterval"})
-_VM = frozenset({"vm.runInNewContext", "vm.runInThisContext", "vm.runInContext", "vm.compileFunction"})
+_TIMERS = frozenset(
+    {"setTimeout", "setInterval", "setImmediate", "window.setTimeout", "window.setInterval"}
+)
+_VM = frozenset(
+    {"vm.runInNewContext", "vm.runInThisContext", "vm.runInContext", "vm.compileFunction"}
+)
 
 
 @c.CODE_INJECTION.check(JAVASCRIPT, _CALLS)
@@ -268,7 +276,10 @@ def _new_function(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     new = captures["new"][0]
     if any(dynamic(ctx, arg) for arg in _arguments(new)):
-        yield Hit.at(new, "`new Function()` compiles code built from data: avoid it, or use a fixed function.")
+        yield Hit.at(
+            new,
+            "`new Function()` compiles code built from data: avoid it, or use a fixed function.",
+        )
 
 
 _SHELL_CALLS = frozenset({"child_process.exec", "child_process.execSync"})
@@ -293,8 +304,12 @@ def _command_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         )
     elif name in _SPAWN_CALLS and dynamic(ctx, args[0]):
         options = [resolve(ctx, a) for a in args[1:]]
-        if any(o.type == "object" and re.search(r"\bshell\s*:\s*true", ctx.text(o)) for o in options):
-            yield Hit.at(args[0], f"`{name.split('.')[-1]}()` with `shell: true` runs data through a shell.")
+        if any(
+            o.type == "object" and re.search(r"\bshell\s*:\s*true", ctx.text(o)) for o in options
+        ):
+            yield Hit.at(
+                args[0], f"`{name.split('.')[-1]}()` with `shell: true` runs data through a shell."
+            )
 
 
 _SQL_METHODS = frozenset(
@@ -306,7 +321,11 @@ _SQL_METHODS = frozenset(
 @c.SQL_INJECTION.check(JAVASCRIPT, _CALLS)
 def _sql_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call, function = captures["call"][0], captures["function"][0]
-    method = ctx.text(function.child_by_field_name("property")) if function.type == "member_expression" else ctx.text(function)
+    method = (
+        ctx.text(function.child_by_field_name("property"))
+        if function.type == "member_expression"
+        else ctx.text(function)
+    )
     if method not in _SQL_METHODS:
         return
     args = _arguments(call)
@@ -336,12 +355,21 @@ def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if algorithm is None or algorithm.lower() not in ("md5", "sha1", "md4"):
         return
     statement = call
-    while statement.parent is not None and statement.parent.type not in ("statement_block", "program"):
+    while statement.parent is not None and statement.parent.type not in (
+        "statement_block",
+        "program",
+    ):
         statement = statement.parent
     function = _scope(ctx, call)
-    function_name = ctx.text(function.child_by_field_name("name")) if function.type != "program" else ""
+    function_name = (
+        ctx.text(function.child_by_field_name("name")) if function.type != "program" else ""
+    )
     if SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(function_name):
-        yield Hit.at(call, f"{algorithm.upper()} is too weak for passwords or secrets: use scrypt, bcrypt or argon2.")
+        yield Hit.at(
+            call,
+            f"{algorithm.upper()} is too weak for passwords or secrets: use scrypt, bcrypt or "
+            "argon2.",
+        )
 
 
 @c.TLS_DISABLED.check(
@@ -364,8 +392,15 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             )
     else:
         target = ctx.text(captures["target"][0])
-        if target.endswith("NODE_TLS_REJECT_UNAUTHORIZED") and string_value(captures["value"][0]) == "0":
-            yield Hit.at(captures["assign"][0], "NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks for the whole process.")
+        if (
+            target.endswith("NODE_TLS_REJECT_UNAUTHORIZED")
+            and string_value(captures["value"][0]) == "0"
+        ):
+            yield Hit.at(
+                captures["assign"][0],
+                "NODE_TLS_REJECT_UNAUTHORIZED=0 turns off TLS certificate checks for the whole "
+                "process.",
+            )
 
 
 _SANITIZERS = re.compile(r"(?i)(sanitize|purify|escape|encode|clean|xss)")
@@ -374,11 +409,14 @@ _HTML_PROPERTIES = frozenset({"innerHTML", "outerHTML"})
 
 def _unsafe_html(ctx: FileContext, value: Node) -> bool:
     value_resolved = resolve(ctx, value)
-    if value_resolved.type == "call_expression" and _SANITIZERS.search(ctx.text(value_resolved.child_by_field_name("function"))):
+    if value_resolved.type == "call_expression" and _SANITIZERS.search(
+        ctx.text(value_resolved.child_by_field_name("function"))
+    ):
         return False
     found = shape(ctx, value)
     return bool(found.dynamic) and not all(
-        n.type == "call_expression" and _SANITIZERS.search(ctx.text(n.child_by_field_name("function")))
+        n.type == "call_expression"
+        and _SANITIZERS.search(ctx.text(n.child_by_field_name("function")))
         for n in found.dynamic
     )
 
@@ -386,14 +424,18 @@ def _unsafe_html(ctx: FileContext, value: Node) -> bool:
 @c.XSS_SINK.check(
     JAVASCRIPT,
     """
-    (assignment_expression left: (member_expression property: (property_identifier) @property) right: (_) @value) @sink
-    (augmented_assignment_expression left: (member_expression property: (property_identifier) @property) right: (_) @value) @sink
-    (call_expression function: (member_expression property: (property_identifier) @method) arguments: (arguments)) @call
+    (assignment_expression left: (member_expression property: (property_identifier) @property)
+        right: (_) @value) @sink
+    (augmented_assignment_expression left: (member_expression property: (property_identifier)
+        @property) right: (_) @value) @sink
+    (call_expression function: (member_expression property: (property_identifier) @method)
+        arguments: (arguments)) @call
     """,
 )
 @c.XSS_SINK.check(
     JAVASCRIPT,
-    "(jsx_attribute (property_identifier) @attribute (jsx_expression (object (pair key: (_) @key value: (_) @value)))) @jsx",
+    "(jsx_attribute (property_identifier) @attribute (jsx_expression (object (pair key: (_) @key "
+    "value: (_) @value)))) @jsx",
 )
 def _xss(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if "sink" in captures:
@@ -401,7 +443,8 @@ def _xss(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         if prop in _HTML_PROPERTIES and _unsafe_html(ctx, captures["value"][0]):
             yield Hit.at(
                 captures["sink"][0],
-                f"`{prop}` is set from `{_describe(ctx, captures['value'][0])}`, which is parsed as "
+                f"`{prop}` is set from `{_describe(ctx, captures['value'][0])}`, which is parsed "
+                "as "
                 "HTML (script injection): use textContent or sanitise it (DOMPurify).",
             )
     elif "call" in captures:
@@ -411,14 +454,29 @@ def _xss(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         target = None
         if method == "insertAdjacentHTML" and len(args) >= 2:
             target = args[1]
-        elif method in ("write", "writeln") and ctx.text(call.child_by_field_name("function")).startswith("document.") and args:
+        elif (
+            method in ("write", "writeln")
+            and ctx.text(call.child_by_field_name("function")).startswith("document.")
+            and args
+        ):
             target = args[0]
         if target is not None and _unsafe_html(ctx, target):
-            yield Hit.at(call, f"`{method}()` parses `{_describe(ctx, target)}` as HTML: build DOM nodes or sanitise it.")
-    elif "jsx" in captures:
-        if ctx.text(captures["attribute"][0]) == "dangerouslySetInnerHTML" and ctx.text(captures["key"][0]) == "__html":
-            if _unsafe_html(ctx, captures["value"][0]):
-                yield Hit.at(captures["jsx"][0], "dangerouslySetInnerHTML is given data that is not sanitised: sanitise it (DOMPurify) or render text.")
+            yield Hit.at(
+                call,
+                f"`{method}()` parses `{_describe(ctx, target)}` as HTML: build DOM nodes or "
+                "sanitise it.",
+            )
+    elif (
+        "jsx" in captures
+        and ctx.text(captures["attribute"][0]) == "dangerouslySetInnerHTML"
+        and ctx.text(captures["key"][0]) == "__html"
+        and _unsafe_html(ctx, captures["value"][0])
+    ):
+        yield Hit.at(
+            captures["jsx"][0],
+            "dangerouslySetInnerHTML is given data that is not sanitised: sanitise it "
+            "(DOMPurify) or render text.",
+        )
 
 
 # -- bugs ---------------------------------------------------------------------------------
@@ -426,16 +484,24 @@ def _xss(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 
 @c.UNREACHABLE.check(
     JAVASCRIPT,
-    "(statement_block [(return_statement) (throw_statement) (break_statement) (continue_statement)] @jump . (_) @next)",
+    "(statement_block [(return_statement) (throw_statement) (break_statement) "
+    "(continue_statement)] @jump . (_) @next)",
 )
 def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     following = captures["next"][0]
-    if following.type in ("function_declaration", "generator_function_declaration", "comment", "empty_statement"):
+    if following.type in (
+        "function_declaration",
+        "generator_function_declaration",
+        "comment",
+        "empty_statement",
+    ):
         return  # declarations are hoisted; they are not dead code
     yield from unreachable_after(ctx, captures["jump"][0])
 
 
-@c.LOOSE_EQUALITY.check(JAVASCRIPT, '(binary_expression operator: ["==" "!="] @operator) @comparison')
+@c.LOOSE_EQUALITY.check(
+    JAVASCRIPT, '(binary_expression operator: ["==" "!="] @operator) @comparison'
+)
 def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     comparison, operator = captures["comparison"][0], captures["operator"][0]
     left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
@@ -443,7 +509,9 @@ def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     if any(n.type in ("null", "undefined") or ctx.text(n) == "undefined" for n in (left, right)):
         return
-    if any(n.type == "unary_expression" and ctx.text(n).startswith("typeof") for n in (left, right)):
+    if any(
+        n.type == "unary_expression" and ctx.text(n).startswith("typeof") for n in (left, right)
+    ):
         return
     strict = operator.type + "="
     yield Hit.at(
@@ -461,23 +529,42 @@ _IDENTICAL = frozenset({"identifier", "member_expression"})
     """
     (binary_expression operator: ["===" "==" "<" ">" "<=" ">="] @operator) @comparison
     (if_statement condition: (parenthesized_expression (_) @condition))
-    (while_statement condition: (parenthesized_expression [(string) (template_string) (object) (array)] @condition))
+    (while_statement condition: (parenthesized_expression [(string) (template_string) (object)
+        (array)] @condition))
     """,
 )
 def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if "comparison" in captures:
         comparison = captures["comparison"][0]
-        left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
+        left, right = (
+            comparison.child_by_field_name("left"),
+            comparison.child_by_field_name("right"),
+        )
         if left is None or right is None:
             return
-        if left.type in _IDENTICAL and right.type in _IDENTICAL and ctx.text(left) == ctx.text(right):
-            yield Hit.at(comparison, f"`{ctx.text(comparison)}` compares a value with itself: compare with the intended variable.")
+        if (
+            left.type in _IDENTICAL
+            and right.type in _IDENTICAL
+            and ctx.text(left) == ctx.text(right)
+        ):
+            yield Hit.at(
+                comparison,
+                f"`{ctx.text(comparison)}` compares a value with itself: compare with the "
+                "intended variable.",
+            )
         elif left.type in ("number", "string") and right.type in ("number", "string"):
-            yield Hit.at(comparison, f"`{_describe(ctx, comparison)}` compares two literals: its result never changes.")
+            yield Hit.at(
+                comparison,
+                f"`{_describe(ctx, comparison)}` compares two literals: its result never changes.",
+            )
     else:
         condition = captures["condition"][0]
         if condition.type in ("string", "template_string", "object", "array"):
-            yield Hit.at(condition, f"The condition `{_describe(ctx, condition)}` is a constant that is always true: test a variable instead.")
+            yield Hit.at(
+                condition,
+                f"The condition `{_describe(ctx, condition)}` is a constant that is always true: "
+                "test a variable instead.",
+            )
 
 
 @c.INFINITE_RECURSION.check(
@@ -488,15 +575,30 @@ def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     """,
 )
 def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    function, name, body = captures["function"][0], ctx.text(captures["name"][0]), captures["body"][0]
+    function, name, body = (
+        captures["function"][0],
+        ctx.text(captures["name"][0]),
+        captures["body"][0],
+    )
     kind = function.children[0].type if function.child_count else ""
     is_method = function.type == "method_definition"
     for statement in body.named_children:
-        if statement.type in ("if_statement", "for_statement", "for_in_statement", "while_statement", "do_statement", "switch_statement", "try_statement"):
+        if statement.type in (
+            "if_statement",
+            "for_statement",
+            "for_in_statement",
+            "while_statement",
+            "do_statement",
+            "switch_statement",
+            "try_statement",
+        ):
             return
         text = ctx.text(statement)
         if kind == "get":
-            hit = re.search(rf"\bthis\.{re.escape(name)}\b(?!\s*\()", text) and statement.type == "return_statement"
+            hit = (
+                re.search(rf"\bthis\.{re.escape(name)}\b(?!\s*\()", text)
+                and statement.type == "return_statement"
+            )
         elif kind == "set":
             hit = re.match(rf"this\.{re.escape(name)}\s*=[^=]", text) is not None
         elif is_method:
@@ -504,7 +606,11 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         else:
             hit = re.match(rf"(return\s+)?(await\s+)?{re.escape(name)}\(", text) is not None
         if hit and not re.search(r"\?|&&|\|\|", text):
-            yield Hit.at(statement, "This function reaches a call to itself on every path, so it recurses until the stack overflows: add a base case.")
+            yield Hit.at(
+                statement,
+                "This function reaches a call to itself on every path, so it recurses until the "
+                "stack overflows: add a base case.",
+            )
             return
         if statement.type in ("return_statement", "throw_statement"):
             return
@@ -517,7 +623,8 @@ def _async_names(ctx: FileContext) -> set[str]:
             """
             (function_declaration name: (identifier) @name) @function
             (method_definition name: (property_identifier) @name) @function
-            (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)] @function)
+            (variable_declarator name: (identifier) @name value: [(arrow_function)
+                (function_expression)] @function)
             """,
         )
         async_names, other = set(), set()
@@ -530,12 +637,17 @@ def _async_names(ctx: FileContext) -> set[str]:
     return ctx.memo("js.async", collect)
 
 
-@c.MISSING_AWAIT.check(JAVASCRIPT, "(expression_statement (call_expression function: (_) @function) @call)")
+@c.MISSING_AWAIT.check(
+    JAVASCRIPT, "(expression_statement (call_expression function: (_) @function) @call)"
+)
 def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call, function = captures["call"][0], captures["function"][0]
     if function.type == "identifier":
         called = ctx.text(function)
-    elif function.type == "member_expression" and ctx.text(function.child_by_field_name("object")) == "this":
+    elif (
+        function.type == "member_expression"
+        and ctx.text(function.child_by_field_name("object")) == "this"
+    ):
         called = ctx.text(function.child_by_field_name("property"))
     else:
         return
@@ -552,8 +664,14 @@ def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     )
 
 
-@c.REGEX_IN_LOOP.check(JAVASCRIPT, "(new_expression constructor: (identifier) @class arguments: (arguments . (string))) @new")
+@c.REGEX_IN_LOOP.check(
+    JAVASCRIPT,
+    "(new_expression constructor: (identifier) @class arguments: (arguments . (string))) @new",
+)
 def _regex_in_loop(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     new = captures["new"][0]
     if ctx.text(captures["class"][0]) == "RegExp" and ctx.inside_loop(new) is not None:
-        yield Hit.at(new, "This constant RegExp is rebuilt on every iteration: create it once before the loop.")
+        yield Hit.at(
+            new,
+            "This constant RegExp is rebuilt on every iteration: create it once before the loop.",
+        )

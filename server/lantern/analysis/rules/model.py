@@ -130,7 +130,7 @@ class Rule:
         """The languages with a check, in a fixed order (Python, JavaScript, ..., Go)."""
         present = {language for check in self.checks for language in check.languages}
         order = (*PYTHON, *JAVASCRIPT, *GO)
-        return tuple(sorted(present, key=lambda name: (order + (name,)).index(name)))
+        return tuple(sorted(present, key=lambda name: (*order, name).index(name)))
 
     def check(self, languages: tuple[str, ...], query: str) -> Callable[[CheckFunction], Any]:
         """Decorator: register `fn(ctx, captures)` as this rule's check for `languages`."""

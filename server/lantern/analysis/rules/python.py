@@ -461,7 +461,8 @@ def _unverified_context(ctx: FileContext, _: dict) -> Iterator[Hit]:
         if _last(name) == "_create_unverified_context":
             yield Hit.at(
                 call,
-                "An unverified SSL context accepts any certificate: use ssl.create_default_context().",
+                "An unverified SSL context accepts any certificate: use "
+                "ssl.create_default_context().",
             )
 
 
@@ -776,8 +777,12 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if not in_class and (
         name in pyflow.parameters(function)
         or re.search(
-            rb"(?<![.\w])" + re.escape(name.encode()) + rb"\s*=[^=]|\bimport\b[^\n]*\b"
-            + re.escape(name.encode()) + rb"\b|\bglobal\b[^\n]*\b" + re.escape(name.encode()),
+            rb"(?<![.\w])"
+            + re.escape(name.encode())
+            + rb"\s*=[^=]|\bimport\b[^\n]*\b"
+            + re.escape(name.encode())
+            + rb"\b|\bglobal\b[^\n]*\b"
+            + re.escape(name.encode()),
             body_text,
         )
     ):
@@ -804,10 +809,8 @@ def _class_of(function: Node) -> Node | None:
     parent = function.parent
     if parent is not None and parent.type == "decorated_definition":
         parent = parent.parent
-    if parent is not None and parent.type == "block" and parent.parent is not None:
-        if parent.parent.type == "class_definition":
-            return parent.parent
-    return None
+    owner = parent.parent if parent is not None and parent.type == "block" else None
+    return owner if owner is not None and owner.type == "class_definition" else None
 
 
 def _first_unconditional_self_reference(
@@ -895,7 +898,8 @@ def _constant_comparison(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         if "(" not in ctx.text(left):
             yield Hit.at(
                 comparison,
-                f"`{ctx.text(comparison)}` compares a value with itself: it is always the same. Compare with the intended variable.",
+                f"`{ctx.text(comparison)}` compares a value with itself: it is always the same. "
+                "Compare with the intended variable.",
             )
     elif left.type in _LITERALS and right.type in _LITERALS:
         if string_value(left) is None and left.type in ("string", "concatenated_string"):
@@ -1004,7 +1008,8 @@ def _range_overrun(ctx: FileContext, call: Node, bound: Node) -> Iterator[Hit]:
     if re.search(rf"{re.escape(ctx.text(sequence))}\[\s*{re.escape(variable)}\s*\]", body):
         yield Hit.at(
             bound,
-            f"`{ctx.text(bound)}` goes one past the end, so `{ctx.text(sequence)}[{variable}]` raises "
+            f"`{ctx.text(bound)}` goes one past the end, so `{ctx.text(sequence)}[{variable}]` "
+            "raises "
             f"IndexError on the last iteration: use `{ctx.text(left)}`.",
             Fix(f"Use {ctx.text(left)}", (replace_node(bound, ctx.text(left)),), safe=False),
         )
@@ -1226,5 +1231,6 @@ def _regex_in_loop(ctx: FileContext, _: dict) -> Iterator[Hit]:
         if loop is not None and loop.type in ("for_statement", "while_statement"):
             yield Hit.at(
                 call,
-                "This constant regex is compiled on every iteration: compile it once before the loop.",
+                "This constant regex is compiled on every iteration: compile it once before the "
+                "loop.",
             )

@@ -23,7 +23,9 @@ from lantern.analysis.rules.declarations import USED_BEFORE_ASSIGNMENT
 from lantern.analysis.rules.model import PYTHON, Hit
 
 Names = frozenset[str]
-_SCOPE_BREAKS = frozenset({"function_definition", "lambda", "class_definition", "decorated_definition"})
+_SCOPE_BREAKS = frozenset(
+    {"function_definition", "lambda", "class_definition", "decorated_definition"}
+)
 _COMPREHENSIONS = frozenset(
     {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
 )
@@ -31,7 +33,9 @@ _NO_RETURN_CALLS = frozenset(
     {"sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip",
      "self.fail", "abort", "typer.Exit", "parser.error", "self.skipTest"}
 )  # fmt: skip
-_TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern"})
+_TARGET_CONTAINERS = frozenset(
+    {"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern"}
+)
 
 
 @USED_BEFORE_ASSIGNMENT.check(PYTHON, "(function_definition body: (block) @body) @function")
@@ -77,7 +81,9 @@ def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
             if binding.node.type in ("for_statement", "for_in_clause"):
                 continue
             position = binding.node.start_byte
-            around = [(end, is_try) for start, end, is_try in conditionals if start < position < end]
+            around = [
+                (end, is_try) for start, end, is_try in conditionals if start < position < end
+            ]
             if not around:
                 break  # assigned unconditionally: later branches cannot unset it
             # After the branch; for `try`, its handlers and `finally` count as after.
@@ -261,7 +267,8 @@ class _Function:
             for name, bindings in self.facts.bindings.items()
             if body is not None
             and any(
-                b.node.type == "for_statement" and body.start_byte <= b.node.start_byte < body.end_byte
+                b.node.type == "for_statement"
+                and body.start_byte <= b.node.start_byte < body.end_byte
                 for b in bindings
             )
         )
@@ -303,11 +310,14 @@ class _Function:
             if case.type != "case_clause":
                 continue
             pattern = next((c for c in case.named_children if c.type == "case_pattern"), None)
-            captured = frozenset(
-                self.ctx.text(n) for n in _walk(pattern) if n.type == "identifier"
-            ) if pattern is not None else frozenset()
-            if pattern is not None and self.ctx.text(pattern) == "_" or (
-                pattern is not None and pattern.named_child_count == 1
+            captured = (
+                frozenset(self.ctx.text(n) for n in _walk(pattern) if n.type == "identifier")
+                if pattern is not None
+                else frozenset()
+            )
+            if (pattern is not None and self.ctx.text(pattern) == "_") or (
+                pattern is not None
+                and pattern.named_child_count == 1
                 and pattern.named_children[0].type == "dotted_name"
                 and "." not in self.ctx.text(pattern)
                 and case.child_by_field_name("guard") is None
@@ -362,7 +372,10 @@ class _Function:
         return frozenset(
             name
             for name, bindings in self.facts.bindings.items()
-            if any(start <= b.node.start_byte < end and b.node.type != "for_in_clause" for b in bindings)
+            if any(
+                start <= b.node.start_byte < end and b.node.type != "for_in_clause"
+                for b in bindings
+            )
         )
 
 
@@ -426,11 +439,19 @@ def _bound_here(node: Node) -> Iterator[Node]:
     elif kind == "import_statement":
         for name in node.children_by_field_name("name"):
             alias = name.child_by_field_name("alias") if name.type == "aliased_import" else None
-            yield alias if alias is not None else (name.named_children[0] if name.named_child_count else name)
+            yield (
+                alias
+                if alias is not None
+                else (name.named_children[0] if name.named_child_count else name)
+            )
     elif kind == "import_from_statement":
         for name in node.children_by_field_name("name"):
             alias = name.child_by_field_name("alias") if name.type == "aliased_import" else None
-            yield alias if alias is not None else (name.named_children[-1] if name.named_child_count else name)
+            yield (
+                alias
+                if alias is not None
+                else (name.named_children[-1] if name.named_child_count else name)
+            )
 
 
 def _bound_in(node: Node) -> Iterator[Node]:
@@ -468,9 +489,21 @@ def _reads_in(node: Node, hidden: Names) -> Iterator[Node]:
     while stack:
         current, names = stack.pop()
         kind = current.type
-        if current is not node and kind in ("block", "lambda", "function_definition", "class_definition", "decorated_definition"):
+        if current is not node and kind in (
+            "block",
+            "lambda",
+            "function_definition",
+            "class_definition",
+            "decorated_definition",
+        ):
             continue
-        if kind in ("global_statement", "nonlocal_statement", "import_statement", "import_from_statement", "case_pattern"):
+        if kind in (
+            "global_statement",
+            "nonlocal_statement",
+            "import_statement",
+            "import_from_statement",
+            "case_pattern",
+        ):
             continue
         if kind in _COMPREHENSIONS:
             bound = frozenset(
@@ -494,7 +527,16 @@ def _is_read(identifier: Node) -> bool:
     parent = identifier.parent
     if parent is None:
         return True
-    if parent.type in _TARGET_CONTAINERS | {"as_pattern_target", "parameters", "lambda_parameters", "typed_parameter", "list_splat_pattern", "dictionary_splat_pattern", "dotted_name", "aliased_import"}:
+    if parent.type in _TARGET_CONTAINERS | {
+        "as_pattern_target",
+        "parameters",
+        "lambda_parameters",
+        "typed_parameter",
+        "list_splat_pattern",
+        "dictionary_splat_pattern",
+        "dotted_name",
+        "aliased_import",
+    }:
         return False
     for index, child in enumerate(parent.children):
         if child == identifier:
