@@ -7,7 +7,8 @@ Run on demand (never from the test suite):
 For each server, in interleaved repetitions (A B C A B C ...), it measures over stdio:
 - startup: process spawn -> `initialize` answered;
 - open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics;
-- edit -> diagnostics: 20 keystrokes sent back to back -> diagnostics for the last one.
+- edit -> diagnostics: 20 keystrokes sent back to back -> diagnostics for the last one,
+  typed inside a function and then at the top level of the module.
 
 Diagnostics are pulled (`textDocument/diagnostic`, as VS Code does) for every server that
 offers it; Lantern is also measured in push mode, which includes its debounce. The file
@@ -31,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-TYPED = "total = compute(4, 2)"[:20]  # 20 keystrokes
-assert len(TYPED) == 20
 
 
 @dataclass
@@ -163,32 +162,43 @@ async def measure(server: Server, path: Path, text: str, workspace: Path) -> Non
     await client.diagnostics(uri, 1, server.pull)
     record(server, "open -> diagnostics", started)
 
-    line = typing_line(text)
-    started = time.perf_counter()
-    for version, character in enumerate(TYPED, start=2):
-        position = {"line": line, "character": version - 2}
-        client.notify(
-            "textDocument/didChange",
-            {
-                "textDocument": {"uri": uri, "version": version},
-                "contentChanges": [
-                    {"range": {"start": position, "end": position}, "text": character}
-                ],
-            },
-        )
-    await client.diagnostics(uri, len(TYPED) + 1, server.pull)
-    record(server, "edit -> diagnostics", started)
+    version = 1
+    for metric, (line, column, typed) in edit_scenarios(text).items():
+        started = time.perf_counter()
+        for offset, character in enumerate(typed):
+            version += 1
+            position = {"line": line, "character": column + offset}
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [
+                        {"range": {"start": position, "end": position}, "text": character}
+                    ],
+                },
+            )
+        await client.diagnostics(uri, version, server.pull)
+        record(server, metric, started)
     await client.stop()
 
 
-def typing_line(text: str) -> int:
-    """A blank line in the middle of the file, before a top-level definition: where one types."""
+def edit_scenarios(text: str) -> dict[str, tuple[int, int, str]]:
+    """Where one types 20 characters: at the end of a `return` inside a function, and on a
+    blank line between two top-level definitions (a new module-level statement)."""
     lines = text.splitlines()
     middle = len(lines) // 2
-    for number in range(middle, len(lines) - 1):
-        if not lines[number].strip() and lines[number + 1].startswith(("def ", "class ")):
-            return number
-    return middle
+    in_function = next(
+        n for n in range(middle, len(lines)) if lines[n].startswith("        return ")
+    )
+    top_level = next(
+        n
+        for n in range(middle, len(lines) - 1)
+        if not lines[n].strip() and lines[n + 1].startswith(("def ", "class "))
+    )
+    return {
+        "edit in function": (in_function, len(lines[in_function]), " or compute(4, 2, 3)"),
+        "edit at top level": (top_level, 0, "total = compute(4, 2)"[:20]),
+    }
 
 
 def record(server: Server, metric: str, started: float) -> None:
@@ -223,7 +233,7 @@ def report(all_servers: list[Server], source: Path, lines: int, repeat: int) -> 
     baseline = all_servers[0]
     metrics = list(baseline.results)
     print(f"\nFile: {source} ({lines:,} lines), {repeat} interleaved repetitions, medians in ms")
-    header = f"{'server':<20}" + "".join(f"{m:>24}" for m in metrics)
+    header = f"{'server':<20}" + "".join(f"{m:>22}" for m in metrics)
     print(header)
     print("-" * len(header))
     for server in all_servers:
@@ -231,12 +241,12 @@ def report(all_servers: list[Server], source: Path, lines: int, repeat: int) -> 
         for metric in metrics:
             values = server.results.get(metric)
             if not values:
-                cells.append(f"{'n/a':>24}")
+                cells.append(f"{'n/a':>22}")
                 continue
             median = statistics.median(values)
             ratio = median / statistics.median(baseline.results[metric])
-            cells.append(f"{median:>14.1f} ({ratio:4.2f}x)")
-        print(f"{server.name:<20}" + "".join(f"{c:>24}" for c in cells))
+            cells.append(f"{median:>12.1f} ({ratio:4.2f}x)")
+        print(f"{server.name:<20}" + "".join(f"{c:>22}" for c in cells))
     print("(ratio: relative to the first row; bare pygls publishes no findings)")
 
 
