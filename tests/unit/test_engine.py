@@ -148,9 +148,15 @@ EDIT_TEXTS = [
 
 
 INCREMENTAL_FIXTURES = [
-    (PYTHON, FIXTURE),
-    (language_named("javascript"), (FIXTURE_DIR / "javascript" / "bugs.js").read_bytes()),
-    (language_named("go"), (FIXTURE_DIR / "go" / "bugs.go").read_bytes()),
+    (language_named(language), (FIXTURE_DIR / folder / name).read_bytes())
+    for language, folder, name in [
+        ("python", "python", "bugs.py"),
+        ("python", "python", "security.py"),
+        ("javascript", "javascript", "bugs.js"),
+        ("javascript", "javascript", "security.js"),
+        ("go", "go", "bugs.go"),
+        ("go", "go", "security.go"),
+    ]
 ]
 
 

@@ -3,9 +3,10 @@
 `analyse` runs the syntax check and every enabled rule; `analyse_document` does the
 same but, given the previous `Analysis` of the same document, re-runs rules only where
 the tree changed (tree-sitter `changed_ranges` plus the edited bytes, widened to the
-enclosing function) and keeps the other findings, shifted. An edit that touches
-imports, function signatures or module-level code re-analyses the whole file, because
-rules resolve names through them.
+enclosing function, or to the top-level statement plus the statements that use the
+names it binds; syntax errors widen it to their own statements) and keeps the other
+findings, shifted. An edit that changes a file-wide fact the rules depend on (imports,
+which functions are async or return errors) re-analyses the whole file.
 
 It never raises on any input (a failing check is skipped) and knows nothing of LSP;
 the server and `lantern check` both call it.
@@ -14,6 +15,7 @@ the server and `lantern check` both call it.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -31,7 +33,7 @@ from lantern.analysis.context import (
 from lantern.analysis.findings import Finding, Severity
 from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
-from lantern.analysis.rules.model import Check, Hit, Rule
+from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
 from lantern.analysis.suppression import apply_suppressions
 from lantern.analysis.syntax import syntax_findings
 
@@ -46,27 +48,6 @@ __all__ = [
     "rule_options",
 ]
 
-# What rules learn about a file beyond one function: its imports and its functions'
-# signatures (names, `async`, Go result types). A change there re-analyses everything.
-_INTERFACE_QUERIES = {
-    "python": """
-        [(import_statement) (import_from_statement) (future_import_statement)] @i
-        (function_definition body: (_) @body) @header
-    """,
-    "javascript": """
-        [(import_statement)
-         (call_expression function: (identifier) @f (#eq? @f "require"))] @i
-        [(function_declaration body: (_) @body)
-         (method_definition body: (_) @body)
-         (arrow_function body: (_) @body)
-         (function_expression body: (_) @body)] @header
-    """,
-    "go": """
-        (import_declaration) @i
-        [(function_declaration body: (_) @body) (method_declaration body: (_) @body)] @header
-    """,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
@@ -79,6 +60,7 @@ class Analysis:
     rule_findings: tuple[Finding, ...]  # before suppression comments are applied
     findings: tuple[Finding, ...]  # what to report
     reanalysed: tuple[tuple[int, int], ...] | None = None  # byte ranges re-run; None = all
+    interface: tuple[object, ...] = ()  # the file-wide facts rules use (see `_interface`)
 
 
 def rule_options(rules: Any) -> RuleOptions:
@@ -112,8 +94,10 @@ def analyse_document(
     options = options or RuleOptions()
     ctx = FileContext(language, source, tree, options)
     regions: list[tuple[int, int]] | None = None
+    catalogue()  # the rule modules register the file facts
+    interface = _interface(ctx)
     if previous is not None and previous.language == language.name and previous.options == options:
-        regions = _changed_regions(ctx, previous)
+        regions = _changed_regions(ctx, previous, interface)
     if previous is None or regions is None:
         rule_findings = _run_rules(ctx, None)
     else:
@@ -129,6 +113,7 @@ def analyse_document(
         tuple(rule_findings),
         findings,
         None if regions is None else tuple(regions),
+        interface,
     )
 
 
@@ -217,23 +202,39 @@ def _plan(language: LanguageSpec, options: RuleOptions) -> _Plan:
 # -- running ------------------------------------------------------------------------------
 
 
-def _run_rules(ctx: FileContext, region: tuple[int, int] | None) -> list[Finding]:
+def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[Finding]:
+    """Run every enabled check, over the whole file or only inside `regions`.
+
+    Regions are served by one pass over their bounding range (one query, one set of
+    memoised facts) with matches and hits outside the regions dropped: much cheaper
+    than a pass per region when an edit touches many statements.
+    """
     findings: dict[tuple[str, int, int], Finding] = {}
-    ctx.region = region
+    starts = [start for start, _ in regions] if regions else []
+    ctx.region = (regions[0][0], regions[-1][1]) if regions else None
     plan = _plan(ctx.language, ctx.options)
+
+    def inside(byte: int) -> bool:
+        if regions is None:
+            return True
+        index = bisect_right(starts, byte) - 1
+        return index >= 0 and byte < regions[index][1]
 
     def report(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> None:
         for hit in hits:
-            if region is not None and not region[0] <= hit.start < region[1]:
-                continue
-            finding = _finding(rule, severity, hit)
-            findings.setdefault((finding.code, hit.start, hit.end), finding)
+            if inside(hit.start):
+                finding = _finding(rule, severity, hit)
+                findings.setdefault((finding.code, hit.start, hit.end), finding)
 
+    if regions == []:
+        return []
     if plan.query is not None:
         cursor = QueryCursor(plan.query)
-        if region is not None:
-            cursor.set_byte_range(*region)
+        if ctx.region is not None:
+            cursor.set_byte_range(*ctx.region)
         for pattern, captures in cursor.matches(ctx.tree.root_node):
+            if regions is not None and not inside(next(iter(captures.values()))[0].start_byte):
+                continue
             rule, check, severity = plan.owners[pattern]
             try:
                 report(rule, severity, check.function(ctx, captures))
@@ -265,14 +266,24 @@ def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:
 # -- incremental --------------------------------------------------------------------------
 
 
-def _changed_regions(ctx: FileContext, previous: Analysis) -> list[tuple[int, int]] | None:
-    """Byte ranges of the new source to re-analyse, or None when everything must be."""
+def _changed_regions(
+    ctx: FileContext, previous: Analysis, interface: tuple[object, ...]
+) -> list[tuple[int, int]] | None:
+    """Byte ranges of the new source to re-analyse, or None when everything must be.
+
+    Each changed span widens to its outermost enclosing function. A span outside any
+    function widens to its top-level statement, and then every top-level statement that
+    mentions a name bound there (in the old or the new text) is re-analysed too, since
+    rules resolve names through module-level assignments.
+    """
     old, new = previous.source, ctx.source
     prefix = _common_prefix(old, new)
     suffix = _common_suffix(old, new, prefix)
     old_end, new_end = len(old) - suffix, len(new) - suffix
     if old_end == prefix and new_end == prefix:
         return []
+    if previous.interface != interface:
+        return None
     old_tree = previous.tree.copy()
     old_tree.edit(
         prefix,
@@ -283,28 +294,75 @@ def _changed_regions(ctx: FileContext, previous: Analysis) -> list[tuple[int, in
         _point(new, new_end),
     )
     lang_family = ctx.family
-    if _interface(ctx, old, previous.tree) != _interface(ctx, new, ctx.tree):
-        return None
-    spans = [(prefix, max(new_end, prefix + 1))]
-    spans += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(ctx.tree)]
-    # The old tree's enclosing function of the edit, moved into new coordinates.
-    old_unit = _unit(previous.tree.root_node, prefix, max(old_end, prefix + 1), lang_family)
-    if old_unit is None:
-        return None
     delta = len(new) - len(old)
-    spans.append(
-        (
-            old_unit[0] if old_unit[0] <= prefix else old_unit[0] + delta,
-            old_unit[1] + delta if old_unit[1] >= old_end else new_end,
+    names: set[bytes] = set()
+    new_spans = [(prefix, max(new_end, prefix + 1))]
+    new_spans += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(ctx.tree)]
+    # Findings that straddle the edit are dropped by the merge: re-find them.
+    for finding in previous.rule_findings:
+        if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
+            new_spans.append((min(finding.start_byte, prefix), max(new_end, prefix + 1)))
+    # Where the edit was in the old text, moved into new coordinates.
+    old_root = previous.tree.root_node
+    for start, end, statements in _units(old_root, prefix, max(old_end, prefix + 1), lang_family):
+        names |= _bound_names(statements, old)
+        new_spans.append(
+            (
+                start if start <= prefix else start + delta,
+                end + delta if end >= old_end else new_end,
+            )
         )
-    )
     regions = []
-    for start, end in spans:
-        unit = _unit(ctx.tree.root_node, start, max(end, start + 1), lang_family)
-        if unit is None:
+    root = ctx.tree.root_node
+    for start, end in new_spans:
+        for unit_start, unit_end, statements in _units(
+            root, start, max(end, start + 1), lang_family
+        ):
+            names |= _bound_names(statements, new)
+            regions.append((unit_start, unit_end))
+    if names:
+        for child in root.children:
+            if any(_mentions(new, name, child.start_byte, child.end_byte) for name in names):
+                regions.append((child.start_byte, child.end_byte))
+    merged = _union(regions)
+    # Error recovery can move function boundaries: every syntax error, before and after
+    # the edit, must lie inside the regions; widen them to the errors' units once.
+    moved = [
+        (start if start <= prefix else start + delta, end if end <= prefix else end + delta)
+        for start, end in _error_spans(old_root)
+    ]
+    errors = [*moved, *_error_spans(root)]
+    outside = [span for span in errors if not _covered(span, merged)]
+    if outside:
+        for start, end in outside:
+            for unit_start, unit_end, statements in _units(
+                root, start, max(end, start + 1), lang_family
+            ):
+                if statements:
+                    return None  # a syntax error at module level: structure is unreliable
+                regions.append((unit_start, unit_end))
+        merged = _union(regions)
+        if any(not _covered(span, merged) for span in errors):
             return None
-        regions.append(unit)
-    return _union(regions)
+    return merged
+
+
+def _covered(span: tuple[int, int], regions: list[tuple[int, int]]) -> bool:
+    return any(low <= span[0] and span[1] <= high for low, high in regions)
+
+
+def _error_spans(root: Node) -> list[tuple[int, int]]:
+    """The spans of the outermost ERROR and MISSING nodes."""
+    if not root.has_error:
+        return []
+    spans, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            spans.append((node.start_byte, node.end_byte))
+        elif node.has_error:
+            stack.extend(node.children)
+    return spans
 
 
 def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]]) -> list[Finding]:
@@ -328,7 +386,7 @@ def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]])
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             continue  # it overlaps the edited bytes
         kept.append(_shift(finding, delta) if finding.start_byte >= old_end else finding)
-    fresh = [f for region in regions for f in _run_rules(ctx, region)]
+    fresh = _run_rules(ctx, regions)
     return [*kept, *fresh]
 
 
@@ -341,10 +399,11 @@ def _shift(finding: Finding, delta: int) -> Finding:
     return replace(moved, data={**(finding.data or {}), "fix": {**fix, "edits": edits}})
 
 
-def _unit(root: Node, start: int, end: int, lang_family: str) -> tuple[int, int] | None:
-    """The span to re-analyse for a change at [start, end): the outermost function around
-    it; None when the change is not inside any function (module-level code)."""
-    node = root.descendant_for_byte_range(start, min(end, root.end_byte))
+def _units(root: Node, start: int, end: int, lang_family: str) -> list[tuple[int, int, list[Node]]]:
+    """The spans to re-analyse for a change at [start, end): the outermost function
+    around it, else the top-level statements it touches (returned for name lookups)."""
+    end = min(end, root.end_byte)
+    node = root.descendant_for_byte_range(start, end)
     functions = FUNCTION_TYPES.get(lang_family, frozenset())
     classes = CLASS_TYPES.get(lang_family, frozenset())
     outermost = None
@@ -354,30 +413,83 @@ def _unit(root: Node, start: int, end: int, lang_family: str) -> tuple[int, int]
         elif node.type in classes:
             break  # a class's own statements can change what its methods mean
         node = node.parent
-    if outermost is None:
-        return None
-    parent = outermost.parent
-    if parent is not None and parent.type == "decorated_definition":
-        outermost = parent
-    if outermost.start_byte > start or outermost.end_byte < min(end, root.end_byte):
-        return None
-    return (outermost.start_byte, outermost.end_byte)
+    if outermost is not None:
+        parent = outermost.parent
+        if parent is not None and parent.type == "decorated_definition":
+            outermost = parent
+        if outermost.start_byte <= start and end <= outermost.end_byte:
+            return [(outermost.start_byte, outermost.end_byte, [])]
+    statements = [
+        c for c in root.children if c.start_byte < max(end, start + 1) and start < c.end_byte
+    ]
+    return [(c.start_byte, c.end_byte, [c]) for c in statements]
 
 
-def _interface(ctx: FileContext, source: bytes, tree: Tree) -> list[bytes]:
-    """The file's imports and function headers (text up to each body), in order."""
-    query = _INTERFACE_QUERIES.get(ctx.family)
-    if query is None:
-        return []
-    parts: list[tuple[int, bytes]] = []
-    for _, captures in QueryCursor(compiled_query(ctx.language, query)).matches(tree.root_node):
-        if "i" in captures:
-            node = captures["i"][0]
-            parts.append((node.start_byte, source[node.start_byte : node.end_byte]))
-        else:
-            header, body = captures["header"][0], captures["body"][0]
-            parts.append((header.start_byte, source[header.start_byte : body.start_byte]))
-    return [text for _, text in sorted(parts)]
+_BINDING_FIELDS = ("left", "name")
+_BINDING_NODES = frozenset(
+    {"assignment", "augmented_assignment", "named_expression", "for_statement",
+     "variable_declarator", "assignment_expression", "augmented_assignment_expression",
+     "const_spec", "var_spec", "short_var_declaration", "assignment_statement",
+     "class_definition", "class_declaration", "lexical_declaration"}
+)  # fmt: skip
+
+
+def _bound_names(statements: list[Node], source: bytes) -> set[bytes]:
+    """Identifiers that top-level `statements` bind (over-approximated: any identifier in
+    a binding position anywhere inside them)."""
+    names: set[bytes] = set()
+    for statement in statements:
+        stack = [statement]
+        while stack:
+            node = stack.pop()
+            if node.type in _BINDING_NODES:
+                for field in _BINDING_FIELDS:
+                    target = node.child_by_field_name(field)
+                    if target is not None:
+                        names |= _identifiers(target, source)
+            if node.type in ("class_definition", "function_definition"):
+                continue  # methods' locals are theirs; the class's name was taken above
+            stack.extend(node.named_children)
+    return names
+
+
+def _identifiers(node: Node, source: bytes) -> set[bytes]:
+    if node.type in ("identifier", "type_identifier"):
+        return {source[node.start_byte : node.end_byte]}
+    found: set[bytes] = set()
+    for child in node.named_children:
+        if child.type in ("identifier", "pattern_list", "tuple_pattern", "list_pattern",
+                          "expression_list", "object_pattern", "array_pattern",
+                          "shorthand_property_identifier_pattern"):  # fmt: skip
+            if child.type == "shorthand_property_identifier_pattern":
+                found.add(source[child.start_byte : child.end_byte])
+            else:
+                found |= _identifiers(child, source)
+    return found
+
+
+def _mentions(source: bytes, name: bytes, start: int, end: int) -> bool:
+    """Does `name` occur as a whole word in source[start:end]?"""
+    position = source.find(name, start, end)
+    while position != -1:
+        before = source[position - 1 : position]
+        after = source[position + len(name) : position + len(name) + 1]
+        if not (before.isalnum() or before == b"_") and not (after.isalnum() or after == b"_"):
+            return True
+        position = source.find(name, position + 1, end)
+    return False
+
+
+def _interface(ctx: FileContext) -> tuple[object, ...]:
+    """The file-wide facts the rules depend on (imports, async functions, ...)."""
+    facts = []
+    for fact in FILE_FACTS.get(ctx.family, []):
+        try:
+            facts.append(fact(ctx))
+        except Exception:  # a fact that cannot be computed forces a full analysis
+            log.exception("file fact %s failed", fact.__name__)
+            facts.append(object())
+    return tuple(facts)
 
 
 def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -187,15 +187,23 @@ def _collect(
     return grouped
 
 
-def _function_spans(ctx: FileContext) -> tuple[list[int], list[tuple[int, int, Node]]]:
-    """Every function and lambda as (start, end, node), sorted by start; and the starts."""
+def _function_spans(
+    ctx: FileContext, region: tuple[int, int] | None
+) -> tuple[list[int], list[tuple[int, int, Node]]]:
+    """Every function and lambda (in `region`, else the file) as (start, end, node),
+    sorted by start; and the starts."""
 
     def collect() -> tuple[list[int], list[tuple[int, int, Node]]]:
-        nodes = file_captures(ctx).get("function", [])
+        if region is None:
+            nodes = file_captures(ctx).get("function", [])
+        else:  # functions around a node of the region are inside the region
+            cursor = QueryCursor(_query(ctx, "[(function_definition) (lambda)] @function"))
+            cursor.set_byte_range(*region)
+            nodes = cursor.captures(ctx.tree.root_node).get("function", [])
         spans = sorted((n.start_byte, n.end_byte, n) for n in nodes)
         return [span[0] for span in spans], spans
 
-    return ctx.memo("py.functions", collect)
+    return ctx.memo(("py.functions", region), collect)
 
 
 def owning_scope(ctx: FileContext, node: Node) -> Node | None:
@@ -204,8 +212,10 @@ def owning_scope(ctx: FileContext, node: Node) -> Node | None:
     Computed from the functions' byte spans: `Node.parent` walks down from the root in
     tree-sitter, which is far too slow to call for every name in a large file.
     """
-    starts, spans = _function_spans(ctx)
     position = node.start_byte
+    region = ctx.region
+    inside = region is not None and region[0] <= position < region[1]
+    starts, spans = _function_spans(ctx, region if inside else None)
     index = bisect_right(starts, position) - 1
     while index >= 0:
         start, end, function = spans[index]

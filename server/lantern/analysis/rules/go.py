@@ -17,7 +17,7 @@ from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
 from lantern.analysis.pyflow import StringShape
 from lantern.analysis.rules import declarations as c
-from lantern.analysis.rules.model import GO, Fix, Hit
+from lantern.analysis.rules.model import GO, Fix, Hit, file_fact
 from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
 
 _MAX_DEPTH = 6
@@ -382,6 +382,12 @@ def _local_error_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
         return errors - others, others
 
     return ctx.memo("go.errors", collect)
+
+
+@file_fact("go")
+def _go_file_facts(ctx: FileContext) -> tuple[object, ...]:
+    errors, others = _local_error_functions(ctx)
+    return tuple(sorted(packages(ctx).items())), frozenset(errors), frozenset(others)
 
 
 def _returns_error(ctx: FileContext, call: Node) -> bool:

@@ -17,7 +17,7 @@ from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
 from lantern.analysis.pyflow import StringShape
 from lantern.analysis.rules import declarations as c
-from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit
+from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit, file_fact
 from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
 
 _FUNCTIONS = frozenset(
@@ -635,6 +635,11 @@ def _async_names(ctx: FileContext) -> set[str]:
         return async_names - other
 
     return ctx.memo("js.async", collect)
+
+
+@file_fact("javascript")
+def _javascript_file_facts(ctx: FileContext) -> tuple[object, ...]:
+    return tuple(sorted(modules(ctx).items())), frozenset(_async_names(ctx))
 
 
 @c.MISSING_AWAIT.check(

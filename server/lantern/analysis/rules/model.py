@@ -89,6 +89,23 @@ class Hit:
 
 CheckFunction = Callable[["FileContext", dict[str, list["Node"]]], Iterable[Hit]]
 
+# Per language family, the file-wide facts that checks read beyond the function they
+# look at (import aliases, which functions are async...). The engine re-analyses the
+# whole file when one of them changes, so incremental results stay exact.
+FILE_FACTS: dict[str, list[Callable[[FileContext], Any]]] = {}
+
+
+def file_fact(
+    family: str,
+) -> Callable[[Callable[[FileContext], Any]], Callable[[FileContext], Any]]:
+    """Decorator: register a comparable file-wide fact for `family`."""
+
+    def register(function: Callable[[FileContext], Any]) -> Callable[[FileContext], Any]:
+        FILE_FACTS.setdefault(family, []).append(function)
+        return function
+
+    return register
+
 
 @dataclass(frozen=True, slots=True)
 class Check:

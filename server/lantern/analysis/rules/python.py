@@ -26,7 +26,7 @@ from lantern.analysis.pyflow import (
     string_shape,
 )
 from lantern.analysis.rules import declarations as c
-from lantern.analysis.rules.model import PYTHON, Edit, Fix, Hit
+from lantern.analysis.rules.model import PYTHON, Edit, Fix, Hit, file_fact
 
 # -- the shared call index ----------------------------------------------------------------
 
@@ -1092,6 +1092,13 @@ def _async_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
         return async_names - sync_names, sync_names
 
     return ctx.memo("py.async", collect)
+
+
+@file_fact("python")
+def _python_file_facts(ctx: FileContext) -> tuple[object, ...]:
+    imported = tuple(sorted(pyflow.imports(ctx).items()))
+    async_names, _ = _async_functions(ctx)  # only async-and-never-sync names matter
+    return imported, frozenset(async_names)
 
 
 @c.MISSING_AWAIT.check(PYTHON, "(expression_statement . (call function: (_) @function) @call .)")
