@@ -387,7 +387,12 @@ class StringShape:
 
 
 _PERCENT_VERB = re.compile(r"%(?:\([^)]*\))?[-+# 0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?([a-zA-Z%])")
-_SAFE_CONVERSIONS = frozenset({"int", "float", "len", "bool", "abs", "round", "ord", "hex"})
+# Calls whose result cannot carry attacker-chosen text into a string: numbers, and the
+# shell quoting functions.
+_SAFE_CONVERSIONS = frozenset(
+    {"int", "float", "len", "bool", "abs", "round", "ord", "hex", "shlex.quote", "quote",
+     "pipes.quote", "shlex.join"}
+)  # fmt: skip
 _PLACEHOLDER_TEXT = re.compile(r"^[\s,()?%s$:@\d]*$")
 _CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 

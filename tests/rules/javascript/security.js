@@ -58,3 +58,10 @@ const config = { apiKey: 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q', region: 'eu'
 const PASSWORD_INPUT = 'password';
 const token = process.env.API_TOKEN;
 const placeholder = { password: '<your password>' };
+
+const util = require('util');
+const execAsync = util.promisify(exec);
+async function viaPromisify(req) {
+  await execAsync(`git clone ${req.body.repo}`); // expect: LS102
+  require('child_process').exec('rm -rf ' + req.body.dir); // expect: LS102
+}

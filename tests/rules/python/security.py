@@ -103,3 +103,4 @@ client = connect(host="db", password="hunter2-prod")  # expect: LS104
 PRIVATE_KEY = """-----BEGIN RSA PRIVATE KEY-----
 MIIEowIBAAKCAQEA7Y8
 -----END RSA PRIVATE KEY-----"""
+DB_PASSWORD = "postgres"  # expect: LS104

@@ -71,3 +71,18 @@ def invariants(items, index):
 def test_admin_can_delete(admin_client):
     response = admin_client.delete("/accounts/1")
     assert response.user.is_admin
+EXAMPLE_URL = "https://user:pass@example.com/"
+INCORRECT_PASSWORD_MESSAGE = "Incorrect password"
+token_type = "bearer"
+
+
+def open(path):
+    return path
+
+
+def uses_own_open(path):
+    return open(path)
+
+
+def quoted(folder):
+    subprocess.call("ls " + shlex.quote(folder), shell=True)

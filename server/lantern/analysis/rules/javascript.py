@@ -89,14 +89,32 @@ def _collect_modules(ctx: FileContext) -> dict[str, str]:
 
 
 def qualified(ctx: FileContext, node: Node | None, depth: int = 0) -> str:
+    """`child_process.exec` for `exec` after `const {exec} = require("child_process")`,
+    for `cp.exec`, `require("child_process").exec`, and through `util.promisify(exec)`."""
     if node is None or depth > _MAX_DEPTH:
         return ""
     if node.type == "identifier":
         name = ctx.text(node)
-        return modules(ctx).get(name, name)
+        if name in modules(ctx):
+            return modules(ctx)[name]
+        value = resolve(ctx, node)
+        if value.type == "call_expression":
+            function = ctx.text(value.child_by_field_name("function"))
+            args = _arguments(value)
+            if function.endswith("promisify") and args:
+                return qualified(ctx, args[0], depth + 1)
+        elif value is not node and value.type in ("identifier", "member_expression"):
+            return qualified(ctx, value, depth + 1)
+        return name
     if node.type == "member_expression":
         base = qualified(ctx, node.child_by_field_name("object"), depth + 1)
         return f"{base}.{ctx.text(node.child_by_field_name('property'))}"
+    if (
+        node.type == "call_expression"
+        and ctx.text(node.child_by_field_name("function")) == "require"
+    ):
+        args = _arguments(node)
+        return (string_value(args[0]) or "").removeprefix("node:") if args else ""
     return ctx.text(node)
 
 

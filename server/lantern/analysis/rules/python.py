@@ -70,6 +70,8 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
         function = captures["f"][0]
         if function.type == "identifier":
             name = ctx.text(function)
+            if name not in table and name in _defined_functions(ctx):
+                continue  # the file's own `def open(...)` shadows the builtin
             last = table.get(name, name).rsplit(".", 1)[-1]
         elif function.type == "attribute":
             last = ctx.text(function.child_by_field_name("attribute"))
@@ -78,6 +80,11 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
         if last in _INTERESTING:
             found.append((captures["call"][0], qualified_name(ctx, function) or last))
     return found
+
+
+def _defined_functions(ctx: FileContext) -> frozenset[str]:
+    async_names, sync_names = _async_functions(ctx)
+    return frozenset(async_names | sync_names)
 
 
 def _calls_named(ctx: FileContext, names: frozenset[str]) -> Iterator[tuple[Node, str]]:

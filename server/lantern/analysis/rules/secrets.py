@@ -69,6 +69,9 @@ _PLACEHOLDER = re.compile(
     r"password|passwd|token|foo|bar|baz|foobar|\.{3}|…|insert.*here|replace.*|enter.*|"
     r"not[-_ ]?set|unset|default|empty|missing|required|n/?a)$"
 )
+_NAMING_WORDS = re.compile(
+    r"pass|pwd|secret|token|key|user|name|field|mail|login|auth|credential|id$"
+)
 _FIELD_LIKE = re.compile(r"^[a-z][a-z0-9]*(?:[_\-.:][a-z0-9]+)*$|^[A-Z][A-Z0-9_]+$")
 _STRING_QUERY = {
     "python": "(string) @string",
@@ -97,7 +100,10 @@ def looks_like_secret_value(value: str, name: str) -> bool:
     stripped = value.strip()
     if stripped != value or any(ch.isspace() for ch in value) or _PLACEHOLDER.match(value):
         return False
-    if _FIELD_LIKE.match(value) and not any(ch.isdigit() for ch in value):
+    # A bare word is a field or key name (`"password"`, `"api_key"`), unless it is given
+    # to a password-like name and names nothing itself (`DB_PASSWORD = "postgres"`).
+    bare_word = _FIELD_LIKE.match(value) and not any(ch.isdigit() for ch in value)
+    if bare_word and (_NAMING_WORDS.search(value.lower()) or not _PASSWORD_NAMES.search(normal)):
         return False
     if value.startswith(("http://", "https://", "/", "./", "~/", "${", "{{", "%(")):
         return False
@@ -178,7 +184,6 @@ def _could_be_credential(value: str) -> bool:
         and not any(ch.isspace() for ch in value)
         and len(set(value)) >= 5
         and not _PLACEHOLDER.match(value)
-        and not (_FIELD_LIKE.match(value) and not any(ch.isdigit() for ch in value))
     )
 
 
@@ -197,7 +202,11 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
             continue
         if label == "password in a URL":
             password = match.group("password")
-            if _PLACEHOLDER.match(password) or password.startswith(("$", "{", "%", "<")):
+            if (
+                _PLACEHOLDER.match(password)
+                or password.lower() in ("pass", "pwd", "user", "username", "secret")
+                or password.startswith(("$", "{", "%", "<"))
+            ):
                 continue
         elif label != "private key" and entropy(match.group(0)) < 3.0:
             continue  # sk-xxxxxxxxxxxxxxxxxxxxxxxx
