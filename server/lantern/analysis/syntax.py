@@ -60,42 +60,32 @@ def _missing_nodes(node: Node) -> Iterator[Node]:
             yield from _missing_nodes(child)
 
 
+def _syntax_error(message: str, start: int, end: int) -> Finding:
+    return Finding("syntax", f"Syntax error{message}", Severity.ERROR, start, end)
+
+
 def _missing(node: Node) -> Finding:
     what = f'"{node.type}"' if not node.is_named else node.type.replace("_", " ")
-    return Finding(
-        code="syntax",
-        message=f"Syntax error: missing {what}",
-        severity=Severity.ERROR,
-        start_byte=node.start_byte,
-        end_byte=node.end_byte,
-    )
+    return _syntax_error(f": missing {what}", node.start_byte, node.end_byte)
 
 
 def _unexpected(error: Node) -> Finding:
     tokens = list(islice(_leaves(error), MAX_TOKENS_SCANNED))
     if (unclosed := _unclosed_bracket(tokens)) is not None:
-        return Finding(
-            code="syntax",
-            message=f'Syntax error: "{unclosed.type}" is never closed',
-            severity=Severity.ERROR,
-            start_byte=unclosed.start_byte,
-            end_byte=unclosed.end_byte,
-        )
+        message = f': "{unclosed.type}" is never closed'
+        return _syntax_error(message, unclosed.start_byte, unclosed.end_byte)
     offending = _first_offending(error) or error
     text = (offending.text or b"").decode("utf-8", "replace")
     first_line = text.splitlines()[0] if text.strip() else text
     snippet = first_line.strip()
     if len(snippet) > 30:
         snippet = snippet[:29] + "…"
-    message = f'Syntax error: unexpected "{snippet}"' if snippet else "Syntax error"
     # Never wider than the first line of the offending text.
     end = offending.start_byte + len(first_line.encode("utf-8"))
-    return Finding(
-        code="syntax",
-        message=message,
-        severity=Severity.ERROR,
-        start_byte=offending.start_byte,
-        end_byte=max(offending.start_byte, min(end, offending.end_byte)),
+    return _syntax_error(
+        f': unexpected "{snippet}"' if snippet else "",
+        offending.start_byte,
+        max(offending.start_byte, min(end, offending.end_byte)),
     )
 
 

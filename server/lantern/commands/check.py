@@ -99,27 +99,35 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"lantern check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
-    options, exclude, max_size = _settings(args)
+    options, exclude, max_size, docs_url = _settings(args)
     ignores = Ignores(exclude, base=Path.cwd())
     paths = list(discover(args.paths, ignores))
     reports = _check_all(paths, options, max_size, args.jobs)
     for report in reports:
         if report.skipped and report.path in args.paths:
             print(f"lantern check: skipped {report.path}: {report.skipped}", file=sys.stderr)
-    writer = {"json": write_json, "sarif": write_sarif}.get(args.format, write_text)
+
+    def writer(out: TextIO) -> None:
+        if args.format == "json":
+            write_json(reports, out)
+        elif args.format == "sarif":
+            write_sarif(reports, out, docs_url)
+        else:
+            write_text(reports, out)
+
     if args.output is not None:
         with args.output.open("w", encoding="utf-8") as out:
-            writer(reports, out)
+            writer(out)
     else:
-        writer(reports, sys.stdout)
+        writer(sys.stdout)
     _summary(reports, sys.stderr)
     threshold = FAIL_ON[args.fail_on]
     failing = any(f.severity.rank <= threshold for r in reports for f in r.findings)
     return 1 if failing else 0
 
 
-def _settings(args: argparse.Namespace) -> tuple[RuleOptions, list[str], int]:
-    """Rule options, exclude patterns and the size cap: config files, then the flags."""
+def _settings(args: argparse.Namespace) -> tuple[RuleOptions, list[str], int, str]:
+    """Rule options, excludes, the size cap and the docs URL: config files, then flags."""
     from lantern.config import file_layers, load_settings
 
     settings, warnings = load_settings(file_layers(Path.cwd()))
@@ -131,7 +139,8 @@ def _settings(args: argparse.Namespace) -> tuple[RuleOptions, list[str], int]:
         select=(*options.select, *args.select),
         ignore=(*options.ignore, *args.ignore),
     )
-    return options, [*settings.exclude, *args.exclude], settings.diagnostics.max_file_size
+    exclude = [*settings.exclude, *args.exclude]
+    return options, exclude, settings.diagnostics.max_file_size, settings.rules.docs_url
 
 
 def _check_one(job: tuple[Path, RuleOptions, int]) -> FileReport:
@@ -214,7 +223,7 @@ def _sarif_uri(path: Path) -> str:
         return path.resolve().as_uri()
 
 
-def sarif_rules() -> list[dict[str, Any]]:
+def sarif_rules(docs_url: str = DOCS_URL) -> list[dict[str, Any]]:
     described = [
         {
             "id": "syntax",
@@ -241,7 +250,7 @@ def sarif_rules() -> list[dict[str, Any]]:
                 "shortDescription": {"text": rule.summary},
                 "fullDescription": {"text": rule.rationale},
                 "help": {"text": rule.rationale, "markdown": markdown},
-                "helpUri": f"{DOCS_URL}#{rule.code.lower()}",
+                "helpUri": f"{docs_url}#{rule.code.lower()}",
                 "defaultConfiguration": {
                     "level": SARIF_LEVEL[rule.severity],
                     "enabled": rule.default_enabled,
@@ -260,8 +269,8 @@ def _rule_properties(rule: Rule) -> dict[str, Any]:
     return properties
 
 
-def write_sarif(reports: list[FileReport], out: TextIO) -> None:
-    rules = sarif_rules()
+def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL) -> None:
+    rules = sarif_rules(docs_url)
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     results = []
     for report in reports:
@@ -299,7 +308,7 @@ def write_sarif(reports: list[FileReport], out: TextIO) -> None:
                     "driver": {
                         "name": "Lantern",
                         "version": __version__,
-                        "informationUri": DOCS_URL,
+                        "informationUri": docs_url,
                         "rules": rules,
                     }
                 },

@@ -80,3 +80,10 @@ function loops(lines) {
   }
   return out;
 }
+
+const fsp = require('fs/promises');
+async function fireAndForget(url, path) {
+  fetch(url); // expect: LB212
+  fsp.writeFile(path, 'x'); // expect: LB212
+  await fetch(url);
+}

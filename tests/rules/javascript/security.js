@@ -65,3 +65,9 @@ async function viaPromisify(req) {
   await execAsync(`git clone ${req.body.repo}`); // expect: LS102
   require('child_process').exec('rm -rf ' + req.body.dir); // expect: LS102
 }
+
+const { spawn } = require('child_process');
+function spawnShell(req) {
+  spawn('sh', ['-c', 'tar xf ' + req.query.file]); // expect: LS102
+  spawn('tar', ['xf', req.query.file]);
+}

@@ -301,6 +301,7 @@ def _new_function(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 
 
 _SHELL_CALLS = frozenset({"child_process.exec", "child_process.execSync"})
+_SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "zsh", "cmd", "cmd.exe", "powershell"})
 _SPAWN_CALLS = frozenset(
     {"child_process.spawn", "child_process.spawnSync", "child_process.execFile",
      "child_process.execFileSync"}
@@ -320,6 +321,18 @@ def _command_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             f"`{name.split('.')[-1]}()` runs `{_describe(ctx, args[0])}` through a shell: use "
             "execFile/spawn with an argument array instead.",
         )
+    elif name in _SPAWN_CALLS and len(args) >= 2 and string_value(args[0]) in _SHELLS:
+        words = resolve(ctx, args[1])  # spawn("sh", ["-c", command])
+        items = [n for n in words.named_children if n.type != "comment"]
+        flags = [string_value(n) for n in items]
+        if words.type == "array" and "-c" in flags:
+            index = flags.index("-c") + 1
+            if index < len(items) and dynamic(ctx, items[index]):
+                yield Hit.at(
+                    items[index],
+                    f"`{_describe(ctx, items[index])}` is run by a shell (`-c`): pass the "
+                    "program and its arguments without a shell.",
+                )
     elif name in _SPAWN_CALLS and dynamic(ctx, args[0]):
         options = [resolve(ctx, a) for a in args[1:]]
         if any(
@@ -655,6 +668,22 @@ def _async_names(ctx: FileContext) -> set[str]:
     return ctx.memo("js.async", collect)
 
 
+def _promises_api(ctx: FileContext, function: Node) -> bool:
+    """`fs/promises` functions (`fsp.writeFile`, `fs.promises.writeFile`), which always
+    return a promise. Text and import lookups only: this runs for every call statement."""
+    if function.type != "member_expression":
+        return False
+    holder = function.child_by_field_name("object")
+    if holder is None:
+        return False
+    if holder.type == "identifier":
+        return modules(ctx).get(ctx.text(holder)) == "fs/promises"
+    if holder.type == "member_expression" and ctx.text(holder).endswith(".promises"):
+        base = holder.child_by_field_name("object")
+        return base is not None and modules(ctx).get(ctx.text(base)) == "fs"
+    return False
+
+
 @file_fact("javascript")
 def _javascript_file_facts(ctx: FileContext) -> tuple[object, ...]:
     return tuple(sorted(modules(ctx).items())), frozenset(_async_names(ctx))
@@ -667,14 +696,15 @@ def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call, function = captures["call"][0], captures["function"][0]
     if function.type == "identifier":
         called = ctx.text(function)
-    elif (
-        function.type == "member_expression"
-        and ctx.text(function.child_by_field_name("object")) == "this"
-    ):
+    elif function.type == "member_expression":
+        holder = ctx.text(function.child_by_field_name("object"))
         called = ctx.text(function.child_by_field_name("property"))
+        if holder != "this" and not _promises_api(ctx, function):
+            return
     else:
         return
-    if called not in _async_names(ctx) or called in modules(ctx):
+    promised = called == "fetch" or _promises_api(ctx, function)
+    if not promised and (called not in _async_names(ctx) or called in modules(ctx)):
         return
     scope = _scope(ctx, call)  # walks parents: only for the few candidates
     if scope.type == "program" or not any(child.type == "async" for child in scope.children[:2]):
