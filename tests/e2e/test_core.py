@@ -274,8 +274,9 @@ async def test_utf8_position_encoding_is_used_when_the_client_prefers_it(tmp_pat
         assert starts[0] == (0, 9)
 
 
-async def test_server_exits_when_stdin_closes():
-    process = await asyncio.create_subprocess_exec(
+async def spawn_server() -> asyncio.subprocess.Process:
+    """`lantern serve` on pipes, driven by hand (no LSP client in between)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "lantern",
@@ -284,6 +285,10 @@ async def test_server_exits_when_stdin_closes():
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
+
+
+async def test_server_exits_when_stdin_closes():
+    process = await spawn_server()
     assert process.stdin is not None
     process.stdin.close()
     async with asyncio.timeout(15):
@@ -294,15 +299,7 @@ async def test_server_exits_when_its_parent_process_dies():
     parent = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "import time; time.sleep(60)"
     )
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "lantern",
-        "serve",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    server = await spawn_server()
     assert server.stdin is not None
     body = (
         '{"jsonrpc":"2.0","id":1,"method":"initialize","params":'
