@@ -71,3 +71,9 @@ function spawnShell(req) {
   spawn('sh', ['-c', 'tar xf ' + req.query.file]); // expect: LS102
   spawn('tar', ['xf', req.query.file]);
 }
+
+function jquery(comment) {
+  $('#comments').html('<li>' + comment.body + '</li>'); // expect: LS111
+  $('#title').text(comment.title);
+  $('#empty').html('<li>none</li>');
+}

@@ -81,13 +81,15 @@ def tls(url, payload):
     session.verify = False  # expect: LS108
     settings = {"timeout": 5, "verify": False}
     session.post(url, json=payload, **settings)  # expect: LS108
+    pool = urllib3.PoolManager(cert_reqs="CERT_NONE")  # expect: LS108
 
 
 def temp_files():
     return tempfile.mktemp(suffix=".txt")  # expect: LS109
 
 
-def delete_account(request, account):
+def delete_account(request, account, api_token):
+    assert api_token == account.api_token  # expect: LS110
     assert request.user.is_admin  # expect: LS110
     assert request.user.has_perm("accounts.delete"), "forbidden"  # expect: LS110
     account.delete()

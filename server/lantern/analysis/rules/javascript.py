@@ -483,8 +483,12 @@ def _xss(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         call = captures["call"][0]
         args = _arguments(call)
         target = None
+        function = call.child_by_field_name("function")
+        holder = function.child_by_field_name("object") if function is not None else None
         if method == "insertAdjacentHTML" and len(args) >= 2:
             target = args[1]
+        elif method == "html" and len(args) == 1 and ctx.text(holder).startswith(("$(", "jQuery(")):
+            target = args[0]  # jQuery's .html(markup)
         elif (
             method in ("write", "writeln")
             and ctx.text(call.child_by_field_name("function")).startswith("document.")

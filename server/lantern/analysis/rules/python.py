@@ -428,7 +428,7 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
                 "impersonate the server: trust the right CA bundle instead.",
                 fix,
             )
-        elif name == "cert_reqs" and ctx.text(value).endswith("CERT_NONE"):
+        elif name == "cert_reqs" and ctx.text(value).strip("'\"").endswith("CERT_NONE"):
             yield Hit.at(
                 captures["keyword"][0], "`cert_reqs=CERT_NONE` turns off TLS certificate checks."
             )
@@ -501,7 +501,8 @@ def _mktemp(ctx: FileContext, _: dict) -> Iterator[Hit]:
 _AUTH_WORDS = re.compile(
     r"(?i)(is_admin|\badmin\b|is_staff|superuser|authenticated|authori[sz]|permission|has_perm|"
     r"\broles?\b|logged_in|is_owner|\bowner\b|\bcan_[a-z]+|\ballowed\b|has_access|"
-    r"\baccess_level\b|csrf|(check|verify)_password|\bacl\b|privilege|is_active_user)"
+    r"\baccess_level\b|csrf|(check|verify)_password|\bacl\b|privilege|is_active_user|"
+    r"\b(api_|auth_|access_|session_)?token\b(?!\.)|\bpassword\b(?!\.)|\bsecret\b(?!\.))"
 )
 
 
