@@ -106,3 +106,4 @@ PRIVATE_KEY = """-----BEGIN RSA PRIVATE KEY-----
 MIIEowIBAAKCAQEA7Y8
 -----END RSA PRIVATE KEY-----"""
 DB_PASSWORD = "postgres"  # expect: LS104
+HEADERS = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}  # expect: LS104

@@ -46,6 +46,12 @@ KNOWN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# Substrings every known shape contains: a string with spaces and none of them is prose.
+_SHAPE_MARKERS = (
+    "PRIVATE KEY", "://", "eyJ", "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_",
+    "ghs_", "ghr_", "github_pat_", "sk-", "_live_", "xox", "AIza", "glpat-", "npm_", "SG.",
+    "AccountKey=",
+)  # fmt: skip
 _ANY_KNOWN_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in KNOWN_SHAPES))
 # Secret-like names, compared with separators removed and lower-cased.
 _PASSWORD_NAMES = re.compile(r"(password|passwd|passphrase|pwd|pass$|^pw$|userpass)")
@@ -192,7 +198,9 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
     value = string_value(string)
     if value is None or len(value) < 6:
         return None
-    known = _ANY_KNOWN_SHAPE.search(value) is not None
+    # Prose (docstrings, messages) can only hide a key block or a URL: skip the big regex.
+    prose = " " in value and not any(marker in value for marker in _SHAPE_MARKERS)
+    known = not prose and _ANY_KNOWN_SHAPE.search(value) is not None
     if not known and not _could_be_credential(value):
         return None
     name, is_declaration = holder_name(ctx, string)
