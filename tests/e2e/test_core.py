@@ -233,6 +233,21 @@ async def test_crash_in_a_handler_is_reported_and_the_server_keeps_serving(tmp_p
         assert len([m for m in client.messages if "failed" in m.message]) == 1
 
 
+async def test_a_crash_in_background_analysis_is_reported_and_the_server_keeps_serving(
+    tmp_path: Path,
+):
+    env = {"LANTERN_TEST_CRASH": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS}
+    async with lantern_client(tmp_path, env=env) as client:
+        open_document(client, (tmp_path / "crash.py").as_uri(), "x = 1\n")
+        shown = await client.wait_until(
+            lambda: [m for m in client.messages if "publishDiagnostics failed" in m.message]
+        )
+        assert shown[0].type == types.MessageType.Error
+        uri = (tmp_path / "fine.py").as_uri()
+        open_document(client, uri, "def f(:\n")
+        assert (await client.diagnostics_for(uri)).diagnostics
+
+
 async def test_oversized_file_is_not_analysed_and_the_log_says_why(tmp_path: Path):
     options = {"diagnostics": {"maxFileSize": 1000}}
     async with lantern_client(tmp_path, initialization_options=options) as client:

@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import Finding, Severity
-from lantern.lsp.server import LanternServer
+from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
 
@@ -109,7 +109,16 @@ def forget(ls: LanternServer, uri: str) -> None:
 
 
 async def _publish(ls: LanternServer, uri: str) -> None:
+    """Runs as a task of its own, outside any handler: so it is isolated like one."""
     _state(ls).timers.pop(uri, None)
+    try:
+        maybe_crash(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, uri)
+        await _analyse_and_publish(ls, uri)
+    except Exception as exc:
+        ls.report_handler_error(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, exc)
+
+
+async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
     snapshot = ls.session.snapshot(uri)
     if snapshot is None:
         return

@@ -84,7 +84,7 @@ class LanternServer(LanguageServer):
                 @functools.wraps(fn)
                 async def guarded(ls: LanternServer, params: Any) -> Any:
                     try:
-                        _maybe_crash(method, params)
+                        maybe_crash(method, _uri_of(params))
                         return await fn(ls, params)
                     except asyncio.CancelledError:
                         raise
@@ -99,7 +99,7 @@ class LanternServer(LanguageServer):
                 @functools.wraps(fn)
                 def guarded(ls: LanternServer, params: Any) -> Any:
                     try:
-                        _maybe_crash(method, params)
+                        maybe_crash(method, _uri_of(params))
                         return fn(ls, params)
                     except Exception as exc:
                         ls.report_handler_error(method, exc)
@@ -165,11 +165,14 @@ def _is_notification(method: str) -> bool:
     }
 
 
-def _maybe_crash(method: str, params: Any) -> None:
-    if method in _CRASH_METHODS:
-        document = getattr(params, "text_document", None)
-        if str(getattr(document, "uri", "")).rsplit("/", 1)[-1].startswith("crash"):
-            raise RuntimeError(f"crash injected into {method} (LANTERN_TEST_CRASH)")
+def maybe_crash(method: str, uri: str) -> None:
+    """The test-only fault switch (LANTERN_TEST_CRASH); does nothing unless it is set."""
+    if method in _CRASH_METHODS and uri.rsplit("/", 1)[-1].startswith("crash"):
+        raise RuntimeError(f"crash injected into {method} (LANTERN_TEST_CRASH)")
+
+
+def _uri_of(params: Any) -> str:
+    return str(getattr(getattr(params, "text_document", None), "uri", ""))
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
