@@ -7,10 +7,8 @@ later, on `initialized`, by `lantern.lsp.configuration`.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
-import threading
 from pathlib import Path
 
 from lsprotocol import types
@@ -38,13 +36,6 @@ def register(server: LanternServer) -> None:
         session.initialization_options = params.initialization_options
         if params.process_id:
             ls.loop.create_task(_exit_when_gone(params.process_id))
-        # Settings are needed only on `initialized`, but their import (pydantic) is slow:
-        # start it now, after this answer is on its way, while the client reads it.
-        ls.loop.call_soon(_preload_in_background, "lantern.config")
-
-
-def _preload_in_background(module: str) -> None:
-    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
 
 def _workspace_root(params: types.InitializeParams) -> Path | None:
