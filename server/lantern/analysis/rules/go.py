@@ -18,7 +18,8 @@ from lantern.analysis.fixes import replace_node
 from lantern.analysis.pyflow import StringShape
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import GO, Fix, Hit, file_fact
-from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
+from lantern.analysis.rules.python import unreachable_after
+from lantern.analysis.rules.secrets import speaks_of_secrets
 
 _MAX_DEPTH = 6
 _FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
@@ -241,18 +242,9 @@ def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if name not in ("md5.New", "md5.Sum", "sha1.New", "sha1.Sum"):
         return
     call = captures["call"][0]
-    statement = call
-    while statement.parent is not None and statement.parent.type not in (
-        "statement_list",
-        "block",
-        "source_file",
-    ):
-        statement = statement.parent
     function = _scope(ctx, call)
-    function_name = (
-        ctx.text(function.child_by_field_name("name")) if function.type != "source_file" else ""
-    )
-    if SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(function_name):
+    around = function if function.type != "source_file" else None
+    if speaks_of_secrets(ctx, call, ("statement_list", "block", "source_file"), around):
         label = "MD5" if name.startswith("md5") else "SHA-1"
         yield Hit.at(
             call, f"{label} is too weak for passwords or secrets: use bcrypt, scrypt or argon2."

@@ -18,7 +18,8 @@ from lantern.analysis.fixes import replace_node
 from lantern.analysis.pyflow import StringShape
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit, file_fact
-from lantern.analysis.rules.python import SECURITY_CONTEXT, unreachable_after
+from lantern.analysis.rules.python import unreachable_after
+from lantern.analysis.rules.secrets import speaks_of_secrets
 
 _FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "function", "arrow_function",
@@ -385,17 +386,9 @@ def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     algorithm = string_value(resolve(ctx, args[0])) if args else None
     if algorithm is None or algorithm.lower() not in ("md5", "sha1", "md4"):
         return
-    statement = call
-    while statement.parent is not None and statement.parent.type not in (
-        "statement_block",
-        "program",
-    ):
-        statement = statement.parent
     function = _scope(ctx, call)
-    function_name = (
-        ctx.text(function.child_by_field_name("name")) if function.type != "program" else ""
-    )
-    if SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(function_name):
+    around = function if function.type != "program" else None
+    if speaks_of_secrets(ctx, call, ("statement_block", "program"), around):
         yield Hit.at(
             call,
             f"{algorithm.upper()} is too weak for passwords or secrets: use scrypt, bcrypt or "

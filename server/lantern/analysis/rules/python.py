@@ -27,6 +27,7 @@ from lantern.analysis.pyflow import (
 )
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import PYTHON, Edit, Fix, Hit, file_fact
+from lantern.analysis.rules.secrets import speaks_of_secrets
 
 # -- the shared call index ----------------------------------------------------------------
 
@@ -359,21 +360,6 @@ _WEAK_HASHES = frozenset(
      "cryptography.hazmat.primitives.hashes.MD5", "cryptography.hazmat.primitives.hashes.SHA1"}
 )  # fmt: skip
 _WEAK_NAMES = frozenset({"md5", "sha1", "sha-1", "md4", "md5-sha1"})
-SECURITY_CONTEXT = re.compile(
-    r"(?i)(passw|passwd|pass_?phrase|\bpw\b|pwd|secret|credential|token|salt|auth(?!or)|"
-    r"login|sign_?in|api_?key|otp\b|\bpin\b)"
-)
-
-
-def _security_context(ctx: FileContext, node: Node) -> bool:
-    """Does the hashed data, the variable receiving the digest, or the enclosing function
-    name speak of passwords, tokens or other secrets?"""
-    statement = node
-    while statement.parent is not None and statement.parent.type not in ("block", "module"):
-        statement = statement.parent
-    function = ctx.enclosing_function(node)
-    name = ctx.text(function.child_by_field_name("name")) if function is not None else ""
-    return bool(SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(name))
 
 
 @c.WEAK_HASH.check(PYTHON, "")
@@ -391,7 +377,7 @@ def _weak_hash(ctx: FileContext, _: dict) -> Iterator[Hit]:
             continue
         if _is_false(ctx, keyword(ctx, call, "usedforsecurity")):
             continue
-        if _security_context(ctx, call):
+        if speaks_of_secrets(ctx, call, ("block", "module"), ctx.enclosing_function(call)):
             yield Hit.at(
                 call,
                 f"{label} is too weak to protect passwords or secrets: use hashlib.scrypt, "

@@ -21,6 +21,24 @@ from lantern.analysis.fixes import python_import, replace_node
 from lantern.analysis.rules.declarations import HARDCODED_SECRET
 from lantern.analysis.rules.model import GO, JAVASCRIPT, PYTHON, Fix, Hit
 
+SECURITY_CONTEXT = re.compile(
+    r"(?i)(passw|passwd|pass_?phrase|\bpw\b|pwd|secret|credential|token|salt|auth(?!or)|"
+    r"login|sign_?in|api_?key|otp\b|\bpin\b)"
+)
+
+
+def speaks_of_secrets(
+    ctx: FileContext, node: Node, statement_parents: tuple[str, ...], function: Node | None
+) -> bool:
+    """Does the statement holding `node`, or the name of `function` around it, speak of
+    passwords, tokens or other secrets? `statement_parents`: what a statement sits in."""
+    statement = node
+    while statement.parent is not None and statement.parent.type not in statement_parents:
+        statement = statement.parent
+    name = ctx.text(function.child_by_field_name("name")) if function is not None else ""
+    return bool(SECURITY_CONTEXT.search(ctx.text(statement)) or SECURITY_CONTEXT.search(name))
+
+
 KNOWN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern))
     for label, pattern in (
