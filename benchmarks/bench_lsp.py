@@ -2,9 +2,10 @@
 
 Run on demand (never from the test suite):
 
-    python benchmarks/bench_lsp.py [--repeat 7] [--file PATH]
+    python benchmarks/bench_lsp.py [--repeat 7] [--file PATH] [--startup-only]
 
-For each server, in interleaved repetitions (A B C A B C ...), it measures over stdio:
+For each server, in interleaved repetitions (every server once per round, in a fresh
+random order), it measures over stdio:
 - startup: process spawn -> `initialize` answered;
 - open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics;
 - edit -> diagnostics: 20 keystrokes sent back to back -> diagnostics for the last one,
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -118,8 +120,9 @@ class Client:
             await self.request("shutdown", None)
             self.notify("exit", None)
             await asyncio.wait_for(self.process.wait(), 5)
-        except (TimeoutError, ConnectionError, KeyError):
-            self.process.kill()
+        except (TimeoutError, ConnectionError, KeyError, RuntimeError):
+            if self.process.returncode is None:
+                self.process.kill()
         self.reader.cancel()
 
 
@@ -139,7 +142,9 @@ def capabilities(pull: bool) -> dict[str, Any]:
     return {"textDocument": text_document, "workspace": {"configuration": True}}
 
 
-async def measure(server: Server, path: Path, text: str, workspace: Path) -> None:
+async def measure(
+    server: Server, path: Path, text: str, workspace: Path, startup_only: bool = False
+) -> None:
     uri = path.as_uri()
     started = time.perf_counter()
     client = await Client.start(server.command, workspace)
@@ -152,6 +157,11 @@ async def measure(server: Server, path: Path, text: str, workspace: Path) -> Non
         },
     )
     record(server, "startup", started)
+    if startup_only:  # no clean shutdown: some servers wait for `initialized` first
+        client.process.kill()
+        await client.process.wait()
+        client.reader.cancel()
+        return
     client.notify("initialized", {})
 
     started = time.perf_counter()
@@ -219,6 +229,7 @@ def servers() -> list[Server]:
     found = [
         Server("lantern (pull)", [python, "-m", "lantern", "serve"], pull=True),
         Server("lantern (push)", [python, "-m", "lantern", "serve"], pull=False),
+        Server("`lantern serve`", [str(Path(python).with_name("lantern")), "serve"], pull=True),
         Server("bare pygls", [python, str(HERE / "bare_pygls_server.py")], pull=True),
     ]
     ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(python).parent))
@@ -254,6 +265,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--file", type=Path, help="Python file to open (default: from stdlib)")
+    parser.add_argument(
+        "--startup-only", action="store_true", help="Measure start-up alone (quicker, more runs)"
+    )
     args = parser.parse_args()
     source = args.file or stdlib_file()
     text = source.read_text()
@@ -266,8 +280,9 @@ async def main() -> None:
             await measure(server, path, text, workspace)
             server.results.clear()
         for _ in range(args.repeat):
-            for server in all_servers:
-                await measure(server, path, text, workspace)
+            # A fresh order each round, so no server always runs after the same one.
+            for server in random.sample(all_servers, len(all_servers)):
+                await measure(server, path, text, workspace, args.startup_only)
     report(all_servers, source, text.count("\n"), args.repeat)
 
 
