@@ -1,4 +1,4 @@
-;;; emacs_driver.el --- run by test_emacs.py in `emacs -Q --batch'  -*- lexical-binding: t; -*-
+;;; emacs_driver.el --- run by test_real_editors.py in `emacs -Q --batch'  -*- lexical-binding: t; -*-
 
 ;; Load the shipped Lantern config, open each sample file, wait (polling, bounded) for
 ;; Lantern's diagnostic on the expected line, ask for code actions there with eglot's own

@@ -1,4 +1,4 @@
--- Run by test_neovim.py in `nvim --headless --clean`: load a shipped Lantern config, open
+-- Run by test_real_editors.py in `nvim --headless --clean`: load a shipped Lantern config, open
 -- each sample file, wait (polling, bounded) for Lantern's diagnostic on the expected line,
 -- ask for code actions there as the editor would, and write what was seen as JSON.
 local files = vim.fn.json_decode(os.getenv('LANTERN_TEST_FILES'))

@@ -4,7 +4,7 @@ Helix, Zed, Sublime Text and Kate are parsed (TOML / JSON) and checked for what 
 them work: the `lantern serve` command, every language Lantern analyses, and settings the
 server accepts without a warning (validated by the server's own configuration model).
 The Neovim 0.11+ config is run with `vim.lsp.config`/`vim.lsp.enable` recorded, and the
-Emacs config is byte-compiled; both are also run for real in test_neovim / test_emacs.
+Emacs config is byte-compiled; both are also run for real in test_real_editors.
 The VS Code client's setting defaults are compared with the server's.
 """
 
