@@ -26,6 +26,7 @@ from lantern.analysis.findings import Severity
 
 Task = Literal["review", "fix", "explain", "generate", "complete"]
 TASKS: tuple[Task, ...] = ("review", "fix", "explain", "generate", "complete")
+ReviewTrigger = Literal["open", "save", "idle"]
 
 
 class _Section(BaseModel):
@@ -191,6 +192,23 @@ class AISettings(_Section):
         min_length=1,
         description="Model for the last-resort `OPENAI_API_KEY` provider "
         "(`LANTERN_AI_MODEL` wins when set).",
+    )
+    review_on: list[ReviewTrigger] = Field(
+        default_factory=lambda: ["open", "save"],
+        description="When the editor asks the model to review the functions and classes that "
+        "changed since their last review: `open`, `save`, `idle` (after `review_idle_ms` "
+        "without typing). `[]` reviews only on command (`lantern.analyzeFile`).",
+    )
+    review_idle_ms: int = Field(
+        2000, ge=200, le=600_000, description="The pause in typing that counts as `idle`."
+    )
+    review_max_severity: Severity = Field(
+        Severity.WARNING,
+        description="The most severe level an AI finding is shown at; a model's `error` "
+        "becomes this.",
+    )
+    review_concurrency: int = Field(
+        2, ge=1, le=16, description="Units of one document reviewed at the same time."
     )
 
     @field_validator("deadline_seconds", "max_prompt_tokens", "max_answer_tokens")

@@ -32,6 +32,7 @@ _ALIASES = {
 class CodeBlock:
     info: str  # the fence's info string, lower-cased ("" when none)
     code: str
+    before: str = ""  # the prose between the previous block (or the start) and this one
 
 
 def fenced_blocks(answer: str) -> list[CodeBlock]:
@@ -44,7 +45,9 @@ def fenced_blocks(answer: str) -> list[CodeBlock]:
         close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
         closing = close.search(answer, body_start)
         body_end = closing.start() if closing else len(answer)
-        blocks.append(CodeBlock(info, answer[body_start:body_end]))
+        blocks.append(
+            CodeBlock(info, answer[body_start:body_end], answer[position : match.start()])
+        )
         position = closing.end() if closing else len(answer)
     return blocks
 
@@ -62,6 +65,31 @@ def extract_code(answer: str, language: LanguageSpec | None) -> str:
     else:
         code = answer
     return _trim_blank_lines(code)
+
+
+# "File: src/app.py", "### `src/app.py`", "**path:** src/app.py", "src/app.py:"
+_FILE_LABEL = re.compile(
+    r"^[\s#*>-]*(?:(?:file|path|filename)\s*[:=]?[*\s]*)?[*`'\"]*([\w./@+-]+\.[\w]+|[\w.-]*/[\w./@+-]+)"
+    r"[*`'\":]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def files_in_answer(answer: str) -> list[tuple[str, str]]:
+    """(path, content) for each fenced block labelled with a path on the line before it.
+
+    Blocks without a label are skipped; a path given twice keeps its last block.
+    """
+    files: dict[str, str] = {}
+    for block in fenced_blocks(answer):
+        label = next((line for line in reversed(block.before.splitlines()) if line.strip()), "")
+        match = _FILE_LABEL.match(label)
+        if match is None or "```" in label:
+            continue
+        content = _trim_blank_lines(block.code)
+        if content:
+            files[match.group(1).strip("/").removeprefix("./")] = content + "\n"
+    return list(files.items())
 
 
 def _trim_blank_lines(code: str) -> str:

@@ -90,7 +90,7 @@ def code_units(source: str, language: LanguageSpec) -> list[CodeUnit]:
     for outer, node in _definitions(root):
         name_node = node.child_by_field_name("name")
         name = name_node.text.decode("utf-8", "replace") if name_node and name_node.text else ""
-        units.append(CodeUnit(node.type, name, outer.start_point[0] + 1, _end_line(outer)))
+        units.append(CodeUnit(node.type, name, outer.start_point[0] + 1, end_line(outer)))
     return units
 
 
@@ -109,7 +109,7 @@ def outline(
     entries: dict[int, str] = {}
     for node in root.children:
         if node.type in _IMPORTS:
-            for number in range(node.start_point[0], _end_line(node)):
+            for number in range(node.start_point[0], end_line(node)):
                 entries[number + 1] = lines[number] if number < len(lines) else ""
     for _, node in _definitions(root):
         header_end = node.start_point[0]
@@ -129,17 +129,8 @@ def _definitions(root: Node) -> list[tuple[Node, Node]]:
 
     def visit(node: Node, depth: int) -> None:
         for child in node.children:
-            target = child
-            while target.type in _WRAPPERS:
-                inner = target.child_by_field_name("definition") or target.child_by_field_name(
-                    "declaration"
-                )
-                if inner is None:
-                    inner = next((c for c in target.children if c.type in _DEFINITIONS), None)
-                if inner is None:
-                    break
-                target = inner
-            if target.type in _DEFINITIONS:
+            target = unwrap_definition(child)
+            if target is not None:
                 found.append((child, target))
                 if target.type in _CONTAINERS and depth < 3:
                     body = target.child_by_field_name("body")
@@ -150,7 +141,31 @@ def _definitions(root: Node) -> list[tuple[Node, Node]]:
     return found
 
 
-def _end_line(node: Node) -> int:
+def unwrap_definition(node: Node) -> Node | None:
+    """The definition `node` is or wraps (decorators, `export`), or None."""
+    target = node
+    while target.type in _WRAPPERS:
+        inner = target.child_by_field_name("definition") or target.child_by_field_name(
+            "declaration"
+        )
+        if inner is None:
+            inner = next((c for c in target.children if c.type in _DEFINITIONS), None)
+        if inner is None:
+            return None
+        target = inner
+    return target if target.type in _DEFINITIONS else None
+
+
+def is_container(node: Node) -> bool:
+    """Whether `node` is a definition whose body holds more definitions (a class)."""
+    return node.type in _CONTAINERS
+
+
+def is_import(node: Node) -> bool:
+    return node.type in _IMPORTS
+
+
+def end_line(node: Node) -> int:
     """1-based last line of `node` (a node ending at column 0 ends on the line before)."""
     row, column = node.end_point
     return row if column == 0 and row > node.start_point[0] else row + 1

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -53,11 +54,18 @@ NO_KEY = "no-key-needed"
 class ProviderFailure(Exception):
     """One provider could not answer; the pool moves on to the next one."""
 
-    def __init__(self, kind: FailureKind, message: str, retry_after: float | None = None):
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+    ):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.retry_after = retry_after
+        self.request_id = request_id
 
 
 @dataclass(frozen=True)
@@ -243,6 +251,10 @@ class Provider:
             client = client.with_options(max_retries=retries)
         if stream and self.stream_usage:
             extra = {**extra, "stream_options": {"include_usage": True}}
+        # Our own id on every request, so a failure can be named in messages and matched
+        # in the provider's logs; the provider's `x-request-id` wins when it sends one.
+        request_id = f"lantern-{uuid.uuid4().hex[:12]}"
+        extra = {**extra, "extra_headers": {"X-Client-Request-Id": request_id}}
         started = time.monotonic()
         try:
             if route == "chat":
@@ -272,9 +284,13 @@ class Provider:
         except ProviderFailure:
             raise
         except Exception as exc:
-            raise self._failure(exc) from None
+            failure = self._failure(exc)
+            failure.request_id = getattr(exc, "request_id", None) or request_id
+            raise failure from None
         if text is None:
-            raise ProviderFailure("bad_response", f"{self.name}: the answer has no text")
+            raise ProviderFailure(
+                "bad_response", f"{self.name}: the answer has no text", request_id=request_id
+            )
         return Reply(
             text=text,
             prompt_tokens=getattr(usage, "prompt_tokens", None),
@@ -539,8 +555,16 @@ class ProviderPool:
             if failure.retry_after:
                 provider.resting_until = self.clock.monotonic() + failure.retry_after
         log.warning("%s failed for %s: %s", provider.name, task, failure.message)
+        message = failure.message
+        if failure.request_id:
+            message += f" [request {failure.request_id}]"
         attempts.append(
-            {"provider": provider.name, "kind": failure.kind, "message": failure.message}
+            {
+                "provider": provider.name,
+                "kind": failure.kind,
+                "message": message,
+                "request_id": failure.request_id,
+            }
         )
 
     async def close(self) -> None:

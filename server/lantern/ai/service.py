@@ -129,6 +129,17 @@ class GenerateResult(BaseModel):
         return "".join(lines[: self.line - 1]) + self.code + "\n" + "".join(lines[self.line - 1 :])
 
 
+class GeneratedFile(BaseModel):
+    path: str  # relative to the project root, "/"-separated, never absolute or above it
+    content: str
+    validated: bool  # in a language Lantern parses, and it parsed without errors
+
+
+class GenerateFilesResult(BaseModel):
+    files: list[GeneratedFile]
+    meta: AnswerMeta
+
+
 class CompletionResult(BaseModel):
     """Text to insert at the cursor (may be empty: nothing worth suggesting)."""
 
@@ -459,6 +470,79 @@ class AIService:
                 validated=spec is not None,
                 meta=meta,
             )
+
+        return await self._run("generate", path, prepare, finish, cancel)
+
+    async def generate_files(
+        self,
+        path: str,
+        source: str,
+        instruction: str,
+        *,
+        kind: str = "files",
+        targets: Sequence[str] = (),
+        layout: Sequence[str] = (),
+        language: str | None = None,
+        project_root: str | os.PathLike[str] | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> GenerateFilesResult | AIError:
+        """New files doing `instruction` (`kind`: files, tests, api, ui, cli, ...), asked
+        from the file at `path` (context). `targets` suggests paths; `layout` lists the
+        project's top-level entries. Each file's path is checked (relative, inside the
+        project) and each file in a known language must parse."""
+        spec = _language(path, language)
+        root = Path(project_root) if project_root is not None else self.workspace_root
+
+        def prepare() -> _Job:
+            redactor = Redactor(avoid=source)
+            prompt = template("generate", "generate_files")
+            values = {
+                "path": _display_path(path),
+                "language": spec.name if spec else _language_label(path),
+                "fence": spec.name if spec else "",
+                "frameworks": ", ".join(detect_frameworks(source, root)) or "none detected",
+                "instruction": redactor.redact(instruction),
+                "kind": kind,
+                "targets": "Write it to: " + ", ".join(targets) if targets else "",
+                "layout": ", ".join(layout) or "(empty)",
+            }
+            budget = self._budget("generate") - estimate_messages(prompt.render(**values, code=""))
+            lines = redactor.redact(source).splitlines()
+            kept = take_lines_within(lines, max(budget, 0))
+            messages = prompt.render(**values, code="\n".join(kept))
+
+            def parse(text: str) -> Any:
+                files = []
+                for name, content in code_blocks.files_in_answer(text):
+                    if not _safe_relative(name):
+                        raise AnswerError(f"`{name}` is not a path inside the project")
+                    file_spec = detect_language(name)
+                    if file_spec is not None and (
+                        problem := code_blocks.syntax_problem(content, file_spec)
+                    ):
+                        raise AnswerError(f"`{name}` does not parse: {problem}")
+                    files.append({"path": name, "content": content, "validated": bool(file_spec)})
+                if not files:
+                    raise AnswerError(
+                        "the answer names no file (a `File: <path>` line before each block)"
+                    )
+                return {"files": files}
+
+            return _Job(
+                "generate",
+                prompt,
+                messages,
+                redactor,
+                parse,
+                correction="Answer with `File: <path>` lines, each followed by one fenced block.",
+            )
+
+        def finish(payload: Any, job: _Job, meta: AnswerMeta) -> GenerateFilesResult:
+            files = [
+                GeneratedFile(**{**item, "content": job.redactor.restore(item["content"])})
+                for item in payload["files"]
+            ]
+            return GenerateFilesResult(files=files, meta=meta)
 
         return await self._run("generate", path, prepare, finish, cancel)
 
@@ -823,6 +907,14 @@ def _display_path(path: str) -> str:
     """The file's name and parent only: the model needs a hint, not the user's home layout."""
     parts = Path(path.removeprefix("file://")).parts
     return "/".join(parts[-2:]) if parts else path
+
+
+def _safe_relative(name: str) -> bool:
+    """A relative "/"-separated path that stays inside the project."""
+    parts = name.replace("\\", "/").split("/")
+    return (
+        bool(name) and not name.startswith(("/", "~")) and ":" not in parts[0] and ".." not in parts
+    )
 
 
 def _clamp_range(start: int, end: int, total: int) -> tuple[int, int]:

@@ -54,9 +54,12 @@ async def reload(ls: LanternServer, pushed: Any) -> None:
         ls.show_once(f"config:{message}", message)
     session.update_settings(settings)
 
+    from lantern.lsp import review
     from lantern.lsp.diagnostics import refresh_all
 
     refresh_all(ls)
+    for uri in list(session.documents):  # opened before the settings were known
+        review.on_event(ls, uri, "open")
 
 
 def _can_pull_configuration(ls: LanternServer) -> bool:

@@ -18,6 +18,7 @@ from lsprotocol import types
 
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import Finding, Severity
+from lantern.lsp import review
 from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
@@ -60,10 +61,11 @@ def register(server: LanternServer) -> None:
         snapshot = ls.session.snapshot(params.text_document.uri)
         if snapshot is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        result_id = f"{snapshot.version}.{snapshot.settings_generation}"
+        ai_generation = review.generation(ls, snapshot.uri)
+        result_id = f"{snapshot.version}.{snapshot.settings_generation}.{ai_generation}"
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        findings = await findings_for(ls, snapshot)
+        findings = review.with_ai(ls, snapshot, await findings_for(ls, snapshot))
         items = diagnostics_of(ls, snapshot, findings)
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
@@ -126,6 +128,7 @@ async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
     document = ls.session.documents.get(uri)
     if document is None or document.version != snapshot.version:
         return  # stale: a newer version has its own analysis scheduled
+    findings = review.with_ai(ls, snapshot, findings)
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(
             uri=uri,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lantern.lsp import diagnostics
+from lantern.lsp import diagnostics, review
 from lantern.lsp.server import LanternServer
 from lantern.session import TextChange
 
@@ -19,6 +19,7 @@ def register(server: LanternServer) -> None:
         item = params.text_document
         ls.session.open(item.uri, item.language_id, item.version, item.text)
         diagnostics.schedule(ls, item.uri, immediately=True)
+        review.on_event(ls, item.uri, "open")
 
     @server.handler(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LanternServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -28,16 +29,19 @@ def register(server: LanternServer) -> None:
             return
         if _runs_on_type(ls):
             diagnostics.schedule(ls, document.uri)
+        review.on_event(ls, document.uri, "change")
 
     @server.handler(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: LanternServer, params: types.DidSaveTextDocumentParams) -> None:
         if not _runs_on_type(ls):
             diagnostics.schedule(ls, params.text_document.uri, immediately=True)
+        review.on_event(ls, params.text_document.uri, "save")
 
     @server.handler(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanternServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.session.close(params.text_document.uri)
         diagnostics.forget(ls, params.text_document.uri)
+        review.forget(ls, params.text_document.uri)
 
 
 def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:

@@ -69,6 +69,8 @@ class LanternServer(LanguageServer):
         self._shown: set[str] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.diagnostics_state: Any = None  # owned by lantern.lsp.diagnostics
+        self.review_state: Any = None  # owned by lantern.lsp.review
+        self.ai_edge: Any = None  # owned by lantern.lsp.ai
         # Set once the first settings are loaded: nothing is analysed before that.
         self.settings_ready = asyncio.Event()
 
@@ -162,6 +164,7 @@ def _is_notification(method: str) -> bool:
         types.WORKSPACE_DID_CHANGE_CONFIGURATION,
         types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
         types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS,
+        types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
     }
 
 

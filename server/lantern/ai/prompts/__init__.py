@@ -35,12 +35,14 @@ class PromptTemplate:
 
 
 @cache
-def template(task: Task) -> PromptTemplate:
-    source = resources.files(__package__).joinpath(f"{task}.txt").read_text(encoding="utf-8")
+def template(task: Task, name: str | None = None) -> PromptTemplate:
+    """The template `name` (default: the task's own) for `task`."""
+    file = f"{name or task}.txt"
+    source = resources.files(__package__).joinpath(file).read_text(encoding="utf-8")
     header, _, rest = source.partition("\n")
     match = re.fullmatch(r"version:\s*(\d+)\s*", header)
     if match is None:
-        raise ValueError(f"prompt {task}.txt must start with `version: N`")
+        raise ValueError(f"prompt {file} must start with `version: N`")
     parts = _SECTION.split(rest)
     sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     return PromptTemplate(

@@ -1,0 +1,267 @@
+"""AI review by unit: split a document into units, remember the model's findings per
+unit *text*, and turn them into findings merged with the static ones.
+
+A unit is a function or a class (a large class is split into its methods), or a run of
+top-level statements between them. Its digest hashes only its language and text, so a
+unit that moves (lines inserted above it) keeps its findings, re-anchored at its new
+place, and a unit whose text changed is the only one sent again. Runs holding nothing
+but imports and comments are never sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tree_sitter import Node, Tree
+
+from lantern.ai.answers import AIFinding
+from lantern.ai.context import end_line, is_container, is_import, unwrap_definition
+from lantern.analysis.findings import Finding, Severity
+from lantern.analysis.languages import LanguageSpec, parse
+from lantern.positions import Encoding, LineIndex
+
+AI_SOURCE = "lantern-ai"
+DEFAULT_AI_CODE = "ai-review"
+# A class longer than this is reviewed method by method (prompts stay small, and an edit
+# in one method does not re-send the whole class).
+MAX_CLASS_LINES = 120
+# Runs of top-level statements are cut into pieces of at most this many lines.
+MAX_RUN_LINES = 80
+_NOT_REVIEWED = {"comment", "line_comment", "block_comment", "package_clause"}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewUnit:
+    """Lines `start_line`..`end_line` (1-based, inclusive) reviewed as one piece."""
+
+    start_line: int
+    end_line: int
+    digest: str  # language + text: independent of where the unit sits
+    label: str  # for progress messages: "function parse", "lines 3-20"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedFinding:
+    """An AI finding placed in the current document (1-based, inclusive lines)."""
+
+    line: int
+    end_line: int
+    severity: Severity
+    code: str
+    message: str
+    category: str | None
+    fix_hint: str | None
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitFinding:
+    offset: int  # first line, relative to the unit's first line
+    span: int  # end line minus first line
+    severity: Severity
+    code: str
+    message: str
+    category: str | None
+    fix_hint: str | None
+    model: str
+
+
+def review_units(text: str, language: LanguageSpec, tree: Tree | None = None) -> list[ReviewUnit]:
+    """The units of `text`, in document order. `tree` is reused when given."""
+    if tree is None:
+        tree = parse(language, text.encode("utf-8", "surrogatepass"))
+    lines = text.splitlines()
+    spans: list[tuple[int, int, str]] = []
+    run: list[Node] = []
+
+    def close_run() -> None:
+        if any(node.type not in _NOT_REVIEWED and not is_import(node) for node in run):
+            first, last = run[0].start_point[0] + 1, end_line(run[-1])
+            for start in range(first, last + 1, MAX_RUN_LINES):
+                stop = min(last, start + MAX_RUN_LINES - 1)
+                spans.append((start, stop, f"lines {start}-{stop}"))
+        run.clear()
+
+    for node in tree.root_node.children:
+        definition = unwrap_definition(node)
+        if definition is None:
+            run.append(node)
+            continue
+        close_run()
+        spans += _definition_spans(node, definition)
+    close_run()
+    return [
+        ReviewUnit(start, stop, _digest(language.name, lines[start - 1 : stop]), label)
+        for start, stop, label in spans
+        if start <= stop
+    ]
+
+
+def _definition_spans(outer: Node, definition: Node) -> list[tuple[int, int, str]]:
+    first, last = outer.start_point[0] + 1, end_line(outer)
+    name = _name_of(definition)
+    kind = "class" if is_container(definition) else "function"
+    body = definition.child_by_field_name("body")
+    if not is_container(definition) or last - first < MAX_CLASS_LINES or body is None:
+        return [(first, last, f"{kind} {name}".strip())]
+    # A large class: its methods one by one, the rest (header, fields) as one unit.
+    spans: list[tuple[int, int, str]] = []
+    covered: set[int] = set()
+    for child in body.children:
+        inner = unwrap_definition(child)
+        if inner is not None:
+            start, stop = child.start_point[0] + 1, end_line(child)
+            spans.append((start, stop, f"{name}.{_name_of(inner)}"))
+            covered.update(range(start, stop + 1))
+    rest = [line for line in range(first, last + 1) if line not in covered]
+    if rest:
+        spans.insert(0, (rest[0], rest[-1], f"class {name}"))
+    return spans if len(spans) > 1 else [(first, last, f"class {name}")]
+
+
+def _name_of(definition: Node) -> str:
+    node = definition.child_by_field_name("name")
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+def _digest(language: str, lines: Sequence[str]) -> str:
+    material = language + "\0" + "\n".join(lines)
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class ReviewLedger:
+    """What the model said about each unit text of one document.
+
+    Findings are stored relative to their unit, keyed by the unit's digest: a moved unit
+    keeps them, a changed one has none until it is reviewed again.
+    """
+
+    def __init__(self) -> None:
+        self._by_digest: dict[str, tuple[_UnitFinding, ...]] = {}
+        self.generation = 0  # bumped whenever what `findings` returns may change
+
+    def __contains__(self, unit: ReviewUnit) -> bool:
+        return unit.digest in self._by_digest
+
+    def pending(self, units: Iterable[ReviewUnit]) -> list[ReviewUnit]:
+        """Units never reviewed, first occurrence of each text only."""
+        seen: set[str] = set()
+        waiting = []
+        for unit in units:
+            if unit.digest not in self._by_digest and unit.digest not in seen:
+                seen.add(unit.digest)
+                waiting.append(unit)
+        return waiting
+
+    def record(
+        self, unit: ReviewUnit, findings: Sequence[AIFinding], model: str, max_severity: Severity
+    ) -> None:
+        stored = []
+        for item in findings:
+            last = item.end_line if item.end_line is not None else item.line
+            severity = Severity(item.severity)
+            if severity.rank < max_severity.rank:
+                severity = max_severity
+            stored.append(
+                _UnitFinding(
+                    offset=item.line - unit.start_line,
+                    span=max(0, last - item.line),
+                    severity=severity,
+                    code=_code(item.code),
+                    message=item.message.strip(),
+                    category=item.category,
+                    fix_hint=item.fix_hint,
+                    model=model,
+                )
+            )
+        self._by_digest[unit.digest] = tuple(stored)
+        self.generation += 1
+
+    def findings(self, units: Iterable[ReviewUnit]) -> list[ReviewedFinding]:
+        """Every recorded finding of `units`, placed at the units' current lines."""
+        placed = []
+        for unit in units:
+            for item in self._by_digest.get(unit.digest, ()):
+                line = unit.start_line + item.offset
+                placed.append(
+                    ReviewedFinding(
+                        line=line,
+                        end_line=min(line + item.span, unit.end_line),
+                        severity=item.severity,
+                        code=item.code,
+                        message=item.message,
+                        category=item.category,
+                        fix_hint=item.fix_hint,
+                        model=item.model,
+                    )
+                )
+        return placed
+
+    def retain(self, units: Iterable[ReviewUnit]) -> None:
+        """Forget texts no longer in the document (memory stays bounded by its size)."""
+        keep = {unit.digest for unit in units}
+        dropped = [digest for digest in self._by_digest if digest not in keep]
+        for digest in dropped:
+            del self._by_digest[digest]
+        if dropped:
+            self.generation += 1
+
+    def clear(self) -> None:
+        self._by_digest.clear()
+        self.generation += 1
+
+
+def _code(code: str | None) -> str:
+    cleaned = "-".join((code or "").strip().lower().split())
+    return cleaned[:60] or DEFAULT_AI_CODE
+
+
+def merge_findings(
+    static: Sequence[Finding], reviewed: Sequence[ReviewedFinding], index: LineIndex
+) -> list[Finding]:
+    """Static findings, then the AI findings that do not overlap a static one's lines.
+
+    AI findings become `Finding`s with `source` "lantern-ai", spanning their lines from
+    the first non-blank character; the explanation travels in `data["ai"]`.
+    """
+    taken: list[tuple[int, int]] = []
+    for finding in static:
+        first = index.position_at_byte(finding.start_byte, Encoding.UTF8)[0] + 1
+        last = index.position_at_byte(finding.end_byte, Encoding.UTF8)[0] + 1
+        taken.append((first, last))
+    merged = list(static)
+    total = max(index.line_count, 1)
+    for item in reviewed:
+        line, last = min(item.line, total), min(item.end_line, total)
+        if any(first <= last and line <= static_end for first, static_end in taken):
+            continue  # static wins
+        text = index.line_text(line - 1)
+        indent = len(text.encode("utf-8", "surrogatepass")) - len(
+            text.lstrip().encode("utf-8", "surrogatepass")
+        )
+        start = index.byte_at_position(line - 1, 0, Encoding.UTF8) + indent
+        end_text = index.line_text(last - 1)
+        end = index.byte_at_position(last - 1, 0, Encoding.UTF8) + len(
+            end_text.rstrip().encode("utf-8", "surrogatepass")
+        )
+        merged.append(
+            Finding(
+                code=item.code,
+                message=item.message,
+                severity=item.severity,
+                start_byte=start,
+                end_byte=max(start, end),
+                category=item.category or "ai",
+                source=AI_SOURCE,
+                data={
+                    "ai": {
+                        "model": item.model,
+                        "fix_hint": item.fix_hint,
+                        "category": item.category,
+                    }
+                },
+            )
+        )
+    return merged
