@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tests.e2e.conftest import lantern_client, open_document
+from tests.e2e.conftest import lantern_client, open_document, pull_capabilities
 
 EVAL = "def run(expr):\n    return eval(expr)\n"
 
@@ -57,3 +57,45 @@ async def test_client_without_document_changes_gets_plain_changes(tmp_path: Path
             start=types.Position(line=1, character=21), end=types.Position(line=1, character=21)
         )
         assert edit.new_text == "  # lantern: ignore[LS101]"
+
+
+async def pull(client, uri: str, previous: str | None = None):
+    return await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), previous_result_id=previous
+        )
+    )
+
+
+async def test_result_id_names_the_text_not_the_version_number(tmp_path: Path):
+    async with lantern_client(tmp_path, capabilities=pull_capabilities()) as client:
+        uri = (tmp_path / "reopen.py").as_uri()
+        open_document(client, uri, "import os\n", version=0)
+        first = await pull(client, uri)
+        assert first.kind == "full" and not first.items
+        # Neovim reopens a file changed on disk at version 0 again.
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        open_document(client, uri, EVAL, version=0)
+        second = await pull(client, uri, first.result_id)
+        assert second.kind == "full" and second.result_id != first.result_id
+        (item,) = second.items
+        assert item.code == "LS101"
+        assert (item.range.start.line, item.range.start.character) == (1, 11)
+        assert (item.range.end.line, item.range.end.character) == (1, 21)
+        # An open without a close, same version number again: still judged by the text.
+        open_document(client, uri, "import os\n", version=0)
+        third = await pull(client, uri, second.result_id)
+        assert third.kind == "full" and not third.items
+        # The same text and settings: unchanged is right.
+        again = await pull(client, uri, third.result_id)
+        assert again.kind == "unchanged" and again.result_id == third.result_id
+        # New settings: a full report even for the same text.
+        client.set_configuration({"rules": {"ignore": ["LS101"]}}, section="lantern")
+        refreshes = client.refreshes
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+        await client.wait_until(lambda: client.refreshes > refreshes)
+        open_document(client, uri, EVAL, version=0)
+        ignored = await pull(client, uri, third.result_id)
+        assert ignored.kind == "full" and not ignored.items
