@@ -32,6 +32,7 @@ class RecordingClient(LanguageClient):
         super().__init__(*args, **kwargs)
         self.published: list[types.PublishDiagnosticsParams] = []
         self.initialize_result: types.InitializeResult | None = None
+        self.refreshes = 0  # workspace/diagnostic/refresh requests received
         self.changed = asyncio.Event()
 
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
@@ -62,6 +63,8 @@ def _noticing(handler: Callable[..., Any]) -> Callable[..., Any]:
     def noticed(ls: RecordingClient, params: Any) -> Any:  # pygls passes the client as `ls`
         if isinstance(params, types.PublishDiagnosticsParams):
             ls.published.append(params)
+        if handler is DEFAULT_CLIENT_FEATURES.get(types.WORKSPACE_DIAGNOSTIC_REFRESH):
+            ls.refreshes += 1
         result = handler(ls, params)
         ls.changed.set()
         return result

@@ -42,7 +42,13 @@ async def edits_of(
 
 
 def only_edit(action: types.CodeAction, uri: str, version: int) -> list[types.TextEdit]:
-    assert action.edit is not None and action.edit.document_changes
+    """The edits of a one-document action: versioned `documentChanges` for clients that
+    support them, else `changes` (Neovim does not advertise `documentChanges`)."""
+    assert action.edit is not None
+    if action.edit.document_changes is None:
+        assert action.edit.changes is not None and list(action.edit.changes) == [uri]
+        return list(action.edit.changes[uri])
+    assert action.edit.changes is None
     (change,) = action.edit.document_changes
     assert change.text_document.uri == uri
     assert change.text_document.version == version

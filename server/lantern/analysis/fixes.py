@@ -13,19 +13,14 @@ from collections.abc import Iterable
 from tree_sitter import Node, Tree
 
 from lantern.analysis.context import FileContext
-from lantern.analysis.languages import LanguageSpec
+from lantern.analysis.languages import LanguageSpec, parse
 from lantern.analysis.rules.model import Edit, Fix
+from lantern.analysis.syntax import syntax_errors
 
 
 def apply_edits(source: bytes, edits: Iterable[Edit]) -> bytes:
     """`source` with every edit applied; edits overlapping an earlier one are dropped."""
-    chosen: list[Edit] = []
-    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
-        if chosen and edit.start < chosen[-1].end:
-            continue
-        if chosen and edit.start == chosen[-1].end == chosen[-1].start == edit.end:
-            continue  # two insertions at one place: keep the first
-        chosen.append(edit)
+    chosen = _disjoint(edits)
     out = bytearray()
     position = 0
     for edit in chosen:
@@ -34,6 +29,58 @@ def apply_edits(source: bytes, edits: Iterable[Edit]) -> bytes:
         position = edit.end
     out += source[position:]
     return bytes(out)
+
+
+def _disjoint(edits: Iterable[Edit]) -> list[Edit]:
+    """The edits `apply_edits` applies, in source order."""
+    chosen: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if chosen and edit.start < chosen[-1].end:
+            continue
+        if chosen and edit.start == chosen[-1].end == chosen[-1].start == edit.end:
+            continue  # two insertions at one place: keep the first
+        chosen.append(edit)
+    return chosen
+
+
+def adds_syntax_error(
+    language: LanguageSpec, source: bytes, tree: Tree, edits: Iterable[Edit]
+) -> bool:
+    """True when applying `edits` to `source` leaves more syntax errors than it has now.
+
+    `tree` is the current parse of `source` (not modified). The new text is re-parsed
+    incrementally from a copy of it, so the check costs about one edit's re-parse. An
+    edit whose result does not parse as well as the original is never offered.
+    """
+    chosen = _disjoint(edits)
+    if not chosen:
+        return False
+    new_tree = tree.copy()
+    new_source = source
+    for edit in reversed(chosen):  # from the end, so earlier offsets stay valid
+        inserted = edit.text.encode("utf-8")
+        start_point = _point(new_source, edit.start)
+        old_end_point = _point(new_source, edit.end)
+        new_source = new_source[: edit.start] + inserted + new_source[edit.end :]
+        new_tree.edit(
+            edit.start,
+            edit.end,
+            edit.start + len(inserted),
+            start_point,
+            old_end_point,
+            _point(new_source, edit.start + len(inserted)),
+        )
+    new_tree = parse(language, new_source, new_tree)
+    after = syntax_errors(language, new_source, new_tree)
+    if not after:
+        return False
+    return len(after) > len(syntax_errors(language, source, tree))
+
+
+def _point(source: bytes, byte: int) -> tuple[int, int]:
+    """The tree-sitter point (row, byte column) of a byte offset."""
+    line_start = source.rfind(b"\n", 0, byte) + 1
+    return source.count(b"\n", 0, byte), byte - line_start
 
 
 def combine(fixes: Iterable[Fix]) -> list[Edit]:

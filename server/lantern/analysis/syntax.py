@@ -14,12 +14,18 @@ from itertools import islice
 from tree_sitter import Node, Tree
 
 from lantern.analysis.findings import Finding, Severity
+from lantern.analysis.languages import LanguageSpec
 
 MAX_SYNTAX_FINDINGS = 50
 # An ERROR node can hold the rest of the file; an unclosed bracket is found near its start.
 MAX_TOKENS_SCANNED = 500
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {close: open_ for open_, close in _OPENERS.items()}
+
+
+def syntax_errors(language: LanguageSpec, source: bytes, tree: Tree) -> list[Finding]:
+    """Every syntax error of a parsed file, as `analyse` reports them."""
+    return syntax_findings(tree)
 
 
 def syntax_findings(tree: Tree) -> list[Finding]:

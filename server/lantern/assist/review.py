@@ -11,6 +11,7 @@ but imports and comments are never sent.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ DEFAULT_AI_CODE = "ai-review"
 MAX_CLASS_LINES = 120
 # Runs of top-level statements are cut into pieces of at most this many lines.
 MAX_RUN_LINES = 80
+_GENERATIONS = itertools.count(1)
 _NOT_REVIEWED = {"comment", "line_comment", "block_comment", "package_clause"}
 
 
@@ -140,7 +142,9 @@ class ReviewLedger:
 
     def __init__(self) -> None:
         self._by_digest: dict[str, tuple[_UnitFinding, ...]] = {}
-        self.generation = 0  # bumped whenever what `findings` returns may change
+        # Changes whenever what `findings` returns may change; unique in the process, so
+        # a document closed and reopened never repeats an id.
+        self.generation = next(_GENERATIONS)
 
     def __contains__(self, unit: ReviewUnit) -> bool:
         return unit.digest in self._by_digest
@@ -177,7 +181,7 @@ class ReviewLedger:
                 )
             )
         self._by_digest[unit.digest] = tuple(stored)
-        self.generation += 1
+        self.generation = next(_GENERATIONS)
 
     def findings(self, units: Iterable[ReviewUnit]) -> list[ReviewedFinding]:
         """Every recorded finding of `units`, placed at the units' current lines."""
@@ -206,11 +210,11 @@ class ReviewLedger:
         for digest in dropped:
             del self._by_digest[digest]
         if dropped:
-            self.generation += 1
+            self.generation = next(_GENERATIONS)
 
     def clear(self) -> None:
         self._by_digest.clear()
-        self.generation += 1
+        self.generation = next(_GENERATIONS)
 
 
 def _code(code: str | None) -> str:

@@ -9,14 +9,13 @@ for that version, and an action whose document has moved on resolves to no edit.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lsprotocol import types
 
 from lantern.analysis.findings import Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
 from lantern.lsp import diagnostics
+from lantern.lsp.edits import Refused, workspace_edit
 from lantern.lsp.server import LanternServer
 from lantern.positions import Encoding
 from lantern.session import Snapshot
@@ -47,8 +46,8 @@ def register(server: LanternServer) -> None:
             for finding in findings:
                 if finding.code != "syntax" and _touches(finding, start, end):
                     actions += _quick_fixes(ls, snapshot, finding)
-        if wanted and _wants(wanted, FIX_ALL) and _safe_fixes(findings):
-            actions.append(_fix_all(ls, snapshot, findings))
+        if wanted and _wants(wanted, FIX_ALL) and (fix_all := _fix_all(ls, snapshot, findings)):
+            actions.append(fix_all)
         if _resolves_lazily(ls):
             for action in actions:
                 action.edit = None
@@ -62,7 +61,8 @@ def register(server: LanternServer) -> None:
             return action  # the document changed: an edit for the old text must not apply
         findings = await diagnostics.findings_for(ls, snapshot)
         if data.get("kind") == FIX_ALL:
-            action.edit = _fix_all(ls, snapshot, findings).edit
+            fix_all = _fix_all(ls, snapshot, findings)
+            action.edit = fix_all.edit if fix_all is not None else None
             return action
         for finding in findings:
             if finding.code == data.get("code") and finding.start_byte == data.get("start"):
@@ -99,73 +99,55 @@ def _safe_fixes(findings: list[Finding]) -> list[Fix]:
 
 
 def _quick_fixes(ls: LanternServer, snapshot: Snapshot, finding: Finding) -> list[types.CodeAction]:
+    """The finding's own fix and "ignore on this line", each only if its edit is offered."""
     diagnostic = diagnostics.diagnostics_of(ls, snapshot, [finding])[0]
-    key = {"uri": snapshot.uri, "version": snapshot.version, "code": finding.code}
-    key["start"] = finding.start_byte
-    actions = []
+    data = {"uri": snapshot.uri, "version": snapshot.version, "code": finding.code}
+    data |= {"start": finding.start_byte, "kind": QUICK_FIX}
+    candidates: list[tuple[str, list[Edit], bool]] = []
     fix = _fix_of(finding)
     if fix is not None:
         label = "" if fix.safe else " (unsafe)"
-        actions.append(
-            types.CodeAction(
-                title=f"{fix.title} ({finding.code}){label}",
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=[diagnostic],
-                is_preferred=fix.safe,
-                edit=_workspace_edit(ls, snapshot, list(fix.edits)),
-                data={**key, "kind": QUICK_FIX},
-            )
-        )
+        candidates.append((f"{fix.title} ({finding.code}){label}", list(fix.edits), fix.safe))
     assert snapshot.language is not None and snapshot.tree is not None
     ignore = ignore_edit(
         snapshot.language, snapshot.source, snapshot.tree, finding.start_byte, finding.code
     )
-    actions.append(
-        types.CodeAction(
-            title=f"Ignore {finding.code} on this line",
-            kind=types.CodeActionKind.QuickFix,
-            diagnostics=[diagnostic],
-            edit=_workspace_edit(ls, snapshot, [ignore]),
-            data={**key, "kind": QUICK_FIX},
+    if ignore is not None:
+        candidates.append((f"Ignore {finding.code} on this line", [ignore], False))
+    actions = []
+    for title, edits, preferred in candidates:
+        edit = workspace_edit(ls, snapshot, edits)
+        if isinstance(edit, Refused):
+            continue
+        actions.append(
+            types.CodeAction(
+                title=title,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                is_preferred=preferred or None,
+                edit=edit,
+                data=data,
+            )
         )
-    )
     return actions
 
 
-def _fix_all(ls: LanternServer, snapshot: Snapshot, findings: list[Finding]) -> types.CodeAction:
-    edits = combine(_safe_fixes(findings))
+def _fix_all(
+    ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
+) -> types.CodeAction | None:
+    """Every safe fix at once; fixes that would break the syntax are left out."""
+    fixes = _safe_fixes(findings)
+    edit = workspace_edit(ls, snapshot, combine(fixes))
+    if isinstance(edit, Refused):
+        fixes = [
+            f for f in fixes if not isinstance(workspace_edit(ls, snapshot, list(f.edits)), Refused)
+        ]
+        edit = workspace_edit(ls, snapshot, combine(fixes))
+    if isinstance(edit, Refused):
+        return None
     return types.CodeAction(
         title="Lantern: fix all safe problems",
         kind=FIX_ALL,
-        edit=_workspace_edit(ls, snapshot, edits),
+        edit=edit,
         data={"uri": snapshot.uri, "version": snapshot.version, "kind": FIX_ALL},
-    )
-
-
-def _workspace_edit(
-    ls: LanternServer, snapshot: Snapshot, edits: list[Edit]
-) -> types.WorkspaceEdit:
-    encoding = ls.session.encoding
-    text_edits: list[Any] = []
-    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
-        start = snapshot.index.position_at_byte(edit.start, encoding)
-        end = snapshot.index.position_at_byte(edit.end, encoding)
-        text_edits.append(
-            types.TextEdit(
-                range=types.Range(
-                    start=types.Position(line=start[0], character=start[1]),
-                    end=types.Position(line=end[0], character=end[1]),
-                ),
-                new_text=edit.text,
-            )
-        )
-    return types.WorkspaceEdit(
-        document_changes=[
-            types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=snapshot.uri, version=snapshot.version
-                ),
-                edits=text_edits,
-            )
-        ]
     )

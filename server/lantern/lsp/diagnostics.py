@@ -11,6 +11,7 @@ Each diagnostic links to its rule's documentation and carries its fix in `data`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -61,13 +62,19 @@ def register(server: LanternServer) -> None:
         snapshot = ls.session.snapshot(params.text_document.uri)
         if snapshot is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        ai_generation = review.generation(ls, snapshot.uri)
-        result_id = f"{snapshot.version}.{snapshot.settings_generation}.{ai_generation}"
+        result_id = f"{_result_id(snapshot)}.{review.generation(ls, snapshot.uri)}"
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         findings = review.with_ai(ls, snapshot, await findings_for(ls, snapshot))
         items = diagnostics_of(ls, snapshot, findings)
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
+
+
+def _result_id(snapshot: Snapshot) -> str:
+    """Names exactly what was analysed: the text (not its version number, which a client
+    restarts on reopen) and the settings generation. Equal ids mean an equal report."""
+    digest = hashlib.blake2b(snapshot.source, digest_size=8).hexdigest()
+    return f"{digest}.{snapshot.settings_generation}"
 
 
 def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
@@ -97,14 +104,15 @@ def refresh_all(ls: LanternServer) -> None:
         ls.workspace_diagnostic_refresh(None)
 
 
-def forget(ls: LanternServer, uri: str) -> None:
-    """The document closed: stop work on it and clear what was published."""
+def forget(ls: LanternServer, uri: str, *, closed: bool = True) -> None:
+    """Stop work on `uri` and drop its cached results (they are per version number,
+    which a reopened document starts again); when it `closed`, clear what was published."""
     state = _state(ls)
     if (timer := state.timers.pop(uri, None)) is not None:
         timer.cancel()
     state.results.pop(uri, None)
     state.analyses.pop(uri, None)
-    if not ls.session.pull_diagnostics:
+    if closed and not ls.session.pull_diagnostics:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )

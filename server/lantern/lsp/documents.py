@@ -17,6 +17,7 @@ def register(server: LanternServer) -> None:
     @server.handler(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LanternServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
+        diagnostics.forget(ls, item.uri, closed=False)  # an open without a close
         ls.session.open(item.uri, item.language_id, item.version, item.text)
         diagnostics.schedule(ls, item.uri, immediately=True)
         review.on_event(ls, item.uri, "open")
