@@ -975,17 +975,26 @@ def _prose_after_code(answer: str) -> str | None:
 def _indent_at(lines: list[str], line: int) -> str:
     """Indentation for code inserted before `line`: that of the nearest non-blank line
     above (a TODO comment sits where the code belongs), or of the next line below when
-    the line above opens a block."""
-    above = next(
-        (lines[i] for i in range(min(line - 1, len(lines)) - 1, -1, -1) if lines[i].strip()), ""
+    the line above opens a block, or when a blank line separates the insertion point
+    from a deeper block above, or the insertion point is itself a blank line (after a
+    function, the code goes beside it, not inside)."""
+    above_at = next(
+        (i for i in range(min(line - 1, len(lines)) - 1, -1, -1) if lines[i].strip()), None
     )
+    above = lines[above_at] if above_at is not None else ""
+    below = next((text for text in lines[line - 1 :] if text.strip()), "")
+    indent_above = code_blocks.leading_indent(above)
+    indent_below = code_blocks.leading_indent(below)
     if above.rstrip().endswith((":", "{")):
-        below = next((text for text in lines[line - 1 :] if text.strip()), "")
-        indent_below = code_blocks.leading_indent(below)
-        if len(indent_below) > len(code_blocks.leading_indent(above)):
+        if len(indent_below) > len(indent_above):
             return indent_below
-        return code_blocks.leading_indent(above) + "    "
-    return code_blocks.leading_indent(above)
+        return indent_above + "    "
+    # A blank line between, or the insertion point itself on a blank line.
+    blank_here = line - 1 < len(lines) and not lines[line - 1].strip()
+    separated = above_at is not None and (above_at < line - 2 or blank_here)
+    if separated and below and len(indent_below) < len(indent_above):
+        return indent_below
+    return indent_above
 
 
 def _clean_completion(text: str, suffix: str, max_lines: int, spec: LanguageSpec | None) -> str:

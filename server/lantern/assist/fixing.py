@@ -39,7 +39,7 @@ class Rejected:
     reason: str
 
 
-def verify_fix(
+def verify_rewrite(
     original: str, proposed: str, language: LanguageSpec | None, options: RuleOptions
 ) -> VerifiedFix | Rejected:
     """Compare the whole `proposed` text with `original` and build the minimal edit."""

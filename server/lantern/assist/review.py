@@ -10,10 +10,12 @@ but imports and comments are never sent.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Tree
 
@@ -22,6 +24,10 @@ from lantern.ai.context import end_line, is_container, is_import, unwrap_definit
 from lantern.analysis.findings import Finding, Severity
 from lantern.analysis.languages import LanguageSpec, parse
 from lantern.positions import Encoding, LineIndex
+
+if TYPE_CHECKING:
+    from lantern.ai.errors import AIError
+    from lantern.ai.service import AIService, KnownDiagnostic
 
 AI_SOURCE = "lantern-ai"
 DEFAULT_AI_CODE = "ai-review"
@@ -269,3 +275,103 @@ def merge_findings(
             )
         )
     return merged
+
+
+def known_from(findings: Sequence[Finding], index: LineIndex) -> list[KnownDiagnostic]:
+    """Findings as the model layer's KnownDiagnostic (1-based lines), for prompts."""
+    from lantern.ai.service import KnownDiagnostic
+
+    known = []
+    for finding in findings:
+        start = index.position_at_byte(finding.start_byte, Encoding.UTF8)[0]
+        end = index.position_at_byte(finding.end_byte, Encoding.UTF8)[0]
+        known.append(
+            KnownDiagnostic(
+                line=start + 1,
+                end_line=end + 1,
+                message=finding.message,
+                code=finding.code,
+                severity=str(finding.severity),
+                source=finding.source,
+            )
+        )
+    return known
+
+
+async def review_pending(
+    service: AIService,
+    ledger: ReviewLedger,
+    pending: Sequence[ReviewUnit],
+    *,
+    path: str,
+    text: str,
+    language: LanguageSpec,
+    known: Sequence[KnownDiagnostic],
+    cancel: asyncio.Event | None = None,
+    on_done: Callable[[ReviewUnit, AIError | None], None] = lambda unit, error: None,
+) -> None:
+    """Ask the model about each unit in `pending` (at most `ai.review_concurrency` at a
+    time) and record its findings in `ledger`. `on_done` hears of each unit, with the
+    error when it failed; a unit excluded or too large is recorded as reviewed (empty),
+    one that failed otherwise stays pending for the next trigger."""
+    from lantern.ai.errors import AIError
+
+    settings = service.settings.ai
+    limit = asyncio.Semaphore(settings.review_concurrency)
+
+    async def review(unit: ReviewUnit) -> None:
+        async with limit:
+            if cancel is not None and cancel.is_set():
+                return
+            result = await service.review(
+                path,
+                text,
+                unit.start_line,
+                unit.end_line,
+                language=language.name,
+                known=known,
+                cancel=cancel,
+            )
+        if isinstance(result, AIError):
+            if result.kind in ("excluded", "too_large"):
+                ledger.record(unit, [], "", settings.review_max_severity)
+            on_done(unit, result)
+            return
+        ledger.record(unit, result.findings, result.meta.model, settings.review_max_severity)
+        on_done(unit, None)
+
+    await asyncio.gather(*(review(unit) for unit in pending))
+
+
+async def review_text(
+    service: AIService,
+    path: str,
+    text: str,
+    language: LanguageSpec,
+    static: Sequence[Finding],
+    cancel: asyncio.Event | None = None,
+) -> tuple[list[Finding], list[AIError]]:
+    """The AI findings of a whole file (those no static finding overlaps), and the errors
+    met on the way; for `lantern check --ai` and workspace analysis."""
+    index = LineIndex(text)
+    units = review_units(text, language)
+    ledger = ReviewLedger()
+    errors: list[AIError] = []
+
+    def done(unit: ReviewUnit, error: AIError | None) -> None:
+        if error is not None:
+            errors.append(error)
+
+    await review_pending(
+        service,
+        ledger,
+        ledger.pending(units),
+        path=path,
+        text=text,
+        language=language,
+        known=known_from(static, index),
+        cancel=cancel,
+        on_done=done,
+    )
+    merged = merge_findings(static, ledger.findings(units), index)
+    return merged[len(static) :], errors

@@ -14,7 +14,7 @@ from lsprotocol import types
 from lantern.analysis.findings import Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
-from lantern.lsp import diagnostics
+from lantern.lsp import ai_actions, diagnostics
 from lantern.lsp.edits import Refused, workspace_edit
 from lantern.lsp.server import LanternServer
 from lantern.positions import Encoding
@@ -26,7 +26,12 @@ QUICK_FIX = types.CodeActionKind.QuickFix.value
 
 def register(server: LanternServer) -> None:
     options = types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True
+        code_action_kinds=[
+            types.CodeActionKind.QuickFix,
+            types.CodeActionKind.RefactorRewrite,
+            FIX_ALL,
+        ],
+        resolve_provider=True,
     )
 
     @server.handler(types.TEXT_DOCUMENT_CODE_ACTION, options)
@@ -51,11 +56,13 @@ def register(server: LanternServer) -> None:
         if _resolves_lazily(ls):
             for action in actions:
                 action.edit = None
-        return actions
+        return actions + ai_actions.listed(ls, snapshot, params)
 
     @server.handler(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: LanternServer, action: types.CodeAction) -> types.CodeAction:
         data = action.data if isinstance(action.data, dict) else {}
+        if str(data.get("kind", "")).startswith("lantern.ai."):
+            return await ai_actions.resolve(ls, action, data)
         snapshot = ls.session.snapshot(str(data.get("uri", "")))
         if snapshot is None or snapshot.version != data.get("version"):
             return action  # the document changed: an edit for the old text must not apply
@@ -151,3 +158,11 @@ def _fix_all(
         edit=edit,
         data={"uri": snapshot.uri, "version": snapshot.version, "kind": FIX_ALL},
     )
+
+
+def fix_all_edit(
+    ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
+) -> types.WorkspaceEdit | None:
+    """The edit of "fix all safe problems", or None when there is nothing to fix."""
+    action = _fix_all(ls, snapshot, findings)
+    return action.edit if action is not None else None

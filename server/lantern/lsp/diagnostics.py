@@ -184,7 +184,7 @@ def to_diagnostic(
     start = index.position_at_byte(finding.start_byte, encoding)
     end = index.position_at_byte(finding.end_byte, encoding)
     description = None
-    if docs_url and finding.code != "syntax":
+    if docs_url and finding.code != "syntax" and finding.source == "lantern":
         description = types.CodeDescription(href=f"{docs_url}#{finding.code.lower()}")
     return types.Diagnostic(
         range=types.Range(

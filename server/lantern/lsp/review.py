@@ -27,6 +27,7 @@ from lantern.lsp.server import LanternServer
 from lantern.session import Snapshot
 
 if TYPE_CHECKING:
+    from lantern.ai.errors import AIError
     from lantern.ai.service import KnownDiagnostic
     from lantern.assist.review import ReviewLedger, ReviewUnit
 
@@ -152,48 +153,38 @@ async def _review_once(ls: LanternServer, uri: str, document: _Document) -> int 
     pending = document.ledger.pending(units)
     if not pending:
         return snapshot.version
+    from lantern.assist.review import review_pending
+
     ai = edge(ls)
-    service = ai.service()
-    settings = service.settings.ai
-    known = _known(ls, snapshot, await diagnostics.findings_for(ls, snapshot))
+    known = known_diagnostics(ls, snapshot, await diagnostics.findings_for(ls, snapshot))
     progress = await WorkProgress.start(
         ls, "Lantern: AI review", f"{len(pending)} to review", cancel=document.cancel
     )
     done = 0
-    limit = asyncio.Semaphore(settings.review_concurrency)
 
-    async def review(unit: ReviewUnit) -> None:
+    def reviewed(unit: ReviewUnit, error: AIError | None) -> None:
         nonlocal done
-        async with limit:
-            if document.cancel.is_set():
-                return
-            result = await service.review(
-                snapshot.uri,
-                snapshot.text,
-                unit.start_line,
-                unit.end_line,
-                language=snapshot.language.name if snapshot.language else None,
-                known=known,
-                cancel=document.cancel,
-            )
         done += 1
         progress.report(f"{unit.label} ({done}/{len(pending)})", done * 100 // len(pending))
-        from lantern.ai.errors import AIError
-
-        if isinstance(result, AIError):
-            ai.failed(result, asked=False)
-            if result.kind in ("excluded", "too_large"):
-                document.ledger.record(unit, [], "", settings.review_max_severity)
+        if error is not None:
+            ai.failed(error, asked=False)
             return
         ai.succeeded()
-        document.ledger.record(
-            unit, result.findings, result.meta.model, settings.review_max_severity
-        )
         _republish(ls, uri)
 
     try:
         with ai.working(f"reviewing {len(pending)} unit(s) of {uri.rsplit('/', 1)[-1]}"):
-            await asyncio.gather(*(review(unit) for unit in pending))
+            await review_pending(
+                ai.service(),
+                document.ledger,
+                pending,
+                path=snapshot.uri,
+                text=snapshot.text,
+                language=snapshot.language,
+                known=known,
+                cancel=document.cancel,
+                on_done=reviewed,
+            )
     finally:
         progress.end("cancelled" if document.cancel.is_set() else f"{done} reviewed")
     return snapshot.version
@@ -206,24 +197,13 @@ def _republish(ls: LanternServer, uri: str) -> None:
         diagnostics.schedule(ls, uri, immediately=True)
 
 
-def _known(ls: LanternServer, snapshot: Snapshot, findings: list[Finding]) -> list[KnownDiagnostic]:
-    from lantern.ai.service import KnownDiagnostic
+def known_diagnostics(
+    ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
+) -> list[KnownDiagnostic]:
+    """Findings as the model layer's KnownDiagnostic (1-based lines), for prompts."""
+    from lantern.assist.review import known_from
 
-    known = []
-    for finding in findings:
-        start = snapshot.index.position_at_byte(finding.start_byte, ls.session.encoding)[0]
-        end = snapshot.index.position_at_byte(finding.end_byte, ls.session.encoding)[0]
-        known.append(
-            KnownDiagnostic(
-                line=start + 1,
-                end_line=end + 1,
-                message=finding.message,
-                code=finding.code,
-                severity=str(finding.severity),
-                source=finding.source,
-            )
-        )
-    return known
+    return known_from(findings, snapshot.index)
 
 
 # -- what the rest of the edge asks ------------------------------------------------------------

@@ -214,10 +214,20 @@ class _ClientLogHandler(logging.Handler):
 
 
 def create_server() -> LanternServer:
-    from lantern.lsp import actions, configuration, diagnostics, documents, lifecycle
+    from lantern.lsp import (
+        actions,
+        commands,
+        configuration,
+        diagnostics,
+        documents,
+        lifecycle,
+        progress,
+        review,
+    )
 
     server = LanternServer()
-    for feature in (lifecycle, configuration, documents, diagnostics, actions):
+    features = (lifecycle, configuration, documents, diagnostics, actions, commands, review)
+    for feature in (*features, progress):
         feature.register(server)
     return server
 
