@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from lsprotocol import types
@@ -21,7 +20,7 @@ from tests.e2e.conftest import (
 from tests.support import code_model
 from tests.support.openai_server import Fault, OpenAIServer, RecordedRequest
 
-SOURCE = '''import os
+SOURCE = """import os
 
 
 def load(path):
@@ -36,7 +35,7 @@ def total(values):
 class Store:
     def save(self, item):
         return risky(item)
-'''
+"""
 UNSAFE = "import pickle\n\n\ndef read(blob):\n    return pickle.loads(blob)\n"
 
 
@@ -60,7 +59,9 @@ def ai_lines(params: types.PublishDiagnosticsParams) -> list[int]:
     return sorted(d.range.start.line for d in params.diagnostics if d.source == "lantern-ai")
 
 
-async def ai_published(client: RecordingClient, uri: str, count: int) -> types.PublishDiagnosticsParams:
+async def ai_published(
+    client: RecordingClient, uri: str, count: int
+) -> types.PublishDiagnosticsParams:
     """The first publication of `uri` holding `count` AI diagnostics."""
 
     def find() -> types.PublishDiagnosticsParams | None:
@@ -75,8 +76,8 @@ async def ai_published(client: RecordingClient, uri: str, count: int) -> types.P
 def resolving_capabilities() -> types.ClientCapabilities:
     """VS Code's, plus lazy edits in codeAction/resolve, progress and showDocument."""
     capabilities = push_capabilities()
-    capabilities.text_document.code_action.resolve_support = (
-        types.ClientCodeActionResolveOptions(properties=["edit"])
+    capabilities.text_document.code_action.resolve_support = types.ClientCodeActionResolveOptions(
+        properties=["edit"]
     )
     capabilities.window = types.WindowClientCapabilities(
         work_done_progress=True, show_document=types.ShowDocumentClientCapabilities(support=True)
@@ -161,9 +162,7 @@ async def test_a_result_for_an_edited_unit_is_never_published(tmp_path, model):
             assert all(d.message != "stale" for d in params.diagnostics), params
 
 
-async def test_listing_code_actions_never_calls_the_model_and_fix_with_ai_resolves(
-    tmp_path, model
-):
+async def test_listing_code_actions_never_calls_the_model_and_fix_with_ai_resolves(tmp_path, model):
     async with lantern_client(
         tmp_path, env=ai_env(model), capabilities=resolving_capabilities()
     ) as client:
