@@ -1,4 +1,4 @@
-"""Command-line entry point: `lantern serve | check | cache | doctor`.
+"""Command-line entry point: `lantern serve | check | cache | doctor | config | history`.
 
 Subcommand modules are imported only when chosen, so `lantern serve` starts without
 paying for what `check` or `doctor` need.
@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "cache": "lantern.commands.cache",
     "doctor": "lantern.commands.doctor",
     "config": "lantern.commands.config",
+    "history": "lantern.commands.history",
 }
 
 

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Tree
@@ -28,6 +29,8 @@ from lantern.positions import Encoding, LineIndex
 if TYPE_CHECKING:
     from lantern.ai.errors import AIError
     from lantern.ai.service import AIService, KnownDiagnostic
+    from lantern.analysis.files import FileReport
+    from lantern.config import Settings
 
 AI_SOURCE = "lantern-ai"
 DEFAULT_AI_CODE = "ai-review"
@@ -375,3 +378,44 @@ async def review_text(
     )
     merged = merge_findings(static, ledger.findings(units), index)
     return merged[len(static) :], errors
+
+
+def review_reports(reports: Sequence[FileReport], settings: Settings) -> list[str]:
+    """Add the AI review's findings to `lantern check` reports (sharing the cache with the
+    editor); returns the problems met, one sentence each, for the summary."""
+    from lantern.ai.service import AIService
+    from lantern.analysis.files import Location
+    from lantern.analysis.languages import detect_language
+
+    async def run() -> list[str]:
+        service = AIService(settings, workspace_root=Path.cwd())
+        problems: list[str] = []
+        try:
+            if not service.pool.providers:
+                return [service.pool.not_configured("review").message]
+            for report in reports:
+                language = detect_language(str(report.path))
+                if report.skipped is not None or language is None:
+                    continue
+                text = report.path.read_bytes().decode("utf-8", "replace")
+                found, errors = await review_text(
+                    service, str(report.path.resolve()), text, language, report.findings
+                )
+                problems += [f"{report.path}: {e.message}" for e in errors if e.kind != "excluded"]
+                index = LineIndex(text)
+                for finding in found:
+                    report.findings.append(finding)
+                    report.locations.append(
+                        tuple(  # type: ignore[arg-type]
+                            Location(line + 1, column + 1)
+                            for line, column in (
+                                index.position_at_byte(finding.start_byte, Encoding.UTF32),
+                                index.position_at_byte(finding.end_byte, Encoding.UTF32),
+                            )
+                        )
+                    )
+        finally:
+            await service.aclose()
+        return problems
+
+    return asyncio.run(run())

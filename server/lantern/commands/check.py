@@ -59,6 +59,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="text",
         help="Output format (default: text). SARIF 2.1.0 suits GitHub code scanning.",
     )
+    parser.add_argument(
+        "--ai",
+        action="store_true",
+        help="Also ask the configured model to review each function (findings from source "
+        "lantern-ai); answers are cached and shared with the editor.",
+    )
     parser.add_argument("--output", "-o", type=Path, help="Write the report here, not stdout.")
     parser.add_argument(
         "--select",
@@ -103,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     ignores = Ignores(exclude, base=Path.cwd())
     paths = list(discover(args.paths, ignores))
     reports = _check_all(paths, options, max_size, args.jobs)
+    if args.ai:
+        _review(reports)
     for report in reports:
         if report.skipped and report.path in args.paths:
             print(f"lantern check: skipped {report.path}: {report.skipped}", file=sys.stderr)
@@ -124,6 +132,16 @@ def run(args: argparse.Namespace) -> int:
     threshold = FAIL_ON[args.fail_on]
     failing = any(f.severity.rank <= threshold for r in reports for f in r.findings)
     return 1 if failing else 0
+
+
+def _review(reports: list[FileReport]) -> None:
+    """`--ai`: the model reviews each file's functions; its findings join the report."""
+    from lantern.assist.review import review_reports
+    from lantern.config import file_layers, load_settings
+
+    settings, _ = load_settings(file_layers(Path.cwd()))
+    for problem in review_reports(reports, settings):
+        print(f"lantern check --ai: {problem}", file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace) -> tuple[RuleOptions, list[str], int, str]:
@@ -192,7 +210,9 @@ def write_text(reports: list[FileReport], out: TextIO) -> None:
     for row in rows(reports):
         out.write(
             f"{row['path']}:{row['line']}:{row['column']}: "
-            f"{row['severity']} {row['code']} {row['message']}\n"
+            f"{row['severity']} {row['code']} {row['message']}"
+            + (f" [{row['source']}]" if row["source"] != "lantern" else "")
+            + "\n"
         )
 
 
@@ -278,7 +298,12 @@ def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL
             results.append(
                 {
                     "ruleId": finding.code,
-                    "ruleIndex": index.get(finding.code, 0),
+                    **({"ruleIndex": index[finding.code]} if finding.code in index else {}),
+                    **(
+                        {"properties": {"source": finding.source}}
+                        if finding.source != "lantern"
+                        else {}
+                    ),
                     "level": SARIF_LEVEL[finding.severity],
                     "message": {"text": finding.message},
                     "locations": [
