@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from tests.support import code_model
 from tests.support.openai_server import OpenAIServer
 
