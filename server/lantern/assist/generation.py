@@ -53,7 +53,7 @@ def instruction(kind: str, prompt: str) -> str:
     return _ASK.get(kind, _ASK["code"]).format(prompt=text).strip()
 
 
-def test_path(source: Path, root: Path, language: LanguageSpec | None) -> Path:
+def path_for_tests(source: Path, root: Path, language: LanguageSpec | None) -> Path:
     """Where the project would keep tests for `source` (a file under `root`)."""
     name = language.name if language else ""
     stem, suffix = source.stem, source.suffix

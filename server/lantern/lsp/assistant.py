@@ -309,14 +309,14 @@ async def _generate_files(
     ls: LanternServer, snapshot: Snapshot, prompt: str, kind: str, cancel: asyncio.Event | None
 ) -> Outcome:
     from lantern.ai.errors import AIError
-    from lantern.assist.generation import instruction, layout, plan_files, test_path
+    from lantern.assist.generation import instruction, layout, path_for_tests, plan_files
 
     ai = edge(ls)
     root = _root(ls, snapshot)
     source_path = Path(to_fs_path(snapshot.uri) or root / "untitled")
     targets = []
     if kind == "tests":
-        wanted = test_path(source_path, root, snapshot.language)
+        wanted = path_for_tests(source_path, root, snapshot.language)
         targets = [_relative(wanted, root)]
     with ai.working(f"generating {kind}"):
         result = await ai.service().generate_files(
