@@ -13,7 +13,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 from lsprotocol import types
@@ -77,11 +77,32 @@ _NOTICED = (
     types.WINDOW_SHOW_MESSAGE,
     types.WINDOW_LOG_MESSAGE,
     types.WORKSPACE_DIAGNOSTIC_REFRESH,
+    types.PROGRESS,
+    types.WINDOW_SHOW_DOCUMENT,
 )
 
 
+def _converter() -> Any:
+    """pygls's converter, reading `Command | CodeAction` as VS Code does: a Command's
+    `command` is a string. (lsprotocol 2025.0.0 reads every CodeAction that carries a
+    command as a Command, losing its kind and diagnostics.)"""
+    converter = default_converter()
+
+    def command_or_action(value: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(value.get("command"), str):
+            return converter.structure(value, types.Command)
+        return converter.structure(value, types.CodeAction)
+
+    converter.register_structure_hook(types.Command | types.CodeAction, command_or_action)
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction],  # noqa: UP007 - the typing form lsprotocol uses
+        command_or_action,
+    )
+    return converter
+
+
 def _recording_client() -> RecordingClient:
-    client = RecordingClient(converter_factory=default_converter)
+    client = RecordingClient(converter_factory=_converter)
     features = {
         method: _noticing(handler) if method in _NOTICED else handler
         for method, handler in DEFAULT_CLIENT_FEATURES.items()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 import sys
@@ -19,10 +20,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from lsprotocol import types
-from pygls.exceptions import FeatureRequestError
+from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
+from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
 from lantern import __version__
 from lantern.session import Session
@@ -55,6 +56,23 @@ class _LanternProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: Any) -> Iterator[Any]:
         yield from self._forward(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+        """The command runs *as* the request's task, so `$/cancelRequest` cancels it.
+
+        pygls 2.1 runs it as a separate task behind a generator; cancelling the request
+        then leaves the command (and its HTTP request to a model) running.
+        """
+        handler = self.fm.commands.get(params.command)
+        if handler is None:
+            raise JsonRpcInvalidParams(f"Command {params.command!r} is not defined")
+        try:
+            args, kwargs = _prepare_command_arguments(handler, params, self._converter)
+        except Exception as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        result = handler(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
 
 class LanternServer(LanguageServer):
