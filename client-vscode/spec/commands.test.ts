@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeEach, describe, test } from "node:test";
 import * as vscode from "vscode";
-import { explain, fix, generate, LanternServer, showStatus } from "../src/commands";
+import { explain, fix, fixAll, generate, LanternServer, showStatus } from "../src/commands";
 import { PALETTE_COMMANDS, RESTART_COMMAND, SERVER_COMMANDS } from "../src/constants";
 import * as mock from "./support/vscode-mock";
 
@@ -171,6 +171,15 @@ describe("Lantern: Fix with AI", () => {
     await fix(server);
     assert.deepEqual(executed[0].args, [uri.toString(), { start: { line: 0, character: 0 }, end: { line: 2, character: 0 } }]);
   });
+});
+
+test("Fix All Safe Problems sends the file and reports the server's summary", async () => {
+  openEditor(0, 0);
+  const { server, executed } = fakeServer(["lantern.fixAll"], { applied: true, summary: "Applied every safe fix." });
+  await fixAll(server);
+  assert.deepEqual(executed, [{ command: "lantern.fixAll", args: ["file:///work/app/main.py"] }]);
+  const shown = callsTo("window.showInformationMessage").map((call) => call.args[0]);
+  assert.deepEqual(shown, ["Lantern: Applied every safe fix."]);
 });
 
 test("Show Status works without the server's lantern.status, from the client's own view", async () => {

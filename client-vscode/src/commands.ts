@@ -12,6 +12,7 @@ import { PALETTE_COMMANDS, SERVER_COMMANDS, ServerCommandKey } from "./constants
 import {
   analyzeFileArguments,
   explainArguments,
+  fixAllArguments,
   fixArguments,
   GENERATE_KINDS,
   generateArguments,
@@ -34,6 +35,7 @@ export function registerCommands(server: LanternServer): vscode.Disposable[] {
     generate: () => generate(server),
     explain: () => explain(server),
     fix: () => fix(server),
+    fixAll: () => fixAll(server),
     analyzeFile: () => analyzeFile(server),
     analyzeWorkspace: () => run(server, "analyzeWorkspace", "Analysing workspace", []),
     clearCache: () => clearCache(server),
@@ -162,6 +164,20 @@ async function analyzeFile(server: LanternServer): Promise<void> {
     return;
   }
   await run(server, "analyzeFile", "Analysing file", analyzeFileArguments(editor.document.uri.toString()));
+}
+
+/** Every safe static fix of the file at once; the server applies the edit itself. */
+export async function fixAll(server: LanternServer): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showWarningMessage("Lantern: open the file to fix.");
+    return;
+  }
+  const answer = await run(server, "fixAll", "Fixing all safe problems", fixAllArguments(editor.document.uri.toString()));
+  const summary = (answer?.result as { summary?: unknown } | undefined)?.summary;
+  if (typeof summary === "string") {
+    void vscode.window.showInformationMessage(`Lantern: ${summary}`);
+  }
 }
 
 async function clearCache(server: LanternServer): Promise<void> {

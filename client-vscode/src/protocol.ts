@@ -5,6 +5,7 @@
  * Arguments are positional, as the server's handlers declare them:
  *   lantern.generate(uri, position, prompt, kind)   lantern.explain(uri, range)
  *   lantern.fix(uri, diagnostic | range)            lantern.analyzeFile(uri)
+ *   lantern.fixAll(uri)                             lantern.history(action?, id?)
  */
 import type { Diagnostic, Position, Range, WorkspaceEdit } from "vscode-languageclient";
 
@@ -14,7 +15,11 @@ export const GENERATE_KINDS = [
   { kind: "function", label: "Function", detail: "A function (with its docstring) at the cursor." },
   { kind: "class", label: "Class", detail: "A class at the cursor." },
   { kind: "tests", label: "Tests", detail: "Tests for the code around the cursor." },
+  { kind: "docs", label: "Documentation", detail: "A docstring or doc comment for the code at the cursor." },
   { kind: "files", label: "New files", detail: "One or more new files (e.g. a module and its tests)." },
+  { kind: "api", label: "HTTP API", detail: "An API handler (and OpenAPI document) for the project's web framework." },
+  { kind: "ui", label: "UI component", detail: "A component for the project's UI framework." },
+  { kind: "cli", label: "Command-line tool", detail: "A CLI with argument parsing, help and exit codes." },
 ] as const;
 
 export type GenerateKind = (typeof GENERATE_KINDS)[number]["kind"];
@@ -33,6 +38,10 @@ export function fixArguments(uri: string, target: { diagnostic?: Diagnostic; ran
 }
 
 export function analyzeFileArguments(uri: string): unknown[] {
+  return [uri];
+}
+
+export function fixAllArguments(uri: string): unknown[] {
   return [uri];
 }
 
