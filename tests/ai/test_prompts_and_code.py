@@ -16,7 +16,7 @@ from lantern.ai.service import (
     KnownDiagnostic,
     ReviewResult,
 )
-from lantern.ai.tokens import estimate_tokens
+from lantern.ai.tokens import estimate_messages, estimate_tokens
 from lantern.analysis.languages import language_named
 from tests.ai.conftest import PY_SOURCE, provider
 
@@ -38,34 +38,45 @@ async def test_review_prompt_shows_the_unit_numbered_with_context_and_known_find
 ):
     openai_server.reply_with(NO_FINDINGS)
     service = make_service(provider(openai_server))
-    known = KnownDiagnostic(line=6, message="use of eval", code="LNT-S001", source="lantern")
+    known = KnownDiagnostic(line=12, message="writes anywhere", code="LNT-S002", source="lantern")
 
-    result = await service.review("/ws/app.py", PY_SOURCE, 5, 7, known=[known])
+    result = await service.review("/ws/app.py", PY_SOURCE, 10, 12, known=[known])
 
     assert isinstance(result, ReviewResult)
     prompt = openai_server.generation_requests[0].json["messages"][1]["content"]
-    assert "5 | def load(text):\n6 |     value = eval(text)\n7 |     return value" in prompt
-    assert " 1 | import os" in prompt and " 2 | from pathlib import Path" in prompt
-    assert "11 |     def save(self, path, data):" in prompt
-    assert "write_text" not in prompt  # bodies outside the unit are not sent
-    assert "line 6 [lantern LNT-S001]: use of eval" in prompt
+    assert "10 | class Store:\n11 |     def save(self, path, data):" in prompt
+    assert "2 | from pathlib import Path" in prompt  # the unit uses `Path`
+    assert "import os" not in prompt and "def load" not in prompt  # it uses neither
+    assert "eval" not in prompt  # bodies outside the unit are not sent
+    assert "line 12 [lantern LNT-S002]: writes anywhere" in prompt
     assert "Language: python" in prompt
+
+
+async def test_context_shows_the_signatures_the_unit_calls(openai_server, make_service):
+    openai_server.reply_with(NO_FINDINGS)
+    source = PY_SOURCE + "\n\ndef main():\n    return load('1')\n"
+    await make_service(provider(openai_server)).review("/ws/app.py", source, 16, 17)
+    prompt = openai_server.generation_requests[0].prompt_text
+    assert "5 | def load(text):" in prompt and "class Store" not in prompt
 
 
 async def test_context_is_trimmed_to_the_budget_and_code_too_large_is_refused(
     openai_server, make_service
 ):
     openai_server.reply_with(NO_FINDINGS)
-    tight = make_service(provider(openai_server), max_prompt_tokens={"review": 590})
-    await tight.review("/ws/app.py", PY_SOURCE, 5, 7)
-    prompt = openai_server.generation_requests[0].prompt_text
-    assert "def load" in prompt and "import os" in prompt and "def save" not in prompt
+    roomy = make_service(provider(openai_server))
+    await roomy.review("/ws/app.py", PY_SOURCE, 10, 12)
+    full = estimate_messages(openai_server.generation_requests[0].json["messages"])
+    tight = make_service(provider(openai_server), max_prompt_tokens={"review": full - 3})
+    await tight.review("/ws/app.py", PY_SOURCE, 10, 12)
+    prompt = openai_server.generation_requests[1].prompt_text
+    assert "def save" in prompt and "from pathlib import Path" not in prompt
 
     tiny = make_service(provider(openai_server), max_prompt_tokens={"review": 50})
     refused = await tiny.review("/ws/app.py", PY_SOURCE, 5, 7)
     assert isinstance(refused, TooLarge)
     assert "ai.max_prompt_tokens.review" in refused.message
-    assert len(openai_server.generation_requests) == 1
+    assert len(openai_server.generation_requests) == 2  # the refused one was never sent
 
 
 def test_token_estimate_grows_with_text_and_needs_no_vocabulary():

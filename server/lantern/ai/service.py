@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -604,6 +605,36 @@ class AIService:
 
         return await self._run("complete", path, prepare, finish, cancel)
 
+    # -- reviews remembered per unit --------------------------------------------------
+
+    def reviewed_unit(self, digest: str) -> tuple[list[AIFinding], str] | None:
+        """What a review said about the unit whose text hashes to `digest` (findings with
+        lines relative to the unit's first line, and the model), if it is cached.
+
+        Blocking disk I/O: call it from a worker thread."""
+        stored = self.cache.get(self._unit_key(digest))
+        if stored is None:
+            return None
+        self.stats_counters.cache_hit(stored["provider"], "review")
+        return [AIFinding.model_validate(f) for f in stored["findings"]], stored["model"]
+
+    def remember_unit(
+        self, digest: str, findings: Sequence[AIFinding], model: str, provider: str
+    ) -> None:
+        """Cache a unit's findings (lines relative to the unit), so a re-open, in this
+        server or the next, needs no request even when units are batched differently."""
+        value = {
+            "findings": [f.model_dump() for f in findings],
+            "model": model,
+            "provider": provider,
+        }
+        self.cache.set(self._unit_key(digest), value, self.settings.cache.ttl_seconds["review"])
+
+    def _unit_key(self, digest: str) -> str:
+        route = [(p.name, p.settings.model) for p in self.pool.route("review")]
+        material = json.dumps([template("review").version, route, digest])
+        return f"review:unit:{hashlib.sha256(material.encode()).hexdigest()}"
+
     # -- status ------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
@@ -923,12 +954,33 @@ def _clamp_range(start: int, end: int, total: int) -> tuple[int, int]:
     return start, max(start, min(end, total))
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The name a definition header defines: `def f(`, `class C`, `func (r T) M(`, `function g`.
+_DEFINED = re.compile(
+    r"\b(?:def|class|func|function|fn|interface|type|struct|enum|trait|impl)\s+"
+    r"(?:\([^)]*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
 def _outline_lines(source: str, spec: LanguageSpec | None, skip: tuple[int, int]) -> list[str]:
+    """Imports and signatures from outside lines `skip` that the code in `skip` uses.
+
+    A signature is kept when the code mentions the name it defines, an import when the
+    code mentions a name it binds: the rest of a large file costs tokens and says nothing
+    about this unit (and would make every unit's prompt change when any signature does).
+    """
     if spec is None:
         return []
-    entries = outline(source, spec, skip)
-    width = len(str(entries[-1][0])) if entries else 1
-    return [f"{number:>{width}} | {text}" for number, text in entries]
+    lines = source.splitlines()
+    used = set(_IDENTIFIER.findall("\n".join(lines[skip[0] - 1 : skip[1]])))
+    kept = []
+    for number, text in outline(source, spec, skip):
+        defined = _DEFINED.search(text)
+        names = {defined.group(1)} if defined else set(_IDENTIFIER.findall(text))
+        if names & used:
+            kept.append((number, text))
+    width = len(str(kept[-1][0])) if kept else 1
+    return [f"{number:>{width}} | {text}" for number, text in kept]
 
 
 def _masked_finding(finding: AIFinding, redactor: Redactor) -> AIFinding:

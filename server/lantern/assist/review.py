@@ -39,6 +39,8 @@ DEFAULT_AI_CODE = "ai-review"
 MAX_CLASS_LINES = 120
 # Runs of top-level statements are cut into pieces of at most this many lines.
 MAX_RUN_LINES = 80
+# Neighbouring units waiting for review share one request up to this many lines.
+MAX_BATCH_LINES = 150
 _GENERATIONS = itertools.count(1)
 _NOT_REVIEWED = {"comment", "line_comment", "block_comment", "package_clause"}
 
@@ -301,10 +303,29 @@ def known_from(findings: Sequence[Finding], index: LineIndex) -> list[KnownDiagn
     return known
 
 
+def batches(units: Sequence[ReviewUnit], pending: Sequence[ReviewUnit]) -> list[list[ReviewUnit]]:
+    """`pending` grouped into runs of neighbouring units (no other unit between them) of
+    at most MAX_BATCH_LINES lines: one request each, so small functions do not each pay
+    for the instructions. Findings are still kept per unit."""
+    wanted = {id(unit) for unit in pending}
+    groups: list[list[ReviewUnit]] = []
+    current: list[ReviewUnit] = []
+    for unit in units:
+        if id(unit) not in wanted:
+            current = []
+            continue
+        fits = current and unit.end_line - current[0].start_line < MAX_BATCH_LINES
+        if not fits:
+            current = []
+            groups.append(current)
+        current.append(unit)
+    return groups
+
+
 async def review_pending(
     service: AIService,
     ledger: ReviewLedger,
-    pending: Sequence[ReviewUnit],
+    units: Sequence[ReviewUnit],
     *,
     path: str,
     text: str,
@@ -313,37 +334,62 @@ async def review_pending(
     cancel: asyncio.Event | None = None,
     on_done: Callable[[ReviewUnit, AIError | None], None] = lambda unit, error: None,
 ) -> None:
-    """Ask the model about each unit in `pending` (at most `ai.review_concurrency` at a
-    time) and record its findings in `ledger`. `on_done` hears of each unit, with the
-    error when it failed; a unit excluded or too large is recorded as reviewed (empty),
-    one that failed otherwise stays pending for the next trigger."""
+    """Ask the model about the units of `units` that `ledger` has no answer for (batched,
+    at most `ai.review_concurrency` requests at a time) and record its findings per unit.
+    `on_done` hears of each unit, with the error when it failed; a unit excluded or too
+    large is recorded as reviewed (empty), one that failed otherwise stays pending."""
     from lantern.ai.errors import AIError
 
     settings = service.settings.ai
     limit = asyncio.Semaphore(settings.review_concurrency)
 
-    async def review(unit: ReviewUnit) -> None:
+    async def review(batch: list[ReviewUnit]) -> None:
         async with limit:
             if cancel is not None and cancel.is_set():
                 return
             result = await service.review(
                 path,
                 text,
-                unit.start_line,
-                unit.end_line,
+                batch[0].start_line,
+                batch[-1].end_line,
                 language=language.name,
                 known=known,
                 cancel=cancel,
             )
         if isinstance(result, AIError):
-            if result.kind in ("excluded", "too_large"):
-                ledger.record(unit, [], "", settings.review_max_severity)
-            on_done(unit, result)
+            for unit in batch:
+                if result.kind in ("excluded", "too_large"):
+                    ledger.record(unit, [], "", settings.review_max_severity)
+                on_done(unit, result)
             return
-        ledger.record(unit, result.findings, result.meta.model, settings.review_max_severity)
-        on_done(unit, None)
+        for unit in batch:
+            mine = [f for f in result.findings if unit.start_line <= f.line <= unit.end_line]
+            ledger.record(unit, mine, result.meta.model, settings.review_max_severity)
+            relative = [_moved(f, 1 - unit.start_line) for f in mine]
+            await asyncio.to_thread(
+                service.remember_unit,
+                unit.digest,
+                relative,
+                result.meta.model,
+                result.meta.provider,
+            )
+            on_done(unit, None)
 
-    await asyncio.gather(*(review(unit) for unit in pending))
+    # Units reviewed before (any batch, any server run) answer from the cache.
+    for unit in ledger.pending(units):
+        remembered = await asyncio.to_thread(service.reviewed_unit, unit.digest)
+        if remembered is not None:
+            findings, model = remembered
+            placed = [_moved(f, unit.start_line - 1) for f in findings]
+            ledger.record(unit, placed, model, settings.review_max_severity)
+            on_done(unit, None)
+    groups = batches(units, ledger.pending(units))
+    await asyncio.gather(*(review(batch) for batch in groups))
+
+
+def _moved(finding: AIFinding, delta: int) -> AIFinding:
+    end = finding.end_line + delta if finding.end_line is not None else None
+    return finding.model_copy(update={"line": finding.line + delta, "end_line": end})
 
 
 async def review_text(
@@ -368,7 +414,7 @@ async def review_text(
     await review_pending(
         service,
         ledger,
-        ledger.pending(units),
+        units,
         path=path,
         text=text,
         language=language,

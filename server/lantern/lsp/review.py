@@ -177,7 +177,7 @@ async def _review_once(ls: LanternServer, uri: str, document: _Document) -> int 
             await review_pending(
                 ai.service(),
                 document.ledger,
-                pending,
+                units,
                 path=snapshot.uri,
                 text=snapshot.text,
                 language=snapshot.language,
