@@ -33,11 +33,11 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bench_lsp import Client  # noqa: E402
+from tests.support import code_model  # noqa: E402
+from tests.support.openai_server import OpenAIServer  # noqa: E402
 
 from lantern.ai.prompts import template  # noqa: E402
 from lantern.ai.tokens import estimate_messages, estimate_tokens  # noqa: E402
-from tests.support import code_model  # noqa: E402
-from tests.support.openai_server import OpenAIServer  # noqa: E402
 
 EDITED = (3, 17, 31)  # the functions the session edits
 EDITS, SAVE_EVERY = 50, 10
