@@ -278,3 +278,30 @@ async def test_bad_arguments_are_invalid_params(tmp_path):
             await run(client, "lantern.fix", 42, {})
         with pytest.raises(Exception, match="not open"):
             await run(client, "lantern.explain", "file:///nowhere.py", WHOLE)
+
+
+async def test_generation_reports_progress_while_the_model_writes(tmp_path, model):
+    body = "".join(f"    step_{n} = {n}\n" for n in range(12))
+    model.script(f"```python\ndef steps():\n{body}    return step_0\n```")
+    options = {"ai": {"review_on": []}}  # the scripted answer is the generation's
+    async with lantern_client(
+        tmp_path,
+        env=ai_env(model),
+        capabilities=resolving_capabilities(),
+        initialization_options=options,
+    ) as client:
+        uri = (tmp_path / "store.py").as_uri()
+        open_document(client, uri, "x = 1\n")
+        result = await run(
+            client, "lantern.generate", uri, {"line": 1, "character": 0}, "s", "code"
+        )
+        assert "step_11 = 11" in result["edit"]["documentChanges"][0]["edits"][0]["newText"]
+    [request] = [r for r in model.generation_requests if code_model.task_of(r) == "generate"]
+    assert request.json["stream"] is True
+    messages = [
+        r.message
+        for reports in client.progress_reports.values()
+        for r in reports
+        if isinstance(r, types.WorkDoneProgressReport)
+    ]
+    assert any("the model has written" in (m or "") for m in messages), messages

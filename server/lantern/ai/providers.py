@@ -162,16 +162,26 @@ class Provider:
         stream: bool = False,
         stop_after_lines: int | None = None,
         retries: int | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Reply:
         """One chat completion. With `schema` (name, JSON schema) ask for JSON, in the
-        strictest form this endpoint accepts."""
+        strictest form this endpoint accepts. Streamed, `on_text` hears the answer so far
+        after each piece."""
         while True:
             extra: dict[str, Any] = {self.token_parameter: max_tokens}
             if schema is not None and self.structured_mode != "text":
                 extra["response_format"] = _response_format(self.structured_mode, *schema)
             try:
                 return await self._call(
-                    "chat", messages, extra, temperature, timeout, stream, stop_after_lines, retries
+                    "chat",
+                    messages,
+                    extra,
+                    temperature,
+                    timeout,
+                    stream,
+                    stop_after_lines,
+                    retries,
+                    on_text,
                 )
             except ProviderFailure as failure:
                 if not self._learn_from(failure, extra):
@@ -245,6 +255,7 @@ class Provider:
         stream: bool,
         stop_after_lines: int | None,
         retries: int | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Reply:
         client = self.client()
         if retries is not None:
@@ -276,7 +287,7 @@ class Provider:
                     **extra,
                 )
             if stream:
-                text, finish, usage = await _read_stream(response, stop_after_lines)
+                text, finish, usage = await _read_stream(response, stop_after_lines, on_text)
             else:
                 choice = response.choices[0]
                 text = choice.message.content if route == "chat" else choice.text
@@ -344,8 +355,11 @@ def _response_format(mode: str, name: str, schema: dict[str, Any]) -> dict[str, 
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
-async def _read_stream(stream: Any, stop_after_lines: int | None) -> tuple[str, str | None, Any]:
-    """Collect a streamed answer; stop early after enough lines (closing the connection)."""
+async def _read_stream(
+    stream: Any, stop_after_lines: int | None, on_text: Callable[[str], None] | None = None
+) -> tuple[str, str | None, Any]:
+    """Collect a streamed answer; stop early after enough lines (closing the connection).
+    `on_text` hears the text so far after each piece (progress while the model writes)."""
     parts: list[str] = []
     finish: str | None = None
     usage = None
@@ -360,6 +374,8 @@ async def _read_stream(stream: Any, stop_after_lines: int | None) -> tuple[str, 
             if piece:
                 parts.append(piece)
                 lines += piece.count("\n")
+                if on_text is not None:
+                    on_text("".join(parts))
             finish = choice.finish_reason or finish
             if stop_after_lines is not None and lines >= stop_after_lines:
                 return "".join(parts), "length_lines", usage

@@ -174,6 +174,7 @@ class _Job:
     schema: tuple[str, dict[str, Any]] | None = None
     fim: tuple[str, str] | None = None  # (prefix, suffix) for fill-in-the-middle
     max_lines: int | None = None
+    on_text: Callable[[str], None] | None = None  # streamed progress for this caller
 
     @property
     def estimated_tokens(self) -> int:
@@ -413,9 +414,11 @@ class AIService:
         language: str | None = None,
         project_root: str | os.PathLike[str] | None = None,
         cancel: asyncio.Event | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> GenerateResult | AIError:
         """Code doing `instruction`, to insert before 1-based `line` (e.g. the line after a
-        `# TODO: ...` comment); verified to parse in place before it is returned."""
+        `# TODO: ...` comment); verified to parse in place before it is returned. The
+        answer is streamed to `on_text` (the text so far) when given."""
         spec = _language(path, language)
         lines_original = source.splitlines()
         line = max(1, min(line, len(lines_original) + 1))
@@ -462,6 +465,7 @@ class AIService:
                 redactor,
                 parse,
                 correction="Reply with only the code, complete and valid, in one fenced block.",
+                on_text=on_text,
             )
 
         def finish(payload: Any, job: _Job, meta: AnswerMeta) -> GenerateResult:
@@ -486,6 +490,7 @@ class AIService:
         language: str | None = None,
         project_root: str | os.PathLike[str] | None = None,
         cancel: asyncio.Event | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> GenerateFilesResult | AIError:
         """New files doing `instruction` (`kind`: files, tests, api, ui, cli, ...), asked
         from the file at `path` (context). `targets` suggests paths; `layout` lists the
@@ -536,6 +541,7 @@ class AIService:
                 redactor,
                 parse,
                 correction="Answer with `File: <path>` lines, each followed by one fenced block.",
+                on_text=on_text,
             )
 
         def finish(payload: Any, job: _Job, meta: AnswerMeta) -> GenerateFilesResult:
@@ -867,8 +873,9 @@ class AIService:
             temperature=_TEMPERATURE[job.task],
             timeout=timeout,
             schema=job.schema,
-            stream=job.task == "complete",
+            stream=job.task == "complete" or job.on_text is not None,
             stop_after_lines=job.max_lines,
+            on_text=job.on_text,
         )
 
     # -- helpers -----------------------------------------------------------------------

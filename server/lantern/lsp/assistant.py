@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,15 +270,17 @@ async def generate(
     prompt: str,
     kind: str,
     cancel: asyncio.Event | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """Code for `prompt` inserted at `position`, or new files for the file kinds."""
+    """Code for `prompt` inserted at `position`, or new files for the file kinds.
+    `on_text` hears the model's answer so far while it streams."""
     from lantern.assist.generation import FILE_KINDS, KINDS, instruction
 
     if kind not in KINDS:
         return Outcome(error=f"Lantern AI: unknown kind `{kind}`; one of {', '.join(KINDS)}.")
     prompt = prompt.strip() or comment_at(snapshot, position.line) or ""
     if kind in FILE_KINDS:
-        return await _generate_files(ls, snapshot, prompt, kind, cancel)
+        return await _generate_files(ls, snapshot, prompt, kind, cancel, on_text)
     from lantern.ai.errors import AIError
 
     ai = edge(ls)
@@ -291,6 +294,7 @@ async def generate(
             language=snapshot.language.name if snapshot.language else None,
             project_root=_root(ls, snapshot),
             cancel=cancel,
+            on_text=on_text,
         )
     if isinstance(result, AIError):
         return Outcome(error=ai.failed(result, asked=True))
@@ -306,7 +310,12 @@ async def generate(
 
 
 async def _generate_files(
-    ls: LanternServer, snapshot: Snapshot, prompt: str, kind: str, cancel: asyncio.Event | None
+    ls: LanternServer,
+    snapshot: Snapshot,
+    prompt: str,
+    kind: str,
+    cancel: asyncio.Event | None,
+    on_text: Callable[[str], None] | None,
 ) -> Outcome:
     from lantern.ai.errors import AIError
     from lantern.assist.generation import instruction, layout, path_for_tests, plan_files
@@ -329,6 +338,7 @@ async def _generate_files(
             language=snapshot.language.name if snapshot.language else None,
             project_root=root,
             cancel=cancel,
+            on_text=on_text,
         )
     if isinstance(result, AIError):
         return Outcome(error=ai.failed(result, asked=True))

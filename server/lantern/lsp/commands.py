@@ -174,9 +174,18 @@ async def _generate(ls: LanternServer, *arguments: Any) -> Any:
         raise BadArguments("prompt and kind must be strings")
     options = _options(arguments, 4)
     progress = await WorkProgress.start(ls, "Lantern: generating", f"{kind}: {prompt[:60]}")
+    reported = 0
+
+    def writing(text: str) -> None:
+        nonlocal reported
+        lines = text.count("\n")
+        if lines >= reported + 5:  # the model streams tokens: a report every few lines
+            reported = lines
+            progress.report(f"the model has written {lines} lines")
+
     try:
         outcome = await assistant.generate(
-            ls, snapshot, position, prompt, kind, cancel=progress.cancelled
+            ls, snapshot, position, prompt, kind, cancel=progress.cancelled, on_text=writing
         )
     finally:
         progress.end()
