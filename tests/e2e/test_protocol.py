@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from tests.e2e.conftest import lantern_client, open_document, pull_capabilities
@@ -95,9 +96,126 @@ async def test_result_id_names_the_text_not_the_version_number(tmp_path: Path):
         assert again.kind == "unchanged" and again.result_id == third.result_id
         # New settings: a full report even for the same text.
         client.set_configuration({"rules": {"ignore": ["LS101"]}}, section="lantern")
-        refreshes = client.refreshes
+        refreshes = client.diagnostic_refresh_count
         client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-        await client.wait_until(lambda: client.refreshes > refreshes)
+        await client.wait_until(lambda: client.diagnostic_refresh_count > refreshes)
         open_document(client, uri, EVAL, version=0)
         ignored = await pull(client, uri, third.result_id)
         assert ignored.kind == "full" and not ignored.items
+
+
+def project(root: Path, config: str | None = None, name: str = "lantern.toml") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        (root / name).write_text(config)
+    return root
+
+
+async def codes_of(client, path: Path, text: str = EVAL) -> list[str]:
+    """The codes first published for `path`, opened now with `text`."""
+    open_document(client, path.as_uri(), text)
+    published = await client.diagnostics_for(path.as_uri(), 1)
+    return [str(d.code) for d in published.diagnostics]
+
+
+async def published_codes(client, path: Path, codes: list[str], after: int = 0) -> None:
+    """Wait for a publication for `path` with exactly `codes` (after the first `after`)."""
+    await client.wait_until(
+        lambda: any(
+            p.uri == path.as_uri() and [str(d.code) for d in p.diagnostics] == codes
+            for p in client.published[after:]
+        )
+    )
+
+
+IGNORE_EVAL = '[rules]\nignore = ["LS101"]\n'
+
+
+async def test_each_file_takes_the_nearest_project_config_in_any_folder(tmp_path: Path):
+    a = project(tmp_path / "a")
+    b = project(tmp_path / "b", IGNORE_EVAL)
+    nested = project(
+        b / "vendor" / "lib", '[tool.lantern.rules]\nselect = ["LS"]\n', "pyproject.toml"
+    )
+    plain = project(b / "plain", "[project]\nname = 'x'\n", "pyproject.toml")  # no [tool.lantern]
+    async with lantern_client(tmp_path, folders=[a, b]) as client:
+        assert await codes_of(client, a / "x.py") == ["LS101"]
+        assert await codes_of(client, b / "y.py") == []
+        assert await codes_of(client, plain / "z.py") == []  # b's config, above it
+        assert await codes_of(client, nested / "w.py") == ["LS101"]  # the nearest wins
+
+
+async def test_client_settings_are_asked_per_workspace_folder(tmp_path: Path):
+    a, b = project(tmp_path / "a"), project(tmp_path / "b")
+    async with lantern_client(tmp_path, folders=[a, b]) as client:
+        client.set_configuration({}, section="lantern")
+        client.set_configuration(
+            {"rules": {"ignore": ["LS1"]}}, section="lantern", scope_uri=b.as_uri()
+        )
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+        open_document(client, (a / "x.py").as_uri(), EVAL)
+        open_document(client, (b / "y.py").as_uri(), EVAL)
+        await published_codes(client, a / "x.py", ["LS101"])
+        await published_codes(client, b / "y.py", [])
+
+
+async def test_workspace_folders_added_and_removed_later_are_honoured(tmp_path: Path):
+    a, b = project(tmp_path / "a"), project(tmp_path / "b")
+    async with lantern_client(tmp_path, folders=[a]) as client:
+        client.set_configuration({}, section="lantern")
+        client.set_configuration(
+            {"rules": {"ignore": ["LS1"]}}, section="lantern", scope_uri=b.as_uri()
+        )
+        y = b / "y.py"
+        assert await codes_of(client, y) == ["LS101"]  # b is not a folder yet
+        for added, removed, codes in (([b], [], []), ([], [b], ["LS101"])):
+            count = len(client.published)
+            client.workspace_did_change_workspace_folders(
+                types.DidChangeWorkspaceFoldersParams(
+                    event=types.WorkspaceFoldersChangeEvent(
+                        added=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in added],
+                        removed=[
+                            types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in removed
+                        ],
+                    )
+                )
+            )
+            # The open document is analysed again with the settings of its folder, if any.
+            await published_codes(client, y, codes, after=count)
+
+
+async def test_a_changed_config_file_is_read_again(tmp_path: Path):
+    a = project(tmp_path / "a")
+    async with lantern_client(tmp_path, folders=[a]) as client:
+        x = a / "x.py"
+        assert await codes_of(client, x) == ["LS101"]
+        (a / "lantern.toml").write_text(IGNORE_EVAL)
+        count = len(client.published)
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(
+                        uri=(a / "lantern.toml").as_uri(), type=types.FileChangeType.Created
+                    )
+                ]
+            )
+        )
+        await published_codes(client, x, [], after=count)
+
+
+@pytest.mark.parametrize("value", [None, False, "off", [], [1]], ids=repr)
+async def test_settings_of_any_shape_warn_once_and_analysis_goes_on(tmp_path: Path, value):
+    async with lantern_client(
+        tmp_path, initialization_options={"ai": value, "rules": value}
+    ) as client:
+        assert await codes_of(client, tmp_path / "a.py") == ["LS101"]
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"lantern": {"ai": value}})
+        )
+        b = tmp_path / "b.py"
+        assert await codes_of(client, b) == ["LS101"]
+        shown = [m.message for m in client.messages]
+        for key in ("ai", "rules"):
+            warned = [m for m in shown if f"Invalid setting `{key}`" in m]
+            assert len(warned) == 1 and "using the default instead" in warned[0]
+        assert not [m for m in shown if "failed" in m]

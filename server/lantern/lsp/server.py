@@ -166,7 +166,8 @@ class LanternServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.session = Session()
-        self._shown: set[str] = set()
+        self.shown: set[str] = set()  # keys of the messages shown (see show_once)
+        self.pushed_settings: Any = None  # the last didChangeConfiguration settings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.diagnostics_state: Any = None  # owned by lantern.lsp.diagnostics
         self.review_state: Any = None  # owned by lantern.lsp.review
@@ -237,9 +238,9 @@ class LanternServer(LanguageServer):
         self, key: str, message: str, kind: types.MessageType = types.MessageType.Warning
     ) -> None:
         """window/showMessage, at most once per key for the life of the server."""
-        if key in self._shown:
+        if key in self.shown:
             return
-        self._shown.add(key)
+        self.shown.add(key)
         self.notify_threadsafe(
             lambda: self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         )
