@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from lantern.positions import Encoding
 from tests.e2e.conftest import lantern_client, open_document, pull_capabilities
 
 EVAL = "def run(expr):\n    return eval(expr)\n"
@@ -219,3 +220,33 @@ async def test_settings_of_any_shape_warn_once_and_analysis_goes_on(tmp_path: Pa
             warned = [m for m in shown if f"Invalid setting `{key}`" in m]
             assert len(warned) == 1 and "using the default instead" in warned[0]
         assert not [m for m in shown if "failed" in m]
+
+
+ODD_PYTHON = [
+    "def run(expr):\n    return eval(expr) + \\\n        1\n",
+    "def add(item, seen=[]):\n    '''Doc'''; return seen\n",
+    "def add(item, seen=[]):\n    '''Doc'''\n    return seen\n",
+    'def run(expr):\n    return eval(f"""{expr}\n    """)\n',
+]
+
+
+@pytest.mark.parametrize("text", ODD_PYTHON)
+async def test_every_offered_action_leaves_code_that_compiles(tmp_path: Path, text: str):
+    from tests.e2e.test_actions import apply, edits_of
+
+    async with lantern_client(tmp_path) as client:
+        uri = (tmp_path / "odd.py").as_uri()
+        open_document(client, uri, text)
+        published = await client.diagnostics_for(uri, 1)
+        lines = {d.range.start.line for d in published.diagnostics}
+        assert lines
+        offered = [
+            action
+            for line in sorted(lines)
+            for action in await code_actions(client, uri, line)
+            if getattr(action, "kind", None) == types.CodeActionKind.QuickFix and not action.command
+        ]
+        assert any(a.title.startswith("Ignore") for a in offered)
+        for action in offered:
+            fixed = apply(text, await edits_of(client, action, uri, 1), Encoding.UTF16)
+            compile(fixed, "odd.py", "exec")  # raises SyntaxError for a broken edit
