@@ -39,7 +39,12 @@ async def code_actions(client, uri: str, line: int, only: list[str] | None = Non
             context=types.CodeActionContext(diagnostics=[], only=only),
         )
     )
-    return list(result or [])
+    # Lantern's own actions: quick fixes and fix-all (not the AI's commands and refactors).
+    return [
+        a
+        for a in result or []
+        if isinstance(a, types.CodeAction) and str(a.kind).startswith(("quickfix", "source"))
+    ]
 
 
 async def test_client_without_document_changes_gets_plain_changes(tmp_path: Path):
@@ -250,3 +255,55 @@ async def test_every_offered_action_leaves_code_that_compiles(tmp_path: Path, te
         for action in offered:
             fixed = apply(text, await edits_of(client, action, uri, 1), Encoding.UTF16)
             compile(fixed, "odd.py", "exec")  # raises SyntaxError for a broken edit
+
+
+def bundle(functions: int) -> str:
+    """One minified line with one LB211 (`==`) finding per function (case 14)."""
+    chunk = (
+        "function f{i}(a,b){{var c=a.length,d=[];for(var e=0;e<c;e++)d.push(b(a[e],e));"
+        "return c==d.length?d:null}}"
+    )
+    return "".join(chunk.format(i=i) for i in range(functions)) + "\n"
+
+
+async def test_code_actions_on_a_one_line_file_are_bounded(tmp_path: Path):
+    from lantern.lsp.actions import MAX_MORE_ON_THE_LINES
+
+    async with lantern_client(tmp_path) as client:
+        uri = (tmp_path / "bundle.min.js").as_uri()
+        text = bundle(400)
+        open_document(client, uri, text, language_id="javascript")
+        published = await client.diagnostics_for(uri, 1)
+        assert len(published.diagnostics) == 400
+        at_start = await code_actions(client, uri, 0)
+        quick = [a for a in at_start if getattr(a, "kind", None) == types.CodeActionKind.QuickFix]
+        # Not 800 actions: the findings nearest the cursor, each with its fix and ignore.
+        assert 0 < len(quick) <= 2 * MAX_MORE_ON_THE_LINES
+        # At a finding, that finding's actions come first.
+        column = text.index("==", text.index("function f200"))
+        result = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=0, character=column),
+                    end=types.Position(line=0, character=column),
+                ),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        found = result[0].diagnostics[0].range
+        assert found.start.character <= column < found.end.character
+
+
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+async def test_columns_on_line_1_address_the_text_as_the_client_sent_it(tmp_path: Path, bom: str):
+    """Editors strip a file's BOM before sending it; if one is sent, it is a character of
+    the client's text and positions count it, as the client does (case 03 over LSP)."""
+    async with lantern_client(tmp_path) as client:
+        uri = (tmp_path / "bom.py").as_uri()
+        text = bom + "x = eval(input())\n"
+        open_document(client, uri, text)
+        (diagnostic,) = (await client.diagnostics_for(uri, 1)).diagnostics
+        start = text.index("eval")
+        assert (diagnostic.range.start.line, diagnostic.range.start.character) == (0, start)
+        assert diagnostic.range.end.character == start + len("eval(input())")
