@@ -307,3 +307,28 @@ def test_counts_are_singular_and_plural(tmp_path: Path):
     )
     write(tmp_path / "clean.py", "x = 1\n")
     assert "All clear: 1 file checked." in check("clean.py", cwd=tmp_path).stderr
+
+
+def test_cache_stats_exits_1_and_says_why_when_the_cache_is_unusable(tmp_path: Path):
+    blocker = write(tmp_path / "not-a-folder", "x")
+    result = subprocess.run(
+        [sys.executable, "-m", "lantern", "cache", "stats"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "", "XDG_CONFIG_HOME": str(tmp_path), "LANTERN_CACHE_DIR": str(blocker)},
+    )
+    assert result.returncode == 1
+    assert "unusable (NotADirectoryError" in result.stdout
+
+
+def test_config_reference_names_no_pydantic_internals(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "lantern", "config", "reference"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "| required |" in result.stdout
+    assert "Undefined" not in result.stdout
