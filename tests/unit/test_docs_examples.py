@@ -13,7 +13,7 @@ from lantern.analysis.rules import catalogue, rule_by_code
 from lantern.config import load_settings, lsp_layer
 
 ROOT = Path(__file__).parents[2]
-CODE = re.compile(r"\b(L[SBPCG]\d{3})\b")
+CODE = re.compile(r"\b([A-Z]{2,4}\d{3})\b")  # anything that looks like a rule code
 DOCUMENTS = sorted(
     [
         ROOT / "README.md",

@@ -14,7 +14,7 @@ vim.lsp.config('lantern', {
   settings = {
     lantern = {
       diagnostics = { runOn = 'type' }, -- or 'save'
-      -- rules = { ignore = { 'PY001' }, severity = { SEC001 = 'error' } },
+      -- rules = { ignore = { 'LP301' }, severity = { LS103 = 'error' } },
       -- ai = {
       --   providers = {
       --     { name = 'local', baseUrl = 'http://localhost:11434/v1', model = 'qwen2.5-coder:7b' },
