@@ -17,7 +17,7 @@ import {
 } from "vscode-languageclient/node";
 import { availability, contextKeys, ServerInfo } from "./capabilities";
 import { LanternServer } from "./commands";
-import { LANGUAGE_IDS, SERVER_COMMANDS, ServerCommandKey, STATUS_NOTIFICATION } from "./constants";
+import { INSTALL_GUIDE, LANGUAGE_IDS, SERVER_COMMANDS, ServerCommandKey, STATUS_NOTIFICATION } from "./constants";
 import {
   classifyProbe,
   describeInterpreter,
@@ -271,23 +271,19 @@ export class Controller implements LanternServer, vscode.Disposable {
     if (probe.kind === "no-interpreter") {
       message = `Lantern: no Python interpreter at ${where}. Set lantern.interpreter to a Python that has Lantern installed.`;
     } else if (probe.kind === "no-lantern") {
-      message = `Lantern is not installed for ${where}. Install it with: ${install}`;
-      actions.push("Install in Terminal", "Copy Command");
+      message =
+        `Lantern is not installed for ${where}. It is not on PyPI: install it from a checkout ` +
+        `of its repository with ${install} (the path is your checkout's folder).`;
+      actions.push("Copy Command", "Open Install Guide");
     } else {
       message = `Lantern could not be loaded from ${where}: ${probe.detail}`;
-      actions.push("Install in Terminal");
+      actions.push("Open Install Guide");
     }
     this.output.error(message);
     actions.push("Choose Interpreter");
     const choice = await vscode.window.showErrorMessage(message, ...actions);
-    if (choice === "Install in Terminal") {
-      const terminal = vscode.window.createTerminal("Lantern: install");
-      terminal.show();
-      terminal.sendText(install);
-      const next = await vscode.window.showInformationMessage("Restart Lantern once the installation has finished.", "Restart");
-      if (next === "Restart") {
-        await this.restart();
-      }
+    if (choice === "Open Install Guide") {
+      await vscode.env.openExternal(vscode.Uri.parse(INSTALL_GUIDE));
     } else if (choice === "Copy Command") {
       await vscode.env.clipboard.writeText(install);
     } else if (choice === "Choose Interpreter") {

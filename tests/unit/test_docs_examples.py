@@ -63,3 +63,41 @@ def test_the_vscode_readme_settings_example_loads_without_a_warning():
     assert warnings == []
     for code in [*settings.rules.ignore, *settings.rules.select, *settings.rules.severity]:
         assert any(rule.code.startswith(code) for rule in catalogue()), code
+
+
+INSTALL_FROM_AN_INDEX = re.compile(
+    r"(pipx?|uv pip|uv tool)\s+install\s+(-U\s+|--upgrade\s+)?lantern-lsp\b"
+)
+EVERYWHERE = sorted(
+    p
+    for folder in (
+        "docs",
+        "client-vscode/src",
+        "client-vscode/README.md",
+        "server",
+        "README.md",
+        "client-vscode/package.json",
+        "examples",
+    )
+    for p in ([ROOT / folder] if (ROOT / folder).is_file() else (ROOT / folder).rglob("*"))
+    if p.is_file() and p.suffix in {".md", ".ts", ".py", ".lua", ".el", ".json", ".toml", ""}
+)
+
+
+def test_no_instruction_installs_lantern_from_a_package_index():
+    """`lantern-lsp` is on no index: every install hint names a checkout or a wheel."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in EVERYWHERE
+        if INSTALL_FROM_AN_INDEX.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert offenders == []
+    assert len(EVERYWHERE) > 50
+
+
+def test_the_install_guide_says_where_lantern_comes_from():
+    guide = (ROOT / "docs" / "editors.md").read_text()
+    section = guide[guide.index("## 1. Install the server") : guide.index("## 2.")]
+    assert "not on PyPI" in section
+    assert "pipx install /path/to/lantern" in section
+    assert "pip install /path/to/lantern" in section and "python3-venv" in section

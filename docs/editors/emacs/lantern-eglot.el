@@ -1,7 +1,8 @@
 ;;; lantern-eglot.el --- Lantern with Eglot (Emacs 28 + eglot 1.9 or newer, Emacs 29+ built in)  -*- lexical-binding: t; -*-
 
 ;; Load this from your init file:  (load "/path/to/lantern-eglot.el")
-;; Needs `lantern' on PATH (`pipx install lantern-lsp', or a venv's bin/ on `exec-path');
+;; Needs `lantern' on PATH (`pipx install /path/to/lantern' from a checkout: it is not on
+;; PyPI), or a venv's bin/ on `exec-path');
 ;; otherwise change `lantern-command' to ("/path/to/python" "-m" "lantern" "serve").
 ;;
 ;; Eglot runs one server per major mode: these modes use Lantern instead of the server
@@ -62,7 +63,7 @@ JSON false is :json-false, [] is an array.")
 (defun lantern--execute (command &rest arguments)
   "Run COMMAND on the server with ARGUMENTS; return its result."
   (unless (lantern--offers-p command)
-    (user-error "%s needs a newer Lantern server: pip install -U lantern-lsp" command))
+    (user-error "%s needs a newer Lantern server: pipx install --force /path/to/lantern" command))
   (jsonrpc-request (lantern--server) :workspace/executeCommand
                    (list :command command :arguments (vconcat arguments))))
 

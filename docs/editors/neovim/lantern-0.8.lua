@@ -1,5 +1,6 @@
 -- Lantern for Neovim 0.8 to 0.10: put this in your init.lua (or source it from there).
--- Needs `lantern` on PATH (`pipx install lantern-lsp`, or a venv's bin/ on PATH);
+-- Needs `lantern` on PATH (`pipx install /path/to/lantern` from a checkout; it is not on
+-- PyPI), or a venv's bin/ on PATH;
 -- otherwise set cmd = { '/path/to/python', '-m', 'lantern', 'serve' }.
 local filetypes = {
   'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'java',

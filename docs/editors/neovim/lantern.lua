@@ -1,5 +1,6 @@
 -- Lantern for Neovim 0.11+: put this in your init.lua (or source it from there).
--- Needs `lantern` on PATH (`pipx install lantern-lsp`, or a venv's bin/ on PATH);
+-- Needs `lantern` on PATH (`pipx install /path/to/lantern` from a checkout; it is not on
+-- PyPI), or a venv's bin/ on PATH;
 -- otherwise set cmd = { '/path/to/python', '-m', 'lantern', 'serve' }.
 vim.lsp.config('lantern', {
   cmd = { 'lantern', 'serve' },
