@@ -307,3 +307,15 @@ async def test_columns_on_line_1_address_the_text_as_the_client_sent_it(tmp_path
         start = text.index("eval")
         assert (diagnostic.range.start.line, diagnostic.range.start.character) == (0, start)
         assert diagnostic.range.end.character == start + len("eval(input())")
+
+
+async def test_fix_all_is_in_the_plain_menu_beside_a_safe_fix(tmp_path: Path):
+    """Editors that cannot ask for an action kind (Helix, Zed, Kate) still reach fix-all."""
+    async with lantern_client(tmp_path, capabilities=literal_actions_only()) as client:
+        uri = (tmp_path / "menu.py").as_uri()
+        open_document(client, uri, EVAL + "if x == None:\n    pass\n")
+        await client.diagnostics_for(uri, 1)
+        beside_safe = [a.title for a in await code_actions(client, uri, 2)]
+        beside_unsafe = [a.title for a in await code_actions(client, uri, 1)]
+        assert "Lantern: fix all safe problems" in beside_safe
+        assert "Lantern: fix all safe problems" not in beside_unsafe

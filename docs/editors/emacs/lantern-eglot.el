@@ -49,7 +49,7 @@ JSON false is :json-false, [] is an array.")
 (dolist (spec lantern-modes)
   (add-hook (intern (format "%s-hook" (car spec))) #'eglot-ensure))
 
-;;; Commands: M-x lantern-generate, lantern-explain, lantern-fix, ...
+;;; Commands: M-x lantern-fix-all, lantern-generate, lantern-explain, lantern-fix, ...
 
 (defconst lantern-generate-kinds '("code" "function" "class" "tests" "files"))
 
@@ -106,6 +106,11 @@ JSON false is :json-false, [] is an array.")
              (with-current-buffer (find-file (eglot--uri-to-path (plist-get file :uri)))
                (insert (plist-get file :text)))))
           (t (lantern--show result)))))
+
+(defun lantern-fix-all ()
+  "Apply every safe Lantern fix in the buffer (the `source.fixAll.lantern' action)."
+  (interactive)
+  (eglot-code-actions (point-min) (point-max) "source.fixAll.lantern" t))
 
 (defun lantern-generate (description kind)
   "Generate code from DESCRIPTION at point.

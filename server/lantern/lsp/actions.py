@@ -53,7 +53,10 @@ def register(server: LanternServer) -> None:
             # Off the event loop: every edit is re-parsed before it is offered, and that
             # must not hold up the didChange notifications queued behind this request.
             actions = [action for f in chosen for action in _quick_fixes(ls, snapshot, f)]
-            if wanted and _wants(wanted, FIX_ALL) and (fix_all := _fix_all(ls, snapshot, findings)):
+            # Asked for by kind, or (no kind asked) beside a safe fix at the cursor: so every
+            # editor's code action menu reaches it, also those without a "source action" UI.
+            offer = _wants(wanted, FIX_ALL) if wanted else bool(_safe_fixes(chosen))
+            if offer and (fix_all := _fix_all(ls, snapshot, findings)):
                 actions.append(fix_all)
             return actions
 
