@@ -80,7 +80,7 @@ EVERYWHERE = sorted(
         "examples",
     )
     for p in ([ROOT / folder] if (ROOT / folder).is_file() else (ROOT / folder).rglob("*"))
-    if p.is_file() and p.suffix in {".md", ".ts", ".py", ".lua", ".el", ".json", ".toml", ""}
+    if p.is_file() and p.suffix in {".md", ".ts", ".py", ".lua", ".el", ".json", ".toml", ".rs", ".sh", ""}
 )
 
 
