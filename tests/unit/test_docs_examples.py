@@ -65,6 +65,7 @@ def test_the_vscode_readme_settings_example_loads_without_a_warning():
         assert any(rule.code.startswith(code) for rule in catalogue()), code
 
 
+TEXT_SUFFIXES = {".md", ".ts", ".py", ".lua", ".el", ".json", ".toml", ".rs", ".sh", ""}
 INSTALL_FROM_AN_INDEX = re.compile(
     r"(pipx?|uv pip|uv tool)\s+install\s+(-U\s+|--upgrade\s+)?lantern-lsp\b"
 )
@@ -80,7 +81,7 @@ EVERYWHERE = sorted(
         "examples",
     )
     for p in ([ROOT / folder] if (ROOT / folder).is_file() else (ROOT / folder).rglob("*"))
-    if p.is_file() and p.suffix in {".md", ".ts", ".py", ".lua", ".el", ".json", ".toml", ".rs", ".sh", ""}
+    if p.is_file() and p.suffix in TEXT_SUFFIXES
 )
 
 
