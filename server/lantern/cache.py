@@ -128,8 +128,8 @@ class AnswerCache:
 
                 if (details := self._safely(read)) is not None:
                     data.update(details, disk="ok")
-            if self.problem:
-                data["disk"] = "unavailable"
+            if self.problem:  # known only once opening was tried, just above
+                data.update(disk="unavailable", problem=self.problem)
             return data
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ def test_text_output_matches_the_golden_file():
     result = lantern_check("project")
     assert result.returncode == 1
     assert result.stdout == (HERE / "expected.txt").read_text()
-    assert "Found 6 problem(s) (3 error, 3 warning) in 4 of 5 file(s)" in result.stderr
+    assert "Found 6 problems (3 errors, 3 warnings) in 4 of 5 files" in result.stderr
 
 
 def test_json_output_matches_the_golden_file():

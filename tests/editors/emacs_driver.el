@@ -104,7 +104,7 @@ sent: the AI commands are not in the server yet, their argument shapes are."
                            (driver-lsp-diagnostics))))
       ("actions" . ,(vconcat (mapcar (lambda (action) (plist-get action :title)) actions)))
       ("commands"
-       . ,(vconcat (seq-filter #'fboundp '(lantern-generate lantern-explain lantern-fix lantern-status)))))))
+       . ,(vconcat (seq-filter #'fboundp '(lantern-fix-all lantern-generate lantern-explain lantern-fix lantern-status)))))))
 
 (let ((result '()) (errors '()))
   (condition-case err

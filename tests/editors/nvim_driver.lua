@@ -62,6 +62,22 @@ local function code_action_titles(bufnr, line)
   return titles
 end
 
+-- Run :LanternFixAll against the real server (answering 0.7's menu with its first entry)
+-- and return the line once the edit has landed.
+local function fix_all(bufnr, line)
+  local select_ui = vim.ui.select
+  vim.ui.select = function(items, _, on_choice)
+    on_choice(items[1], 1)
+  end
+  local before = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1]
+  vim.cmd('LanternFixAll')
+  vim.wait(timeout, function()
+    return vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1] ~= before
+  end, 20)
+  vim.ui.select = select_ui
+  return vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1]
+end
+
 -- Run the config's :LanternGenerate / :LanternExplain / :LanternFix in `bufnr` with the
 -- client pretending to offer every command, and record the requests instead of sending
 -- them: the AI commands are not in the server yet, their argument shapes are.
@@ -95,9 +111,6 @@ end
 
 local function run()
   vim.opt.runtimepath:prepend(os.getenv('LANTERN_NVIM_RTP'))
-  if not vim.lsp.start then
-    dofile(os.getenv('LANTERN_NVIM_COMPAT'))
-  end
   dofile(os.getenv('LANTERN_NVIM_CONFIG'))
   for _, file in ipairs(files) do
     vim.cmd('edit ' .. vim.fn.fnameescape(file.path))
@@ -118,12 +131,15 @@ local function run()
     if on_line(entry.diagnostics, file.line) then
       entry.actions = code_action_titles(bufnr, file.line)
     end
-    for _, name in ipairs({ 'LanternGenerate', 'LanternExplain', 'LanternFix', 'LanternStatus' }) do
+    for _, name in ipairs({ 'LanternFixAll', 'LanternGenerate', 'LanternExplain', 'LanternFix', 'LanternStatus' }) do
       if vim.fn.exists(':' .. name) == 2 then
         table.insert(entry.commands, name)
       end
     end
     result.files[file.path] = entry
+    if file.exercise and vim.fn.exists(':LanternFixAll') == 2 then
+      entry.fixed_all = fix_all(bufnr, file.line)
+    end
     if file.exercise then
       result.sent = exercise_commands(bufnr)
     end

@@ -1,8 +1,8 @@
 """The shipped configs in real editors, headless, against `lantern serve`.
 
-- Neovim: Debian 12's 0.7.2 with the 0.8-0.10 config (docs/editors/neovim/lantern-0.8.lua).
-  0.7 lacks `vim.lsp.start`; nvim_compat_07.lua supplies it from `start_client` +
-  `buf_attach_client`, and the shipped config is otherwise loaded unchanged.
+- Neovim: Debian 12's 0.7.2 with the 0.7-0.10 config (docs/editors/neovim/lantern-0.7.lua),
+  loaded unchanged: the config itself falls back to `start_client` + `buf_attach_client`
+  where `vim.lsp.start` (0.8) is missing.
 - Emacs: Debian 12's 28.2 with eglot 1.9 (elpa-eglot) and docs/editors/emacs/lantern-eglot.el.
   Under `emacs -Q` site-lisp is not loaded, so the driver adds Debian's elpa directory to
   `package-directory-list`. Lines are compared, not columns: eglot widens empty ranges.
@@ -32,8 +32,14 @@ DEBIAN_ELPA = Path("/usr/share/emacs/site-lisp/elpa")
 
 # The user-facing commands each config defines, in the order the driver lists them.
 COMMANDS = {
-    "neovim": ["LanternGenerate", "LanternExplain", "LanternFix", "LanternStatus"],
-    "emacs": ["lantern-generate", "lantern-explain", "lantern-fix", "lantern-status"],
+    "neovim": ["LanternFixAll", "LanternGenerate", "LanternExplain", "LanternFix", "LanternStatus"],
+    "emacs": [
+        "lantern-fix-all",
+        "lantern-generate",
+        "lantern-explain",
+        "lantern-fix",
+        "lantern-status",
+    ],
 }
 
 
@@ -43,9 +49,8 @@ def run_neovim(tmp: Path) -> dict:
         [nvim, "--headless", "--clean", "-c", f"luafile {HERE / 'nvim_driver.lua'}"],
         prepare_run(tmp),
         {
-            "LANTERN_NVIM_CONFIG": str(EDITORS_DOCS / "neovim" / "lantern-0.8.lua"),
+            "LANTERN_NVIM_CONFIG": str(EDITORS_DOCS / "neovim" / "lantern-0.7.lua"),
             "LANTERN_NVIM_RTP": str(EDITORS_DOCS / "neovim"),
-            "LANTERN_NVIM_COMPAT": str(HERE / "nvim_compat_07.lua"),
         },
     )
 
@@ -115,3 +120,9 @@ def test_commands_send_the_documented_arguments(editor: dict) -> None:
     assert fix_uri == uri
     assert diagnostic["source"] == "lantern" and diagnostic["range"]["start"]["line"] == 1
     assert diagnostic["message"] and diagnostic["code"]
+
+
+def test_fix_all_is_a_named_command_that_applies_the_safe_fixes(editor: dict) -> None:
+    if editor["name"] != "neovim":
+        pytest.skip("driven in Neovim; Emacs defines lantern-fix-all (see the commands test)")
+    assert "is None" in editor["files"][NONE_COMPARISON[0]]["fixed_all"]

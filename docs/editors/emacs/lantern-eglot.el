@@ -1,7 +1,8 @@
 ;;; lantern-eglot.el --- Lantern with Eglot (Emacs 28 + eglot 1.9 or newer, Emacs 29+ built in)  -*- lexical-binding: t; -*-
 
 ;; Load this from your init file:  (load "/path/to/lantern-eglot.el")
-;; Needs `lantern' on PATH (`pipx install lantern-lsp', or a venv's bin/ on `exec-path');
+;; Needs `lantern' on PATH (`pipx install /path/to/lantern' from a checkout: it is not on
+;; PyPI), or a venv's bin/ on `exec-path');
 ;; otherwise change `lantern-command' to ("/path/to/python" "-m" "lantern" "serve").
 ;;
 ;; Eglot runs one server per major mode: these modes use Lantern instead of the server
@@ -27,7 +28,7 @@
 
 (defvar lantern-settings
   '(:diagnostics (:runOn "type")          ; or "save"
-    ;; :rules (:ignore ["PY001"] :severity (:SEC001 "error"))
+    ;; :rules (:ignore ["LP301"] :severity (:LS103 "error"))
     ;; :ai (:providers [(:name "local" :baseUrl "http://localhost:11434/v1"
     ;;                   :model "qwen2.5-coder:7b")])
     )
@@ -48,7 +49,7 @@ JSON false is :json-false, [] is an array.")
 (dolist (spec lantern-modes)
   (add-hook (intern (format "%s-hook" (car spec))) #'eglot-ensure))
 
-;;; Commands: M-x lantern-generate, lantern-explain, lantern-fix, ...
+;;; Commands: M-x lantern-fix-all, lantern-generate, lantern-explain, lantern-fix, ...
 
 (defconst lantern-generate-kinds '("code" "function" "class" "tests" "files"))
 
@@ -62,7 +63,7 @@ JSON false is :json-false, [] is an array.")
 (defun lantern--execute (command &rest arguments)
   "Run COMMAND on the server with ARGUMENTS; return its result."
   (unless (lantern--offers-p command)
-    (user-error "%s needs a newer Lantern server: pip install -U lantern-lsp" command))
+    (user-error "%s needs a newer Lantern server: pipx install --force /path/to/lantern" command))
   (jsonrpc-request (lantern--server) :workspace/executeCommand
                    (list :command command :arguments (vconcat arguments))))
 
@@ -105,6 +106,11 @@ JSON false is :json-false, [] is an array.")
              (with-current-buffer (find-file (eglot--uri-to-path (plist-get file :uri)))
                (insert (plist-get file :text)))))
           (t (lantern--show result)))))
+
+(defun lantern-fix-all ()
+  "Apply every safe Lantern fix in the buffer (the `source.fixAll.lantern' action)."
+  (interactive)
+  (eglot-code-actions (point-min) (point-max) "source.fixAll.lantern" t))
 
 (defun lantern-generate (description kind)
   "Generate code from DESCRIPTION at point.

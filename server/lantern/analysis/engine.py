@@ -35,7 +35,7 @@ from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
 from lantern.analysis.suppression import apply_suppressions
-from lantern.analysis.syntax import syntax_findings
+from lantern.analysis.syntax import syntax_errors
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def analyse_document(
         rule_findings = _run_rules(ctx, None)
     else:
         rule_findings = _merge(ctx, previous, regions)
-    syntax = syntax_findings(tree)
-    reported = apply_suppressions(rule_findings, source, language.line_comment)
+    syntax = syntax_errors(language, source, tree)
+    reported = apply_suppressions(rule_findings, source, language.line_comment, tree)
     findings = tuple(sorted([*syntax, *reported], key=_order))
     return Analysis(
         language.name,

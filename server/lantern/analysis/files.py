@@ -9,6 +9,7 @@ odd file cannot stop a run over a whole tree.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,14 @@ import pathspec
 from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import analyse
 from lantern.analysis.findings import Finding
-from lantern.analysis.languages import detect_language, parse
+from lantern.analysis.languages import LanguageSpec, detect_language, language_of_shebang, parse
 from lantern.positions import Encoding, LineIndex
 from lantern.session import DEFAULT_MAX_FILE_SIZE, skip_reason
 
-# Directories that are never source: tools' caches, dependencies, virtualenvs.
+# The default excludes: folders that are almost never source (version control, tools'
+# caches, dependencies, virtualenvs, build output). `build` is not one: it is a common
+# package name (ruff removed it too). Folder walks skip them and say so in the summary;
+# `--no-default-excludes` checks them, and a file named explicitly is always checked.
 SKIPPED_DIRECTORIES = frozenset(
     {
         ".git",
@@ -33,11 +37,11 @@ SKIPPED_DIRECTORIES = frozenset(
         ".venv",
         "venv",
         ".tox",
+        ".nox",
         ".mypy_cache",
         ".pytest_cache",
         ".ruff_cache",
         "dist",
-        "build",
         "target",
         ".idea",
         ".vscode",
@@ -95,7 +99,10 @@ class Ignores:
         self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def ignored(self, path: Path, is_directory: bool) -> bool:
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: judge the link by its own path
+            resolved = path.absolute()
         for base, spec in self._specs:
             try:
                 relative = resolved.relative_to(base).as_posix()
@@ -108,10 +115,17 @@ class Ignores:
         return False
 
 
-def discover(paths: Iterable[Path], ignores: Ignores | None = None) -> Iterator[Path]:
+def discover(
+    paths: Iterable[Path],
+    ignores: Ignores | None = None,
+    *,
+    default_excludes: bool = True,
+    excluded: list[Path] | None = None,
+) -> Iterator[Path]:
     """Source files under `paths` in a supported language, in a stable order.
 
     A file named explicitly is always included, whatever its extension or ignore rules.
+    Folders skipped as default excludes are appended to `excluded`, when given.
     """
     ignores = ignores or Ignores()
     for path in paths:
@@ -122,11 +136,14 @@ def discover(paths: Iterable[Path], ignores: Ignores | None = None) -> Iterator[
         for root, directories, files in os.walk(path):
             here = Path(root)
             ignores.load(here)
-            directories[:] = sorted(
-                d
-                for d in directories
-                if d not in SKIPPED_DIRECTORIES and not ignores.ignored(here / d, True)
-            )
+            kept = []
+            for name in sorted(directories):
+                if default_excludes and name in SKIPPED_DIRECTORIES:
+                    if excluded is not None:
+                        excluded.append(here / name)
+                elif not ignores.ignored(here / name, True):
+                    kept.append(name)
+            directories[:] = kept
             for name in sorted(files):
                 if detect_language(name) is not None and not ignores.ignored(here / name, False):
                     yield here / name
@@ -136,7 +153,7 @@ def check_file(
     path: Path, options: RuleOptions | None = None, max_size: int = DEFAULT_MAX_FILE_SIZE
 ) -> FileReport:
     report = FileReport(path)
-    language = detect_language(str(path))
+    language = detect_language(str(path)) or _language_by_shebang(path)
     if language is None:
         report.skipped = "not a supported language"
         return report
@@ -149,7 +166,7 @@ def check_file(
         report.skipped = reason
         return report
     # Odd encodings are decoded with replacement, then re-encoded so byte offsets agree.
-    text = raw.decode("utf-8", "replace")
+    text = raw.decode("utf-8-sig", "replace")  # a BOM is not text: columns start after it
     source = text.encode("utf-8")
     report.findings = analyse(language, source, parse(language, source), options)
     if report.findings:
@@ -158,6 +175,18 @@ def check_file(
             (_location(index, f.start_byte), _location(index, f.end_byte)) for f in report.findings
         ]
     return report
+
+
+def _language_by_shebang(path: Path) -> LanguageSpec | None:
+    """The language named by a regular file's `#!` line (python3, node, ...), if any."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with path.open("rb") as file:
+            first = file.readline(256)
+    except (OSError, RuntimeError):
+        return None
+    return language_of_shebang(first)
 
 
 def _location(index: LineIndex, byte: int) -> Location:

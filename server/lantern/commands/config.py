@@ -24,10 +24,15 @@ INTRO = """\
 Generated from `lantern/config.py` by `lantern config reference`; do not edit by hand.
 
 Settings can be written in `$XDG_CONFIG_HOME/lantern/config.toml` (or the file named by
-`LANTERN_CONFIG`), in the workspace's `pyproject.toml` under `[tool.lantern]` or its
+`LANTERN_CONFIG`), in a project's `pyproject.toml` under `[tool.lantern]` or its
 `lantern.toml`, in the editor's `initializationOptions`, or in its `lantern` settings
-section, each overriding the one before. Keys may be written snake_case, camelCase or
-kebab-case. An invalid or unknown key is reported once and ignored.
+section (per workspace folder), each overriding the one before. A file takes its project
+settings from the nearest folder above it that has a `lantern.toml` or a `pyproject.toml`
+with a `[tool.lantern]` table (both, if both are there: `lantern.toml` wins), the same in
+the editor and in `lantern check`, whatever folder it is started from. Keys may be
+written snake_case, camelCase or kebab-case. An invalid or unknown key, a value of the
+wrong shape (`ai = false`), a TOML syntax error (with its file and line) and a
+`LANTERN_CONFIG` naming no file are reported once; the default is used instead.
 
 Environment variables: `LANTERN_CONFIG` (a config file), `LANTERN_CACHE_DIR` (sets
 `cache.dir`), and `LANTERN_AI_BASE_URL` + `LANTERN_AI_MODEL` (+ `LANTERN_AI_API_KEY`), which
@@ -65,12 +70,15 @@ def _section(model: type[BaseModel], prefix: str, lines: list[str]) -> None:
         if sub is not None and not _is_list(field.annotation):
             nested.append((key, sub))
             continue
-        default = field.get_default(call_default_factory=True)
-        if isinstance(default, BaseModel):
-            default = default.model_dump(mode="json")
+        if field.is_required():
+            shown = "required"
+        else:
+            default = field.get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):
+                default = default.model_dump(mode="json")
+            shown = f"`{json.dumps(default, default=str)}`"
         rows.append(
-            f"| `{key}` | {_type_name(field.annotation)} | `{json.dumps(default, default=str)}` "
-            f"| {field.description or ''} |"
+            f"| `{key}` | {_type_name(field.annotation)} | {shown} | {field.description or ''} |"
         )
     lines += [f"## `{prefix.rstrip('.')}`" if prefix else "## Top level", ""]
     if doc := " ".join((model.__doc__ or "").split()):

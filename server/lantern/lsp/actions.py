@@ -9,6 +9,8 @@ for that version, and an action whose document has moved on resolves to no edit.
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
 
 from lantern.analysis.findings import Finding
@@ -43,16 +45,22 @@ def register(server: LanternServer) -> None:
             return None
         findings = await diagnostics.findings_for(ls, snapshot)
         wanted = params.context.only
-        actions: list[types.CodeAction] = []
+        chosen = []
         if _wants(wanted, QUICK_FIX):
-            # Whole lines: editors ask at the cursor, users mean the line's problems.
-            start = snapshot.index.byte_at_position(params.range.start.line, 0, Encoding.UTF8)
-            end = snapshot.index.byte_at_position(params.range.end.line + 1, 0, Encoding.UTF8)
-            for finding in findings:
-                if finding.code != "syntax" and _touches(finding, start, end):
-                    actions += _quick_fixes(ls, snapshot, finding)
-        if wanted and _wants(wanted, FIX_ALL) and (fix_all := _fix_all(ls, snapshot, findings)):
-            actions.append(fix_all)
+            chosen = _at_range(snapshot, findings, params.range, ls.session.encoding)
+
+        def build() -> list[types.CodeAction]:
+            # Off the event loop: every edit is re-parsed before it is offered, and that
+            # must not hold up the didChange notifications queued behind this request.
+            actions = [action for f in chosen for action in _quick_fixes(ls, snapshot, f)]
+            # Asked for by kind, or (no kind asked) beside a safe fix at the cursor: so every
+            # editor's code action menu reaches it, also those without a "source action" UI.
+            offer = _wants(wanted, FIX_ALL) if wanted else bool(_safe_fixes(chosen))
+            if offer and (fix_all := _fix_all(ls, snapshot, findings)):
+                actions.append(fix_all)
+            return actions
+
+        actions = await asyncio.to_thread(build)
         if _resolves_lazily(ls):
             for action in actions:
                 action.edit = None
@@ -77,6 +85,33 @@ def register(server: LanternServer) -> None:
                     if candidate.title == action.title:
                         action.edit = candidate.edit
         return action
+
+
+# Editors ask at the cursor and users mean the line's problems; but on a one-line
+# (minified) file "the line" is the whole file, so beyond the findings at the range itself
+# only this many more from its lines get actions.
+MAX_MORE_ON_THE_LINES = 4
+
+
+def _at_range(
+    snapshot: Snapshot, findings: list[Finding], at: types.Range, encoding: Encoding
+) -> list[Finding]:
+    """The findings to offer quick fixes for: those the range touches, then a few more
+    on its lines (the nearest first); never syntax errors. `at` is in `encoding`."""
+    index = snapshot.index
+    start = index.byte_at_position(at.start.line, 0, Encoding.UTF8)
+    end = index.byte_at_position(at.end.line + 1, 0, Encoding.UTF8)
+    on_lines = [f for f in findings if f.code != "syntax" and _touches(f, start, end)]
+    if len(on_lines) <= MAX_MORE_ON_THE_LINES:
+        return on_lines
+    exact_start = index.byte_at_position(at.start.line, at.start.character, encoding)
+    exact_end = index.byte_at_position(at.end.line, at.end.character, encoding)
+    touched = [f for f in on_lines if _touches(f, exact_start, exact_end)]
+    nearest = sorted(
+        (f for f in on_lines if f not in touched),
+        key=lambda f: min(abs(f.start_byte - exact_start), abs(f.end_byte - exact_start)),
+    )
+    return touched + nearest[:MAX_MORE_ON_THE_LINES]
 
 
 def _wants(only: list[str] | None, kind: str) -> bool:

@@ -87,7 +87,7 @@ def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
     state = _state(ls)
     if (timer := state.timers.pop(uri, None)) is not None:
         timer.cancel()
-    settings = ls.session.settings
+    settings = ls.session.settings_for(uri)
     delay = 0.0 if immediately or settings is None else settings.diagnostics.debounce_ms / 1000
     loop = ls.loop
     state.timers[uri] = loop.call_later(delay, lambda: loop.create_task(_publish(ls, uri)))
@@ -153,7 +153,7 @@ async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
     cached = state.results.get(snapshot.uri)
     if cached is not None and cached[:2] == key:
         return cached[2]
-    settings = ls.session.settings
+    settings = snapshot.settings
     enabled = settings is None or settings.diagnostics.enabled
     if snapshot.tree is None or snapshot.language is None or not enabled:
         findings: list[Finding] = []
@@ -203,6 +203,6 @@ def to_diagnostic(
 def diagnostics_of(
     ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
 ) -> list[types.Diagnostic]:
-    settings = ls.session.settings
+    settings = snapshot.settings
     docs_url = settings.rules.docs_url if settings is not None else None
     return [to_diagnostic(f, snapshot.index, ls.session.encoding, docs_url) for f in findings]

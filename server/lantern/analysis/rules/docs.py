@@ -47,7 +47,11 @@ On the command line: `lantern check src --select LC --ignore LP301 --fail-on err
 **Suppress** one finding with a comment on its line, or alone on the line above:
 `# lantern: ignore[LS103]` (Python) or `// lantern: ignore[LS103]` (JavaScript, Go);
 several codes are separated by commas, and `# lantern: ignore` without codes silences
-every rule on that line. Editors offer this as the quick fix "Ignore CODE on this line".
+every rule on that line. Only real comments count: the same text inside a string, a
+docstring or JSX text is not a suppression; in JSX write `{/* lantern: ignore[LS111] */}`
+alone on the line above, or a `//` comment inside the tag. Editors offer this as the quick
+fix "Ignore CODE on this line", placed where it is a comment and the code stays valid
+(above a line that ends in a `\\` continuation or inside a multi-line string).
 
 **Fixes** are *safe* (they keep the program's meaning; `source.fixAll.lantern` applies
 them all) or *unsafe* (offered one at a time, to be reviewed).
