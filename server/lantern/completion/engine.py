@@ -1,0 +1,192 @@
+"""The completion pipeline for one request, without the protocol.
+
+    decide (tree-sitter) -> cache (incl. typed-ahead) -> debounce (cancelled by the next
+    keystroke) -> model (cancellable) -> post-process -> cache
+
+`CompletionEngine.suggest` answers a `Request` with a `Suggestion` or None. Starting a
+request for a document cancels the one before it (its debounce ends, its HTTP request is
+aborted). Model failures become one report per episode (until a completion succeeds
+again); the caller decides how to show it. The engine never raises for a model failure.
+It imports the model layer's error types, so the protocol edge imports it lazily.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lantern.ai.errors import AIError, Cancelled
+from lantern.completion.cache import CompletionCache
+from lantern.completion.debounce import LatestRequest, TypingRhythm, quiet_for
+from lantern.completion.decision import Decision, Mode, decide
+from lantern.completion.postprocess import Context, Suggestion, postprocess
+from lantern.positions import Encoding
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+    from lantern.analysis.languages import LanguageSpec
+    from lantern.positions import LineIndex
+
+log = logging.getLogger("lantern.completion")
+
+# The post-processing windows: enough for indentation and brackets, cheap to scan.
+_PREFIX_WINDOW = 8000
+_SUFFIX_WINDOW = 4000
+
+
+class CompleteFn(Protocol):
+    """`AIService.complete`'s shape: a result with `.text`, or an AIError value."""
+
+    def __call__(
+        self,
+        path: str,
+        source: str,
+        line: int,
+        column: int,
+        *,
+        language: str | None,
+        max_lines: int,
+        cancel: asyncio.Event | None,
+    ) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One completion request on a snapshot of a document."""
+
+    uri: str
+    path: str
+    text: str
+    index: LineIndex
+    offset: int  # str offset of the cursor in `text`
+    language: LanguageSpec | None
+    tree: Tree | None
+    invoked: bool  # asked for explicitly, not by typing
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened, for the caller and for measurements."""
+
+    suggestion: Suggestion | None
+    decision: Decision
+    source: str  # "cache", "model", or why there is nothing: "none", "superseded", ...
+    local_seconds: float = 0.0  # time spent in Lantern, the model's wait excluded
+
+
+@dataclass
+class Episode:
+    """Failures are reported once until things work again."""
+
+    current: str | None = None
+
+    def failed(self, kind: str) -> bool:
+        """True when `kind` starts a new episode (worth one message)."""
+        if self.current == kind:
+            return False
+        self.current = kind
+        return True
+
+    def recovered(self) -> None:
+        self.current = None
+
+
+@dataclass
+class EngineSettings:
+    debounce_ms: int = 200
+    max_lines: int = 8
+
+
+@dataclass
+class CompletionEngine:
+    complete: CompleteFn
+    ready: Callable[[], bool]  # is a model configured (and AI enabled)?
+    report: Callable[[str], None]  # one message per failure episode
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    cache: CompletionCache = field(default_factory=CompletionCache)
+    rhythm: TypingRhythm = field(default_factory=TypingRhythm)
+    latest: LatestRequest = field(default_factory=LatestRequest)
+    episode: Episode = field(default_factory=Episode)
+    model_requests: int = 0
+
+    def reconfigure(self, settings: EngineSettings) -> None:
+        """New settings (maybe a new model): earlier suggestions no longer apply."""
+        self.settings = settings
+        self.cache.clear()
+        self.episode.recovered()
+
+    async def suggest(self, request: Request) -> Outcome:
+        started = time.perf_counter()
+        waited = 0.0
+        cancel = self.latest.start(request.uri)
+        try:
+            self.rhythm.keystroke()
+            byte = request.index.byte_at(request.offset)
+            decision = decide(
+                request.text, request.offset, request.tree, byte, invoked=request.invoked
+            )
+            if decision.mode is Mode.NONE:
+                return Outcome(None, decision, "none", time.perf_counter() - started)
+            prefix, suffix = request.text[: request.offset], request.text[request.offset :]
+            if (cached := self.cache.get(prefix, suffix)) is not None and cached.text.strip():
+                return Outcome(cached, decision, "cache", time.perf_counter() - started)
+            if not self.ready():
+                if self.episode.failed("not_configured"):
+                    self.report(
+                        "Completion offers local items only: no AI provider is configured "
+                        "(set LANTERN_AI_BASE_URL, LANTERN_AI_MODEL and LANTERN_AI_API_KEY; "
+                        "see docs/ai.md)."
+                    )
+                return Outcome(None, decision, "no model", time.perf_counter() - started)
+            delay = 0.0 if request.invoked else self.rhythm.delay_seconds(self.settings.debounce_ms)
+            paused = time.perf_counter()
+            if not await quiet_for(delay, cancel):
+                return Outcome(None, decision, "superseded", paused - started)
+            line, column = request.index.position_at(request.offset, Encoding.UTF32)
+            max_lines = 1 if decision.mode is Mode.LINE else self.settings.max_lines + 1
+            asked = time.perf_counter()
+            waited += asked - paused
+            self.model_requests += 1
+            result = await self.complete(
+                request.path,
+                request.text,
+                line + 1,
+                column,
+                language=request.language.name if request.language else None,
+                max_lines=max_lines,
+                cancel=cancel,
+            )
+            waited += time.perf_counter() - asked
+            local = time.perf_counter() - started - waited
+            if isinstance(result, Cancelled):
+                return Outcome(None, decision, "superseded", local)
+            if isinstance(result, AIError):
+                if self.episode.failed(result.kind):
+                    self.report(f"Completion failed: {result.message}")
+                return Outcome(None, decision, result.kind, local)
+            self.episode.recovered()
+            context = Context(
+                prefix=prefix[-_PREFIX_WINDOW:],
+                suffix=suffix[:_SUFFIX_WINDOW],
+                mode=decision.mode,
+                max_lines=self.settings.max_lines,
+                line_comment=request.language.line_comment if request.language else None,
+            )
+            suggestion = postprocess(result.text, context)
+            if suggestion is not None:
+                # Even when superseded: typing ahead into it is served from the cache.
+                self.cache.put(prefix, suffix, suggestion)
+            source = "superseded" if cancel.is_set() else "model"
+            local = time.perf_counter() - started - waited
+            return Outcome(None if cancel.is_set() else suggestion, decision, source, local)
+        finally:
+            self.latest.finish(request.uri, cancel)
+
+    def forget(self, uri: str) -> None:
+        """The document closed: cancel its request."""
+        self.latest.cancel(uri)
