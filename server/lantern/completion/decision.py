@@ -113,9 +113,10 @@ def _text_region(tree: Tree | None, cursor_byte: int, head: str) -> str | None:
                 return "comment"
             if kind in _STRING_TYPES and node.start_byte < cursor_byte < node.end_byte:
                 return "string"
-            broken = broken or kind == "ERROR"
+            broken = broken or (node.has_error and node.parent is not None)
             node = node.parent
-    # An unterminated string is an ERROR to tree-sitter: fall back to the line's quotes.
+    # An unterminated string is an error to tree-sitter, often beside the cursor rather
+    # than around it: where the statement holds an error, the line's quotes decide.
     return "string" if broken and unclosed_quote(head) else None
 
 
@@ -137,6 +138,8 @@ def _opens_block(tree: Tree | None, cursor_byte: int, head: str) -> bool:
     token_end = cursor_byte - (len(head.encode("utf-8")) - len(stripped.encode("utf-8")))
     leaf = tree.root_node.descendant_for_byte_range(token_end - 1, token_end)
     if leaf is None or leaf.type not in (":", "{"):
+        return False
+    if leaf.prev_sibling is not None and leaf.prev_sibling.type == "lambda_parameters":
         return False
     parent = leaf.parent
     while parent is not None and parent.type == "ERROR":
