@@ -1,17 +1,17 @@
 """When to ask the model: an adaptive debounce from the user's typing rhythm, and one
 live request per document (starting a new one cancels the one before).
 
-The wait is the mean of the configured base and 1.5x the user's median interval
-between keystrokes (requests), clamped to 100-400 ms (the range is widened to include
-the base). A fast typist's pause is noticed sooner; a slow typist is not interrupted
-between two keystrokes. Gaps of a second or more are pauses, not rhythm, and are not
-counted. Everything here runs on one event loop.
+The wait is the mean of the configured base and twice the user's slower intervals
+between keystrokes (requests): the 75th percentile of the last 20, or the latest if
+longer. It is clamped to 100-400 ms (the range is widened to include the base). A fast
+typist's pause is noticed sooner; a slow typist is not interrupted between two keys.
+Gaps of a second or more are pauses, not rhythm, and are not counted; the first key
+after one waits at least the base. Everything here runs on one event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,12 +29,15 @@ class TypingRhythm:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._last: float | None = None
+        self._after_pause = True
         self.intervals: deque[float] = deque(maxlen=HISTORY)  # seconds
 
     def keystroke(self) -> None:
         now = self._clock()
-        if self._last is not None and 0 <= now - self._last < PAUSE_SECONDS:
-            self.intervals.append(now - self._last)
+        gap = None if self._last is None else now - self._last
+        self._after_pause = gap is None or not 0 <= gap < PAUSE_SECONDS
+        if gap is not None and not self._after_pause:
+            self.intervals.append(gap)
         self._last = now
 
     def delay_seconds(self, base_ms: float) -> float:
@@ -44,7 +47,13 @@ class TypingRhythm:
         low, high = min(MIN_MS, base_ms), max(MAX_MS, base_ms)
         wanted = base_ms
         if self.intervals:
-            wanted = (base_ms + 1.5 * statistics.median(self.intervals) * 1000) / 2
+            # The slower end of the rhythm, and the latest gap: a typist slowing down is
+            # followed at once, one speeding up only once it is their habit.
+            ordered = sorted(self.intervals)
+            slow = max(ordered[(len(ordered) * 3) // 4], self.intervals[-1])
+            wanted = (base_ms + 2 * slow * 1000) / 2
+            if self._after_pause:
+                wanted = max(wanted, base_ms)  # the first key after a pause says nothing yet
         return max(low, min(high, wanted)) / 1000
 
 

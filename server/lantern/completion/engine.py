@@ -24,7 +24,7 @@ from lantern.completion.cache import CompletionCache
 from lantern.completion.debounce import LatestRequest, TypingRhythm, quiet_for
 from lantern.completion.decision import Decision, Mode, decide
 from lantern.completion.postprocess import Context, Suggestion, postprocess
-from lantern.positions import Encoding
+from lantern.completion.text import context_window, line_and_column
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
@@ -100,6 +100,10 @@ class Episode:
 class EngineSettings:
     debounce_ms: int = 200
     max_lines: int = 8
+    # Characters of context on each side of the cursor handed to the model layer (more on
+    # one side when the other is short): together about 4 per token of the prompt budget,
+    # more than the prompt can hold, far less than a large file.
+    context_chars: int = 4000
 
 
 @dataclass
@@ -147,15 +151,23 @@ class CompletionEngine:
             paused = time.perf_counter()
             if not await quiet_for(delay, cancel):
                 return Outcome(None, decision, "superseded", paused - started)
-            line, column = request.index.position_at(request.offset, Encoding.UTF32)
+            # Only a window around the cursor can fit the prompt: the model layer
+            # redacts and measures only that, not the whole file.
+            reach = self.settings.context_chars
+            # Near either end of the file, the other side may use the whole budget.
+            before = 2 * reach - min(len(request.text) - request.offset, reach)
+            after = 2 * reach - min(request.offset, reach)
+            start, end = context_window(request.text, request.offset, before, after)
+            window = request.text[start:end]
+            line, column = line_and_column(window, request.offset - start)
             max_lines = 1 if decision.mode is Mode.LINE else self.settings.max_lines + 1
             asked = time.perf_counter()
             waited += asked - paused
             self.model_requests += 1
             result = await self.complete(
                 request.path,
-                request.text,
-                line + 1,
+                window,
+                line,
                 column,
                 language=request.language.name if request.language else None,
                 max_lines=max_lines,

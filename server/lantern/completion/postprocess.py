@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 
 from lantern.completion.decision import Mode
 from lantern.completion.text import indent_width, line_around
@@ -242,22 +243,9 @@ def _closes_outer(tail: str, open_before: list[str]) -> bool:
 
 
 def _code_chars(text: str) -> Iterator[tuple[int, str]]:
-    """(index, character) of `text` outside string literals (quotes end at a line break,
-    except backquotes)."""
-    quote: str | None = None
-    escaped = False
-    for index, ch in enumerate(text):
-        if quote is not None:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote or (ch == "\n" and quote != "`"):
-                quote = None
-        elif ch in _QUOTES:
-            quote = ch
-        else:
-            yield index, ch
+    """(index, bracket) of the brackets in `text` outside string literals (a quote ends
+    at a line break, except a backquote)."""
+    yield from _tokens(text, None)
 
 
 def trim_suffix_repeat(suggestion: Suggestion, context: Context) -> Suggestion | None:
@@ -301,30 +289,44 @@ def _open_brackets(text: str, line_comment: str | None) -> list[str]:
     """The closers still owed at the end of `text`, innermost last; strings and line
     comments are skipped. A mismatch means the window started mid-construct: reset."""
     owed: list[str] = []
-    quote: str | None = None
-    escaped = False
-    index = 0
-    while index < len(text):
-        ch = text[index]
-        if quote is not None:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote or (ch == "\n" and quote != "`"):
-                quote = None
-        elif line_comment and text.startswith(line_comment, index):
-            newline = text.find("\n", index)
-            index = len(text) if newline == -1 else newline
-            continue
-        elif ch in _QUOTES:
-            quote = ch
-        elif ch in _OPENERS:
+    for _, ch in _tokens(text, line_comment):
+        if ch in _OPENERS:
             owed.append(_CLOSER_OF[ch])
         elif ch in _CLOSERS:
             if owed and owed[-1] == ch:
                 owed.pop()
             else:
                 owed.clear()
-        index += 1
     return owed
+
+
+def _tokens(text: str, line_comment: str | None) -> Iterator[tuple[int, str]]:
+    """(index, bracket) of each bracket outside strings and line comments.
+
+    Only the characters that matter are visited (found by one regex), so a window of
+    thousands of characters costs a few hundred steps.
+    """
+    quote: str | None = None
+    skip_to = -1
+    for match in _interesting(line_comment).finditer(text):
+        index, token = match.start(), match.group()
+        if index < skip_to:
+            continue
+        if quote is not None:
+            if token == "\\":
+                skip_to = index + 2  # the escaped character
+            elif token == quote or (token == "\n" and quote != "`"):
+                quote = None
+        elif token in _QUOTES:
+            quote = token
+        elif token == line_comment:
+            newline = text.find("\n", index)
+            skip_to = len(text) if newline == -1 else newline
+        elif token != "\n" and token != "\\":
+            yield index, token
+
+
+@cache
+def _interesting(line_comment: str | None) -> re.Pattern[str]:
+    marker = re.escape(line_comment) + "|" if line_comment else ""
+    return re.compile(marker + r"[()\[\]{}\"'`\\\n]")

@@ -125,7 +125,11 @@ def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
     from lantern.completion.engine import CompletionEngine, EngineSettings
 
     state: _State = ls.completion_state
-    wanted = EngineSettings(settings.completion.debounce_ms, settings.completion.max_lines)
+    wanted = EngineSettings(
+        debounce_ms=settings.completion.debounce_ms,
+        max_lines=settings.completion.max_lines,
+        context_chars=2 * settings.ai.max_prompt_tokens["complete"],
+    )
     if state.engine is None:
         from lantern.ai.service import AIService
 
