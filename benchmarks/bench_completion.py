@@ -286,6 +286,8 @@ def main() -> None:
     print(f"\nCompletion on {path_in_stdlib.name} ({lines:,} lines), Python {python}")
     print(f"{'measure':<62} {'result':>22}  target")
     for interval, counts in per_burst.items():
+        if not counts:
+            continue
         label = f"model requests per 20-keystroke burst, {interval} ms between keys"
         result = f"max {max(counts)}, mean {statistics.mean(counts):.1f}"
         print(f"{label:<62} {result:>22}  <= 2")

@@ -100,10 +100,11 @@ class Episode:
 class EngineSettings:
     debounce_ms: int = 200
     max_lines: int = 8
-    # Characters of context on each side of the cursor handed to the model layer (more on
-    # one side when the other is short): together about 4 per token of the prompt budget,
-    # more than the prompt can hold, far less than a large file.
-    context_chars: int = 4000
+    # Characters of context on each side of the cursor handed to the model layer (up to
+    # twice that on one side when the other is short). The model layer redacts and
+    # measures all of it, at some 1 ms per kilobyte, so it is kept near what a prompt
+    # shows: 2,000 characters is about 50 lines each way (Tabby sends 20).
+    context_chars: int = 2000
 
 
 @dataclass

@@ -128,7 +128,8 @@ def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
     wanted = EngineSettings(
         debounce_ms=settings.completion.debounce_ms,
         max_lines=settings.completion.max_lines,
-        context_chars=2 * settings.ai.max_prompt_tokens["complete"],
+        # As many characters each side as the prompt budget has tokens (2,000 by default).
+        context_chars=settings.ai.max_prompt_tokens["complete"],
     )
     if state.engine is None:
         from lantern.ai.service import AIService
