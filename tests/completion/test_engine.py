@@ -7,7 +7,13 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from lantern.ai.errors import Cancelled, ProviderUnavailable
+from lantern.ai.errors import (
+    NOT_CONFIGURED_HELP,
+    AIError,
+    Cancelled,
+    NotConfigured,
+    ProviderUnavailable,
+)
 from lantern.analysis.languages import language_named, parse
 from lantern.completion.engine import CompletionEngine, EngineSettings, Request
 from lantern.completion.postprocess import Suggestion
@@ -41,11 +47,12 @@ class FakeModel:
 
 
 def engine_for(model: FakeModel, *, ready: bool = True, debounce_ms: int = 0) -> tuple:
-    reports: list[str] = []
+    """An engine on `model`, and the list of errors it reported."""
+    reports: list[AIError] = []
     engine = CompletionEngine(
         complete=model.complete,
-        ready=lambda: ready,
-        report=reports.append,
+        unavailable=lambda: None if ready else NotConfigured(NOT_CONFIGURED_HELP),
+        on_error=lambda error, request: reports.append(error),
         settings=EngineSettings(debounce_ms=debounce_ms, max_lines=8),
     )
     return engine, reports
@@ -95,7 +102,7 @@ async def test_without_a_model_the_user_is_told_once_per_episode() -> None:
     engine, reports = engine_for(model, ready=False)
     for _ in range(5):
         assert (await engine.suggest(request(AREA))).suggestion is None
-    assert len(reports) == 1 and "LANTERN_AI_BASE_URL" in reports[0]
+    assert [error.kind for error in reports] == ["not_configured"]
     assert not model.calls
 
 
@@ -104,7 +111,7 @@ async def test_provider_failures_are_reported_once_until_a_completion_succeeds()
     engine, reports = engine_for(model)
     for _ in range(3):
         assert (await engine.suggest(request(AREA, invoked=True))).source == "provider_unavailable"
-    assert reports == ["Completion failed: p1 is down (request id req-1)"]
+    assert reports == [ProviderUnavailable("p1 is down (request id req-1)")]
     model.reply = "math.pi * r ** 2"
     assert (await engine.suggest(request(AREA))).suggestion is not None
     model.reply = ProviderUnavailable("p1 is down again")

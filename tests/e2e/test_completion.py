@@ -37,6 +37,10 @@ def model_env(server: OpenAIServer) -> dict[str, str]:
     }
 
 
+# Reviews on open would also ask the model: these tests count completion requests only.
+NO_REVIEWS = {"ai": {"reviewOn": []}}
+
+
 def inline_capabilities() -> types.ClientCapabilities:
     """VS Code's capabilities plus LSP 3.18 inline completion, as VS Code 1.91+ sends."""
     capabilities = push_capabilities()
@@ -79,7 +83,7 @@ async def test_inline_completion_returns_the_processed_text_over_the_auto_closed
 ) -> None:
     model.reply_with('"total:", total)')
     async with lantern_client(
-        tmp_path, capabilities=inline_capabilities(), env=model_env(model)
+        tmp_path, capabilities=inline_capabilities(), env=model_env(model), configuration=NO_REVIEWS
     ) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, "def show(total):\n    print()\n")
@@ -100,7 +104,7 @@ async def test_a_burst_of_twenty_keystrokes_sends_at_most_two_model_requests(
     typed = "value = compute(item"
     assert len(typed) == 20
     async with lantern_client(
-        tmp_path, capabilities=inline_capabilities(), env=model_env(model)
+        tmp_path, capabilities=inline_capabilities(), env=model_env(model), configuration=NO_REVIEWS
     ) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, "def f(items, offset):\n    \n")
@@ -127,7 +131,7 @@ async def test_cancel_request_aborts_the_model_http_request(
         tmp_path,
         capabilities=inline_capabilities(),
         env=model_env(model),
-        configuration={"ai": {"deadlineSeconds": {"complete": 120}}},
+        configuration={"ai": {"deadlineSeconds": {"complete": 120}, "reviewOn": []}},
     ) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, "def area(r):\n    return 3.14 * r\n")
@@ -151,7 +155,7 @@ async def test_an_answer_for_an_older_version_is_not_returned(
 ) -> None:
     model.script(Fault.slow(1.0, content=" * r * r"))
     async with lantern_client(
-        tmp_path, capabilities=inline_capabilities(), env=model_env(model)
+        tmp_path, capabilities=inline_capabilities(), env=model_env(model), configuration=NO_REVIEWS
     ) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, "def area(r):\n    return 3.14\n")
@@ -180,7 +184,7 @@ async def test_classic_completion_without_a_model_offers_identifiers_and_keyword
                 )
             )
         await client.wait_until(
-            lambda: [m for m in client.log_messages if "local items only" in m.message]
+            lambda: [m for m in client.log_messages if "No AI provider" in m.message]
         )
     labels = {item.label: item for item in answers[-1].items}
     assert labels["compute_total"].kind == types.CompletionItemKind.Variable
@@ -188,7 +192,7 @@ async def test_classic_completion_without_a_model_offers_identifiers_and_keyword
     assert "co" not in labels and "subtotal" not in labels
     assert not [item for item in answers[-1].items if item.detail == "Lantern AI"]
     # Five requests without a model: one line in the log, no message box.
-    assert len([m for m in client.log_messages if "local items only" in m.message]) == 1
+    assert len([m for m in client.log_messages if "No AI provider" in m.message]) == 1
     assert client.messages == []
 
 
@@ -197,7 +201,7 @@ async def test_classic_completion_marks_the_model_item_for_clients_without_inlin
 ) -> None:
     model.reply_with("tal(items)")
     text = "def compute_total(items):\n    return 0\n\nresult = compute_to\n"
-    async with lantern_client(tmp_path, env=model_env(model)) as client:
+    async with lantern_client(tmp_path, env=model_env(model), configuration=NO_REVIEWS) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, text)
         answer = await client.text_document_completion_async(
@@ -223,7 +227,7 @@ async def test_a_secret_in_the_file_never_reaches_the_model(
         f'OPENAI_KEY = "{OPENAI_KEY}"\nAWS_ACCESS_KEY_ID = "{AWS_KEY}"\n\ndef connect(key):\n    \n'
     )
     async with lantern_client(
-        tmp_path, capabilities=inline_capabilities(), env=model_env(model)
+        tmp_path, capabilities=inline_capabilities(), env=model_env(model), configuration=NO_REVIEWS
     ) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, text)

@@ -5,8 +5,8 @@
 
 `CompletionEngine.suggest` answers a `Request` with a `Suggestion` or None. Starting a
 request for a document cancels the one before it (its debounce ends, its HTTP request is
-aborted). Model failures become one report per episode (until a completion succeeds
-again); the caller decides how to show it. The engine never raises for a model failure.
+aborted). Model failures are handed to `on_error` once per episode (until a completion
+succeeds again); the caller decides what to show. It never raises for a model failure.
 It imports the model layer's error types, so the protocol edge imports it lazily.
 """
 
@@ -67,6 +67,9 @@ class Request:
     language: LanguageSpec | None
     tree: Tree | None
     invoked: bool  # asked for explicitly, not by typing
+    # The user asked for the model's suggestion itself (an inline-suggest key), so a
+    # setup problem deserves a message; a classic list asked for identifiers too.
+    asks_model: bool = False
 
 
 @dataclass(slots=True)
@@ -110,8 +113,11 @@ class EngineSettings:
 @dataclass
 class CompletionEngine:
     complete: CompleteFn
-    ready: Callable[[], bool]  # is a model configured (and AI enabled)?
-    report: Callable[[str], None]  # one message per failure episode
+    # Why the model cannot be asked right now (not configured, turned off), or None.
+    unavailable: Callable[[], AIError | None]
+    # Told once per episode of failures of one kind; the caller decides what to show.
+    on_error: Callable[[AIError, Request], None]
+    on_success: Callable[[], None] = lambda: None
     settings: EngineSettings = field(default_factory=EngineSettings)
     cache: CompletionCache = field(default_factory=CompletionCache)
     rhythm: TypingRhythm = field(default_factory=TypingRhythm)
@@ -140,14 +146,10 @@ class CompletionEngine:
             prefix, suffix = request.text[: request.offset], request.text[request.offset :]
             if (cached := self.cache.get(prefix, suffix)) is not None and cached.text.strip():
                 return Outcome(cached, decision, "cache", time.perf_counter() - started)
-            if not self.ready():
-                if self.episode.failed("not_configured"):
-                    self.report(
-                        "Completion offers local items only: no AI provider is configured "
-                        "(set LANTERN_AI_BASE_URL, LANTERN_AI_MODEL and LANTERN_AI_API_KEY; "
-                        "see docs/ai.md)."
-                    )
-                return Outcome(None, decision, "no model", time.perf_counter() - started)
+            if (reason := self.unavailable()) is not None:
+                if self.episode.failed(reason.kind):
+                    self.on_error(reason, request)
+                return Outcome(None, decision, reason.kind, time.perf_counter() - started)
             delay = 0.0 if request.invoked else self.rhythm.delay_seconds(self.settings.debounce_ms)
             paused = time.perf_counter()
             if not await quiet_for(delay, cancel):
@@ -180,9 +182,10 @@ class CompletionEngine:
                 return Outcome(None, decision, "superseded", local)
             if isinstance(result, AIError):
                 if self.episode.failed(result.kind):
-                    self.report(f"Completion failed: {result.message}")
+                    self.on_error(result, request)
                 return Outcome(None, decision, result.kind, local)
             self.episode.recovered()
+            self.on_success()
             context = Context(
                 prefix=prefix[-_PREFIX_WINDOW:],
                 suffix=suffix[:_SUFFIX_WINDOW],

@@ -7,23 +7,27 @@ suggestion as one item marked "Lantern AI". The pipeline (decision, debounce, ca
 post-processing) is `lantern.completion`; this edge converts positions (through
 `lantern.positions`), answers only for the document version it computed for, and lets
 pygls's cancellation of a request (`$/cancelRequest`) reach the model call, which aborts
-its HTTP request. Model problems are logged once per episode, never shown per keystroke.
+its HTTP request. The model is the server's one AIService (`lantern.lsp.ai`); problems
+reach the user through it once per episode, never per keystroke, and a missing model is
+only logged unless the user pressed the inline-suggest key.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from lantern.lsp.ai import AIEdge, edge
 from lantern.lsp.server import LanternServer
 from lantern.positions import LineIndex
 from lantern.session import Snapshot
 
 if TYPE_CHECKING:
+    from lantern.ai.errors import AIError
     from lantern.completion.engine import CompletionEngine, Outcome
     from lantern.config import Settings
 
@@ -36,7 +40,6 @@ _LABEL_WIDTH = 60
 @dataclass
 class _State:
     engine: CompletionEngine | None = None
-    service: Any = None  # lantern.ai.service.AIService, created on first use
     generation: int = -1
 
 
@@ -53,7 +56,9 @@ def register(server: LanternServer) -> None:
             return None
         offset = _offset(ls, snapshot, params.position)
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-        outcome = await _suggest(ls, settings, snapshot, offset, invoked=invoked)
+        outcome = await _suggest(
+            ls, settings, snapshot, offset, invoked=invoked, asks_model=invoked
+        )
         suggestion = outcome.suggestion
         if suggestion is None or not _current(ls, snapshot):
             return None
@@ -121,10 +126,11 @@ async def _settings(ls: LanternServer) -> Settings | None:
 
 
 def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
-    """The engine and its AI service, following the settings' generation."""
+    """The engine, on the server's one AIService, following the settings' generation."""
     from lantern.completion.engine import CompletionEngine, EngineSettings
 
     state: _State = ls.completion_state
+    ai = edge(ls)
     wanted = EngineSettings(
         debounce_ms=settings.completion.debounce_ms,
         max_lines=settings.completion.max_lines,
@@ -132,25 +138,40 @@ def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
         context_chars=settings.ai.max_prompt_tokens["complete"],
     )
     if state.engine is None:
-        from lantern.ai.service import AIService
-
-        service = AIService(settings, workspace_root=ls.session.workspace_root)
-        state.service = service
         state.engine = CompletionEngine(
-            complete=service.complete,
-            ready=lambda: service.settings.ai.enabled and bool(service.pool.route("complete")),
-            report=lambda message: log.warning("%s", message),
+            complete=lambda *args, **kwargs: ai.service().complete(*args, **kwargs),
+            unavailable=lambda: _unavailable(ai),
+            on_error=lambda error, request: ai.failed(error, asked=request.asks_model),
+            on_success=ai.succeeded,
             settings=wanted,
         )
     elif state.generation != ls.session.settings_generation:
-        state.service.reconfigure(settings)
         state.engine.reconfigure(wanted)
     state.generation = ls.session.settings_generation
     return state.engine
 
 
+def _unavailable(ai: AIEdge) -> AIError | None:
+    """Why completion cannot ask a model (checked before the debounce, so completion
+    without a model answers at once with local items)."""
+    service = ai.service()
+    if not service.settings.ai.enabled:
+        from lantern.ai.errors import Disabled
+
+        return Disabled("AI features are turned off (`ai.enabled = false`); nothing was sent.")
+    if not service.pool.route("complete"):
+        return service.pool.not_configured("complete")
+    return None
+
+
 async def _suggest(
-    ls: LanternServer, settings: Settings, snapshot: Snapshot, offset: int, *, invoked: bool
+    ls: LanternServer,
+    settings: Settings,
+    snapshot: Snapshot,
+    offset: int,
+    *,
+    invoked: bool,
+    asks_model: bool = False,
 ) -> Outcome:
     from lantern.completion.engine import Request
 
@@ -164,6 +185,7 @@ async def _suggest(
         language=snapshot.language,
         tree=snapshot.tree,
         invoked=invoked,
+        asks_model=asks_model,
     )
     outcome = await engine.suggest(request)
     log.debug(
