@@ -122,6 +122,23 @@ async def test_a_burst_of_twenty_keystrokes_sends_at_most_two_model_requests(
     assert all(not items_of(answer) for answer in answers[:-2])
 
 
+async def test_typing_ahead_into_a_suggestion_is_served_without_a_new_request(
+    tmp_path: Path, model: OpenAIServer
+) -> None:
+    model.reply_with("3.14 * r * r")
+    async with lantern_client(
+        tmp_path, capabilities=inline_capabilities(), env=model_env(model), configuration=NO_REVIEWS
+    ) as client:
+        uri = (tmp_path / URI_NAME).as_uri()
+        open_document(client, uri, "def area(r):\n    return \n")
+        (first,) = items_of(await inline(client, uri, 1, 11))
+        change_document(client, uri, 2, "3.14 ", start=(1, 11))
+        (rest,) = items_of(await inline(client, uri, 1, 16))
+    assert first.insert_text == "3.14 * r * r"
+    assert rest.insert_text == "* r * r"
+    assert len(model.generation_requests) == 1
+
+
 async def test_cancel_request_aborts_the_model_http_request(
     tmp_path: Path, model: OpenAIServer
 ) -> None:

@@ -21,11 +21,15 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from lantern.completion.local import ItemKind, local_items
+from lantern.completion.text import word_before
 from lantern.lsp.ai import AIEdge, edge
 from lantern.lsp.server import LanternServer
 from lantern.positions import LineIndex
 from lantern.session import Snapshot
 
+# lantern.completion.engine imports the model layer's errors: it is imported on first use,
+# so that starting the server does not load the model layer.
 if TYPE_CHECKING:
     from lantern.ai.errors import AIError
     from lantern.completion.engine import CompletionEngine, Outcome
@@ -78,9 +82,6 @@ def register(server: LanternServer) -> None:
         snapshot = ls.session.snapshot(params.text_document.uri)
         if settings is None or not settings.completion.enabled or snapshot is None:
             return None
-        from lantern.completion.local import ItemKind, local_items
-        from lantern.completion.text import word_before
-
         offset = _offset(ls, snapshot, params.position)
         word = word_before(snapshot.text, offset)
         items: list[types.CompletionItem] = []
