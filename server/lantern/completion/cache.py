@@ -45,8 +45,6 @@ class CompletionCache:
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
         self._index: dict[Key, tuple[int, int]] = {}  # key -> (entry id, characters typed)
         self._next_id = 0
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -54,15 +52,16 @@ class CompletionCache:
     def get(self, prefix: str, suffix: str) -> Suggestion | None:
         """The suggestion for this cursor, or what is left of one the user typed into."""
         found = self._index.get((_digest(prefix), _digest(suffix)))
-        entry = self._entries.get(found[0]) if found else None
-        if found is None or entry is None or entry.expires <= self._clock():
-            if entry is not None:
-                self._evict(found[0])  # type: ignore[index]
-            self.misses += 1
+        if found is None:
             return None
-        self._entries.move_to_end(found[0])
-        self.hits += 1
-        typed = found[1]
+        entry_id, typed = found
+        entry = self._entries.get(entry_id)
+        if entry is None:
+            return None
+        if entry.expires <= self._clock():
+            self._evict(entry_id)
+            return None
+        self._entries.move_to_end(entry_id)
         return Suggestion(entry.suggestion.text[typed:], entry.suggestion.replace)
 
     def put(self, prefix: str, suffix: str, suggestion: Suggestion) -> None:

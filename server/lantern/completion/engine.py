@@ -123,7 +123,6 @@ class CompletionEngine:
     rhythm: TypingRhythm = field(default_factory=TypingRhythm)
     latest: LatestRequest = field(default_factory=LatestRequest)
     episode: Episode = field(default_factory=Episode)
-    model_requests: int = 0
 
     def reconfigure(self, settings: EngineSettings) -> None:
         """New settings (maybe a new model): earlier suggestions no longer apply."""
@@ -166,7 +165,6 @@ class CompletionEngine:
             max_lines = 1 if decision.mode is Mode.LINE else self.settings.max_lines + 1
             asked = time.perf_counter()
             waited += asked - paused
-            self.model_requests += 1
             result = await self.complete(
                 request.path,
                 window,
