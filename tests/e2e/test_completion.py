@@ -253,3 +253,26 @@ async def test_a_secret_in_the_file_never_reaches_the_model(
     for request in model.requests:
         assert OPENAI_KEY not in request.raw
         assert AWS_KEY not in request.raw
+
+
+async def test_a_lanternignored_file_is_never_sent_and_still_gets_local_items(
+    tmp_path: Path, model: OpenAIServer
+) -> None:
+    (tmp_path / ".lanternignore").write_text("private/\n")
+    (tmp_path / "private").mkdir()
+    text = "def compute_total(items):\n    return 0\n\nresult = compute_to\n"
+    async with lantern_client(
+        tmp_path, capabilities=inline_capabilities(), env=model_env(model), configuration=NO_REVIEWS
+    ) as client:
+        uri = (tmp_path / "private" / "ledger.py").as_uri()
+        open_document(client, uri, text)
+        inline_answer = await inline(client, uri, 3, 19, invoked=True)
+        classic = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=3, character=19),
+            )
+        )
+    assert items_of(inline_answer) == []
+    assert "compute_total" in {item.label for item in classic.items}
+    assert model.generation_requests == []
