@@ -139,6 +139,34 @@ async def test_typing_ahead_into_a_suggestion_is_served_without_a_new_request(
     assert len(model.generation_requests) == 1
 
 
+async def test_classic_lists_opened_by_typing_are_debounced_like_inline_ones(
+    tmp_path: Path, model: OpenAIServer
+) -> None:
+    """Editors mark lists opened by typing as "Invoked" too: they must not each cost a
+    model request; the list after the pause has the model's item and the local ones."""
+    model.reply_with("s) + offset")
+    typed = "value = compute(item"
+    async with lantern_client(tmp_path, env=model_env(model), configuration=NO_REVIEWS) as client:
+        uri = (tmp_path / URI_NAME).as_uri()
+        open_document(client, uri, "def f(items, offset):\n    \n")
+        pending = []
+        for number, char in enumerate(typed, start=1):
+            change_document(client, uri, number + 1, char, start=(1, 3 + number))
+            params = types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=4 + number),
+                context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked),
+            )
+            pending.append(asyncio.ensure_future(client.text_document_completion_async(params)))
+            await asyncio.sleep(0.03)
+        answers = await asyncio.gather(*pending)
+    assert 1 <= len(model.generation_requests) <= 2
+    last = answers[-1]
+    assert last.items[0].label_details.description == "Lantern AI"
+    assert last.items[0].text_edit.new_text == "items) + offset"
+    assert "items" in {item.label for item in last.items[1:]}
+
+
 async def test_cancel_request_aborts_the_model_http_request(
     tmp_path: Path, model: OpenAIServer
 ) -> None:

@@ -101,9 +101,9 @@ def register(server: LanternServer) -> None:
         if settings.completion.classic_ai and not _client_has_inline(ls):
             # The suggestion depends on every character typed: the client must ask again.
             incomplete = True
-            context = params.context
-            invoked = context is None or context.trigger_kind == types.CompletionTriggerKind.Invoked
-            outcome = await _suggest(ls, settings, snapshot, offset, invoked=invoked)
+            # Editors send "Invoked" for lists opened by typing too (VS Code's quick
+            # suggestions, nvim-cmp): the classic list is always debounced.
+            outcome = await _suggest(ls, settings, snapshot, offset, invoked=False)
             if outcome.suggestion is not None:
                 items.insert(0, _ai_item(ls, snapshot, offset, word, outcome))
         if not _current(ls, snapshot):
