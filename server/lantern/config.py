@@ -60,7 +60,7 @@ class CompletionSettings(_Section):
         le=5000,
         description="Base quiet time after a keystroke before the model is asked. Lantern "
         "adapts it to the typing rhythm within 100-400 ms (widened to include this value); "
-        "0 asks at once. Explicitly invoked completion never waits.",
+        "0 asks at once. An inline suggestion asked for explicitly never waits.",
     )
     max_lines: int = Field(
         8, ge=1, le=50, description="The most lines one multi-line suggestion may have."
