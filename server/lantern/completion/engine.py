@@ -131,6 +131,8 @@ class CompletionEngine:
         self.episode.recovered()
 
     async def suggest(self, request: Request) -> Outcome:
+        """The suggestion for `request` (None in the outcome when there is none), with
+        where it came from and the time spent in Lantern (waits excluded)."""
         started = time.perf_counter()
         waited = 0.0
         cancel = self.latest.start(request.uri)
@@ -153,27 +155,9 @@ class CompletionEngine:
             paused = time.perf_counter()
             if not await quiet_for(delay, cancel):
                 return Outcome(None, decision, "superseded", paused - started)
-            # Only a window around the cursor can fit the prompt: the model layer
-            # redacts and measures only that, not the whole file.
-            reach = self.settings.context_chars
-            # Near either end of the file, the other side may use the whole budget.
-            before = 2 * reach - min(len(request.text) - request.offset, reach)
-            after = 2 * reach - min(request.offset, reach)
-            start, end = context_window(request.text, request.offset, before, after)
-            window = request.text[start:end]
-            line, column = line_and_column(window, request.offset - start)
-            max_lines = 1 if decision.mode is Mode.LINE else self.settings.max_lines + 1
             asked = time.perf_counter()
             waited += asked - paused
-            result = await self.complete(
-                request.path,
-                window,
-                line,
-                column,
-                language=request.language.name if request.language else None,
-                max_lines=max_lines,
-                cancel=cancel,
-            )
+            result = await self._ask(request, decision.mode, cancel)
             waited += time.perf_counter() - asked
             local = time.perf_counter() - started - waited
             if isinstance(result, Cancelled):
@@ -200,6 +184,29 @@ class CompletionEngine:
             return Outcome(None if cancel.is_set() else suggestion, decision, source, local)
         finally:
             self.latest.finish(request.uri, cancel)
+
+    async def _ask(self, request: Request, mode: Mode, cancel: asyncio.Event) -> Any:
+        """The model layer's answer for the text around the cursor.
+
+        Only a window can fit the prompt, so only the window is handed over: the model
+        layer redacts and measures that, not the whole file. Near either end of the
+        file, the other side may use the whole budget.
+        """
+        reach = self.settings.context_chars
+        before = 2 * reach - min(len(request.text) - request.offset, reach)
+        after = 2 * reach - min(request.offset, reach)
+        start, end = context_window(request.text, request.offset, before, after)
+        window = request.text[start:end]
+        line, column = line_and_column(window, request.offset - start)
+        return await self.complete(
+            request.path,
+            window,
+            line,
+            column,
+            language=request.language.name if request.language else None,
+            max_lines=1 if mode is Mode.LINE else self.settings.max_lines + 1,
+            cancel=cancel,
+        )
 
     def forget(self, uri: str) -> None:
         """The document closed: cancel its request."""
