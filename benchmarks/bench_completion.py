@@ -115,7 +115,7 @@ async def bursts(
             version += 1
             end_of_line = {"line": line - 1, "character": 10_000}
             change(client, uri, version, end_of_line, "\n" + indent)
-            before = len(model.generation_requests)
+            before = completion_requests(model)
             pending = []
             for offset, character in enumerate(TYPED):
                 version += 1
@@ -135,9 +135,14 @@ async def bursts(
                 )
                 await asyncio.sleep(interval / 1000)
             await asyncio.gather(*pending)
-            results[interval].append(len(model.generation_requests) - before)
+            results[interval].append(completion_requests(model) - before)
     await client.stop()
     return results
+
+
+def completion_requests(model: OpenAIServer) -> int:
+    """Fill-in-the-middle requests: what completion sends (the loopback supports FIM)."""
+    return sum(1 for request in model.generation_requests if request.path == "/v1/completions")
 
 
 def change(client: Client, uri: str, version: int, position: dict[str, int], text: str) -> None:
@@ -205,8 +210,8 @@ async def inside_lantern(
 
     engine = CompletionEngine(
         complete=complete,
-        ready=lambda: True,
-        report=lambda message: print(message, file=sys.stderr),
+        unavailable=lambda: None,
+        on_error=lambda error, request: print(error.message, file=sys.stderr),
         settings=EngineSettings(debounce_ms=0, max_lines=8),
     )
     spec = detect_language(str(path))
@@ -259,6 +264,8 @@ def main() -> None:
         workspace = Path(scratch)
         path = workspace / path_in_stdlib.name
         path.write_text(text, encoding="utf-8")
+        # AI reviews on open would ask the model too: only completion is measured here.
+        (workspace / "lantern.toml").write_text("[ai]\nreview_on = []\n", encoding="utf-8")
         model.reply_with(REPLY)
         base_env = {
             "XDG_CONFIG_HOME": str(workspace / "xdg"),
