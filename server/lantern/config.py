@@ -52,6 +52,35 @@ class DiagnosticsSettings(_Section):
     )
 
 
+class CompletionSettings(_Section):
+    """Inline (ghost text) and classic completion in the editor."""
+
+    enabled: bool = Field(
+        True, description="Offer completions at all (inline suggestions and the classic list)."
+    )
+    debounce_ms: int = Field(
+        200,
+        ge=0,
+        le=5000,
+        description="Base quiet time after a keystroke before the model is asked. Lantern "
+        "adapts it to the typing rhythm within 100-400 ms (widened to include this value); "
+        "0 asks at once. An inline suggestion asked for explicitly never waits.",
+    )
+    max_lines: int = Field(
+        8, ge=1, le=50, description="The most lines one multi-line suggestion may have."
+    )
+    classic_ai: bool = Field(
+        True,
+        description="For editors without inline completion, add the model's suggestion to the "
+        "classic completion list (`textDocument/completion`), marked `Lantern AI`.",
+    )
+    local_items: bool = Field(
+        True,
+        description="Offer the document's identifiers and the language's keywords in the "
+        "classic completion list; they need no model.",
+    )
+
+
 class RulesSettings(_Section):
     """Which rules run and how severe their findings are."""
 
@@ -269,6 +298,7 @@ class Settings(_Section):
         "checked folder), on top of `.gitignore`; used by `lantern check` and workspace scans.",
     )
     ai: AISettings = Field(default_factory=AISettings)
+    completion: CompletionSettings = Field(default_factory=CompletionSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="How much the server logs (stderr and the editor's log)."

@@ -262,9 +262,6 @@ def test_emacs_config_byte_compiles_without_warnings(tmp_path: Path) -> None:
 
 # -- VS Code ---------------------------------------------------------------------------
 
-# Settings the client offers ahead of the server (named by the issue; the server warns
-# about unknown keys, and the client only sends what the user set).
-PENDING_IN_SERVER = {"completion.enabled", "completion.debounceMs"}
 CLIENT_ONLY = {"interpreter", "trace.server"}
 
 
@@ -287,7 +284,7 @@ def test_vscode_settings_exist_in_the_server_with_the_same_defaults() -> None:
     checked = 0
     for key, schema in properties.items():
         name = key.removeprefix("lantern.")
-        if name in CLIENT_ONLY or name in PENDING_IN_SERVER:
+        if name in CLIENT_ONLY:
             continue
         server_default = _server_default([_snake(part) for part in name.split(".")])
         client_default = schema["default"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lantern.lsp import diagnostics, review
+from lantern.lsp import completion, diagnostics, review
 from lantern.lsp.server import LanternServer
 from lantern.session import TextChange
 
@@ -43,6 +43,7 @@ def register(server: LanternServer) -> None:
         ls.session.close(params.text_document.uri)
         diagnostics.forget(ls, params.text_document.uri)
         review.forget(ls, params.text_document.uri)
+        completion.forget(ls, params.text_document.uri)
 
 
 def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:

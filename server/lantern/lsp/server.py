@@ -172,6 +172,7 @@ class LanternServer(LanguageServer):
         self.diagnostics_state: Any = None  # owned by lantern.lsp.diagnostics
         self.review_state: Any = None  # owned by lantern.lsp.review
         self.ai_edge: Any = None  # owned by lantern.lsp.ai
+        self.completion_state: Any = None  # owned by lantern.lsp.completion
         # Set once the first settings are loaded: nothing is analysed before that.
         self.settings_ready = asyncio.Event()
 
@@ -332,6 +333,7 @@ def create_server() -> LanternServer:
     from lantern.lsp import (
         actions,
         commands,
+        completion,
         configuration,
         diagnostics,
         documents,
@@ -342,7 +344,7 @@ def create_server() -> LanternServer:
 
     server = LanternServer()
     features = (lifecycle, configuration, documents, diagnostics, actions, commands, review)
-    for feature in (*features, progress):
+    for feature in (*features, completion, progress):
         feature.register(server)
     return server
 
