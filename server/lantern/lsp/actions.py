@@ -40,6 +40,7 @@ def register(server: LanternServer) -> None:
     async def code_action(
         ls: LanternServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
+        await ls.settings_ready.wait()  # which actions exist depends on the settings
         snapshot = ls.session.snapshot(params.text_document.uri)
         if snapshot is None or snapshot.tree is None:
             return None
