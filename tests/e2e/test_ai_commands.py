@@ -4,7 +4,6 @@ level, multi-file generation, workspace analysis and review triggers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,15 +18,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_ai_editor import SOURCE, UNSAFE, ai_env, resolving_capabilities, reviews
 from tests.support import code_model
-from tests.support.openai_server import Fault, OpenAIServer
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    server = OpenAIServer().start()
-    server.responder = code_model.answer
-    yield server
-    server.stop()
+from tests.support.openai_server import Fault
 
 
 async def run(client: RecordingClient, command: str, *arguments: Any) -> Any:
