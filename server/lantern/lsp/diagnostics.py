@@ -93,6 +93,15 @@ def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
     state.timers[uri] = loop.call_later(delay, lambda: loop.create_task(_publish(ls, uri)))
 
 
+def refresh(ls: LanternServer, uri: str) -> None:
+    """`uri`'s diagnostics may have changed (AI findings arrived): publish them again, or
+    ask a pulling client to pull."""
+    if ls.session.pull_diagnostics:
+        refresh_all(ls)
+    else:
+        schedule(ls, uri, immediately=True)
+
+
 def refresh_all(ls: LanternServer) -> None:
     """Settings changed: every open document's diagnostics may differ."""
     if not ls.session.pull_diagnostics:
