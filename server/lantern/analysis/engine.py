@@ -15,7 +15,8 @@ the server and `lantern check` both call it.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -266,6 +267,11 @@ def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:
 # -- incremental --------------------------------------------------------------------------
 
 
+# An incremental analysis re-running more than this share of the file falls back to a
+# full one: past it, the bookkeeping costs more than it saves.
+_INCREMENTAL_SHARE = 0.5
+
+
 def _changed_regions(
     ctx: FileContext, previous: Analysis, interface: tuple[object, ...]
 ) -> list[tuple[int, int]] | None:
@@ -274,7 +280,9 @@ def _changed_regions(
     Each changed span widens to its outermost enclosing function. A span outside any
     function widens to its top-level statement, and then every top-level statement that
     mentions a name bound there (in the old or the new text) is re-analysed too, since
-    rules resolve names through module-level assignments.
+    rules resolve names through module-level assignments. Every step is linear in the
+    file or better, and when the regions would cover much of the file (a multi-cursor
+    edit at both ends, a paste) the answer is None: a full analysis is cheaper.
     """
     old, new = previous.source, ctx.source
     prefix = _common_prefix(old, new)
@@ -283,6 +291,9 @@ def _changed_regions(
     if old_end == prefix and new_end == prefix:
         return []
     if previous.interface != interface:
+        return None
+    budget = _INCREMENTAL_SHARE * len(new)
+    if max(old_end, new_end) - prefix > budget:
         return None
     old_tree = previous.tree.copy()
     old_tree.edit(
@@ -295,7 +306,6 @@ def _changed_regions(
     )
     lang_family = ctx.family
     delta = len(new) - len(old)
-    names: set[bytes] = set()
     new_spans = [(prefix, max(new_end, prefix + 1))]
     new_spans += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(ctx.tree)]
     # Findings that straddle the edit are dropped by the merge: re-find them.
@@ -303,9 +313,10 @@ def _changed_regions(
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             new_spans.append((min(finding.start_byte, prefix), max(new_end, prefix + 1)))
     # Where the edit was in the old text, moved into new coordinates.
-    old_root = previous.tree.root_node
-    for start, end, statements in _units(old_root, prefix, max(old_end, prefix + 1), lang_family):
-        names |= _bound_names(statements, old)
+    old_top = _TopLevel(previous.tree.root_node)
+    old_statements: dict[int, Node] = {}
+    for start, end, statements in _units(old_top, prefix, max(old_end, prefix + 1), lang_family):
+        old_statements.update((s.start_byte, s) for s in statements)
         new_spans.append(
             (
                 start if start <= prefix else start + delta,
@@ -313,42 +324,52 @@ def _changed_regions(
             )
         )
     regions = []
-    root = ctx.tree.root_node
-    for start, end in new_spans:
+    top = _TopLevel(ctx.tree.root_node)
+    new_statements: dict[int, Node] = {}
+    for start, end in _union(new_spans):
         for unit_start, unit_end, statements in _units(
-            root, start, max(end, start + 1), lang_family
+            top, start, max(end, start + 1), lang_family
         ):
-            names |= _bound_names(statements, new)
+            new_statements.update((s.start_byte, s) for s in statements)
             regions.append((unit_start, unit_end))
-    if names:
-        for child in root.children:
-            if any(_mentions(new, name, child.start_byte, child.end_byte) for name in names):
-                regions.append((child.start_byte, child.end_byte))
+    if _size(_union(regions)) > budget:
+        return None
+    names = _bound_names(list(old_statements.values()), old)
+    names |= _bound_names(list(new_statements.values()), new)
+    regions += top.mentioning(new, names)
     merged = _union(regions)
+    if _size(merged) > budget:
+        return None
     # Error recovery can move function boundaries: every syntax error, before and after
     # the edit, must lie inside the regions; widen them to the errors' units once.
     moved = [
         (start if start <= prefix else start + delta, end if end <= prefix else end + delta)
-        for start, end in _error_spans(old_root)
+        for start, end in _error_spans(previous.tree.root_node)
     ]
-    errors = [*moved, *_error_spans(root)]
+    errors = [*moved, *_error_spans(ctx.tree.root_node)]
     outside = [span for span in errors if not _covered(span, merged)]
     if outside:
-        for start, end in outside:
+        for start, end in _union(outside):
             for unit_start, unit_end, statements in _units(
-                root, start, max(end, start + 1), lang_family
+                top, start, max(end, start + 1), lang_family
             ):
                 if statements:
                     return None  # a syntax error at module level: structure is unreliable
                 regions.append((unit_start, unit_end))
         merged = _union(regions)
-        if any(not _covered(span, merged) for span in errors):
+        if _size(merged) > budget or any(not _covered(span, merged) for span in errors):
             return None
     return merged
 
 
+def _size(spans: list[tuple[int, int]]) -> int:
+    return sum(end - start for start, end in spans)
+
+
 def _covered(span: tuple[int, int], regions: list[tuple[int, int]]) -> bool:
-    return any(low <= span[0] and span[1] <= high for low, high in regions)
+    """Is `span` inside one of `regions` (sorted, disjoint)?"""
+    index = bisect_right(regions, (span[0], float("inf"))) - 1
+    return index >= 0 and regions[index][0] <= span[0] and span[1] <= regions[index][1]
 
 
 def _error_spans(root: Node) -> list[tuple[int, int]]:
@@ -378,10 +399,12 @@ def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]])
             return byte
         return byte - delta if byte >= new_end else old_end
 
-    old_regions = [(to_old(start), to_old(end)) for start, end in regions]
+    old_regions = _union((to_old(start), to_old(end)) for start, end in regions)
+    starts = [start for start, _ in old_regions]
     kept = []
     for finding in previous.rule_findings:
-        if any(start <= finding.start_byte < end for start, end in old_regions):
+        index = bisect_right(starts, finding.start_byte) - 1
+        if index >= 0 and finding.start_byte < old_regions[index][1]:
             continue
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             continue  # it overlaps the edited bytes
@@ -399,30 +422,76 @@ def _shift(finding: Finding, delta: int) -> Finding:
     return replace(moved, data={**(finding.data or {}), "fix": {**fix, "edits": edits}})
 
 
-def _units(root: Node, start: int, end: int, lang_family: str) -> list[tuple[int, int, list[Node]]]:
+class _TopLevel:
+    """The top-level statements of one tree, listed once (tree-sitter builds a new
+    list of nodes on every `children` call), with their start bytes for bisection."""
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.children = root.children
+        self.starts = [child.start_byte for child in self.children]
+        self.ends = [child.end_byte for child in self.children]
+
+    def touching(self, start: int, end: int) -> list[Node]:
+        """The statements overlapping [start, end) (end > start)."""
+        first = bisect_right(self.ends, start)  # the first that ends after `start`
+        last = bisect_left(self.starts, end)  # past the last that starts before `end`
+        return self.children[first:last]
+
+    def mentioning(self, source: bytes, names: set[bytes]) -> list[tuple[int, int]]:
+        """The spans of the statements where one of `names` occurs as a whole word:
+        one scan of the source, however many names and statements there are."""
+        if not names:
+            return []
+        words = b"|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+        pattern = re.compile(rb"(?<![A-Za-z0-9_])(?:" + words + rb")(?![A-Za-z0-9_])")
+        spans: dict[int, tuple[int, int]] = {}
+        position = 0
+        while (match := pattern.search(source, position)) is not None:
+            index = bisect_right(self.starts, match.start()) - 1
+            if index >= 0 and match.start() < self.ends[index]:
+                spans[index] = (self.starts[index], self.ends[index])
+                position = self.ends[index]  # one hit per statement is enough
+            else:
+                position = match.end()
+        return list(spans.values())
+
+
+def _units(
+    top: _TopLevel, start: int, end: int, lang_family: str
+) -> list[tuple[int, int, list[Node]]]:
     """The spans to re-analyse for a change at [start, end): the outermost function
     around it, else the top-level statements it touches (returned for name lookups)."""
+    root = top.root
     end = min(end, root.end_byte)
-    node = root.descendant_for_byte_range(start, end)
+    outermost = _outermost_function(root, start, end, lang_family)
+    if outermost is not None:
+        return [(outermost.start_byte, outermost.end_byte, [])]
+    statements = top.touching(start, max(end, start + 1))
+    return [(c.start_byte, c.end_byte, [c]) for c in statements]
+
+
+def _outermost_function(root: Node, start: int, end: int, lang_family: str) -> Node | None:
+    """The outermost function (with its decorators) around [start, end) below the
+    innermost class around it: a class's own statements can change what its methods mean.
+
+    Walks down from the root with a cursor: walking up through `Node.parent` costs a
+    descent from the root per step, quadratic in the nesting depth.
+    """
     functions = FUNCTION_TYPES.get(lang_family, frozenset())
     classes = CLASS_TYPES.get(lang_family, frozenset())
-    outermost = None
-    while node is not None and node != root:
-        if node.type in functions:
-            outermost = node
-        elif node.type in classes:
-            break  # a class's own statements can change what its methods mean
-        node = node.parent
-    if outermost is not None:
-        parent = outermost.parent
-        if parent is not None and parent.type == "decorated_definition":
-            outermost = parent
-        if outermost.start_byte <= start and end <= outermost.end_byte:
-            return [(outermost.start_byte, outermost.end_byte, [])]
-    statements = [
-        c for c in root.children if c.start_byte < max(end, start + 1) and start < c.end_byte
-    ]
-    return [(c.start_byte, c.end_byte, [c]) for c in statements]
+    cursor = root.walk()
+    outermost, parent = None, root
+    while cursor.goto_first_child_for_byte(start) is not None:
+        node = cursor.node
+        if node is None or not (node.start_byte <= start and end <= node.end_byte):
+            break
+        if node.type in classes:
+            outermost = None
+        elif node.type in functions and outermost is None:
+            outermost = parent if parent.type == "decorated_definition" else node
+        parent = node
+    return outermost
 
 
 _BINDING_FIELDS = ("left", "name")
@@ -466,18 +535,6 @@ def _identifiers(node: Node, source: bytes) -> set[bytes]:
             else:
                 found |= _identifiers(child, source)
     return found
-
-
-def _mentions(source: bytes, name: bytes, start: int, end: int) -> bool:
-    """Does `name` occur as a whole word in source[start:end]?"""
-    position = source.find(name, start, end)
-    while position != -1:
-        before = source[position - 1 : position]
-        after = source[position + len(name) : position + len(name) + 1]
-        if not (before.isalnum() or before == b"_") and not (after.isalnum() or after == b"_"):
-            return True
-        position = source.find(name, position + 1, end)
-    return False
 
 
 def _interface(ctx: FileContext) -> tuple[object, ...]:

@@ -126,7 +126,14 @@ def remove_argument(ctx: FileContext, argument: Node) -> Edit:
 
 
 def python_import(ctx: FileContext, module: str) -> Edit | None:
-    """An edit adding `import module` to a Python file, or None when it is imported."""
+    """An edit adding `import module` to a Python file, or None when it is imported.
+
+    Memoised per file: every finding of a rule may ask, and each answer walks the module.
+    """
+    return ctx.memo(("python_import", module), lambda: _python_import(ctx, module))
+
+
+def _python_import(ctx: FileContext, module: str) -> Edit | None:
     from lantern.analysis.pyflow import imports
 
     if imports(ctx).get(module) == module:

@@ -84,8 +84,11 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
 
 
 def _defined_functions(ctx: FileContext) -> frozenset[str]:
-    async_names, sync_names = _async_functions(ctx)
-    return frozenset(async_names | sync_names)
+    def collect() -> frozenset[str]:
+        async_names, sync_names = _async_functions(ctx)
+        return frozenset(async_names | sync_names)
+
+    return ctx.memo("py.defined", collect)  # once per file, not once per call
 
 
 def _calls_named(ctx: FileContext, names: frozenset[str]) -> Iterator[tuple[Node, str]]:
