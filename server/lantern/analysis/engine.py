@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -31,7 +32,7 @@ from lantern.analysis.context import (
     RuleOptions,
     compiled_query,
 )
-from lantern.analysis.findings import Finding, Severity
+from lantern.analysis.findings import Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
@@ -62,6 +63,9 @@ class Analysis:
     findings: tuple[Finding, ...]  # what to report
     reanalysed: tuple[tuple[int, int], ...] | None = None  # byte ranges re-run; None = all
     interface: tuple[object, ...] = ()  # the file-wide facts rules use (see `_interface`)
+    # Set when the time budget ran out: the findings are partial, and the next analysis
+    # of the document starts from scratch rather than from these.
+    stopped_after_ms: int | None = None
 
 
 def rule_options(rules: Any) -> RuleOptions:
@@ -84,27 +88,70 @@ def analyse(
     return list(analyse_document(language, source, tree, options).findings)
 
 
+class _Clock:
+    """The time budget of one analysis (None: unlimited)."""
+
+    def __init__(self, budget_ms: int | None) -> None:
+        self.started = time.monotonic()
+        self.deadline = None if budget_ms is None else self.started + budget_ms / 1000
+        self.stopped = False
+
+    def expired(self, _progress: object = None) -> bool:
+        """True once the budget is spent (also tree-sitter's progress callback: True
+        cancels the query)."""
+        if self.deadline is not None and not self.stopped:
+            self.stopped = time.monotonic() > self.deadline
+        return self.stopped
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self.started) * 1000)
+
+
 def analyse_document(
     language: LanguageSpec,
     source: bytes,
     tree: Tree,
     options: RuleOptions | None = None,
     previous: Analysis | None = None,
+    budget_ms: int | None = None,
 ) -> Analysis:
-    """Analyse `source`, reusing `previous` (the same document's last analysis) if possible."""
+    """Analyse `source`, reusing `previous` (the same document's last analysis) if possible.
+
+    With `budget_ms`, rules stop running once that much time has passed: the findings
+    so far are returned with one information notice at the top of the file saying so,
+    and `stopped_after_ms` set.
+    """
     options = options or RuleOptions()
+    clock = _Clock(budget_ms)
     ctx = FileContext(language, source, tree, options)
     regions: list[tuple[int, int]] | None = None
     catalogue()  # the rule modules register the file facts
     interface = _interface(ctx)
-    if previous is not None and previous.language == language.name and previous.options == options:
+    usable = (
+        previous is not None
+        and previous.stopped_after_ms is None
+        and previous.language == language.name
+        and previous.options == options
+    )
+    if usable:
+        assert previous is not None
         regions = _changed_regions(ctx, previous, interface)
-    if previous is None or regions is None:
-        rule_findings = _run_rules(ctx, None)
+    if not usable or regions is None:
+        rule_findings = _run_rules(ctx, None, clock)
     else:
-        rule_findings = _merge(ctx, previous, regions)
+        assert previous is not None
+        rule_findings = _merge(ctx, previous, regions, clock)
     syntax = syntax_findings(tree)
     reported = apply_suppressions(rule_findings, source, language.line_comment)
+    stopped = clock.elapsed_ms() if clock.stopped else None
+    if stopped is not None:
+        log.info("analysis of a %s file stopped after %d ms", language.name, stopped)
+        syntax.append(
+            notice(
+                f"Analysis stopped after {stopped} ms (diagnostics.time_budget_ms): "
+                "findings further down may be missing."
+            )
+        )
     findings = tuple(sorted([*syntax, *reported], key=_order))
     return Analysis(
         language.name,
@@ -115,6 +162,7 @@ def analyse_document(
         findings,
         None if regions is None else tuple(regions),
         interface,
+        stopped,
     )
 
 
@@ -203,8 +251,11 @@ def _plan(language: LanguageSpec, options: RuleOptions) -> _Plan:
 # -- running ------------------------------------------------------------------------------
 
 
-def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[Finding]:
-    """Run every enabled check, over the whole file or only inside `regions`.
+def _run_rules(
+    ctx: FileContext, regions: list[tuple[int, int]] | None, clock: _Clock | None = None
+) -> list[Finding]:
+    """Run every enabled check, over the whole file or only inside `regions`, until
+    `clock` runs out (the query is cancelled, the remaining checks skipped).
 
     Regions are served by one pass over their bounding range (one query, one set of
     memoised facts) with matches and hits outside the regions dropped: much cheaper
@@ -229,11 +280,9 @@ def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[
 
     if regions == []:
         return []
+    clock = clock or _Clock(None)
     if plan.query is not None:
-        cursor = QueryCursor(plan.query)
-        if ctx.region is not None:
-            cursor.set_byte_range(*ctx.region)
-        for pattern, captures in cursor.matches(ctx.tree.root_node):
+        for pattern, captures in _matches(ctx, plan.query, clock):
             if regions is not None and not inside(next(iter(captures.values()))[0].start_byte):
                 continue
             rule, check, severity = plan.owners[pattern]
@@ -242,11 +291,63 @@ def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[
             except Exception:  # a broken check must not take the others down
                 log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
     for rule, check, severity in plan.regional:
+        if clock.expired():
+            break
         try:
             report(rule, severity, check.function(ctx, {}))
         except Exception:
             log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
     return list(findings.values())
+
+
+# Large files are queried in slices of about this many bytes, so that the time budget
+# is checked between slices (tree-sitter's own progress callback crashes py-tree-sitter
+# 0.26.1 when a query has matches).
+_SLICE = 128_000
+
+
+def _matches(
+    ctx: FileContext, query: Query, clock: _Clock
+) -> Iterator[tuple[int, dict[str, list[Node]]]]:
+    """The query's matches in document order, stopping when `clock` runs out.
+
+    A slice ends at a top-level statement's end and includes the next statement too, so
+    a pattern over two adjacent statements still matches; matches seen twice are skipped.
+    """
+    root = ctx.tree.root_node
+    if ctx.region is not None or len(ctx.source) <= _SLICE:
+        cursor = QueryCursor(query)
+        if ctx.region is not None:
+            cursor.set_byte_range(*ctx.region)
+        for match in cursor.matches(root):
+            if clock.expired():
+                return
+            yield match
+        return
+    seen: set[tuple[object, ...]] = set()
+    for start, end in _slices(root):
+        if clock.expired():
+            return
+        cursor = QueryCursor(query)
+        cursor.set_byte_range(start, end)
+        for pattern, captures in cursor.matches(root):
+            if clock.expired():
+                return
+            key = (pattern, *(nodes[0].id for nodes in captures.values()))
+            if key not in seen:
+                seen.add(key)
+                yield pattern, captures
+
+
+def _slices(root: Node) -> list[tuple[int, int]]:
+    children = root.children
+    slices, start = [], 0
+    for index in range(len(children) - 1):
+        if children[index].end_byte - start >= _SLICE:
+            slices.append((start, children[index + 1].end_byte))
+            start = children[index + 1].start_byte
+    slices.append((start, root.end_byte))
+    return slices
 
 
 def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:
@@ -386,7 +487,9 @@ def _error_spans(root: Node) -> list[tuple[int, int]]:
     return spans
 
 
-def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]]) -> list[Finding]:
+def _merge(
+    ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]], clock: _Clock
+) -> list[Finding]:
     """Old findings outside `regions` (shifted), plus fresh ones inside them."""
     old, new = previous.source, ctx.source
     prefix = _common_prefix(old, new)
@@ -409,7 +512,7 @@ def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]])
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             continue  # it overlaps the edited bytes
         kept.append(_shift(finding, delta) if finding.start_byte >= old_end else finding)
-    fresh = _run_rules(ctx, regions)
+    fresh = _run_rules(ctx, regions, clock)
     return [*kept, *fresh]
 
 
@@ -441,6 +544,7 @@ class _TopLevel:
     def mentioning(self, source: bytes, names: set[bytes]) -> list[tuple[int, int]]:
         """The spans of the statements where one of `names` occurs as a whole word:
         one scan of the source, however many names and statements there are."""
+        names = {name for name in names if name}  # a MISSING identifier has no text
         if not names:
             return []
         words = b"|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lantern.analysis.findings import Finding
+from lantern.analysis.findings import NOTICE, Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
 from lantern.lsp import ai_actions, diagnostics
@@ -49,7 +49,7 @@ def register(server: LanternServer) -> None:
             start = snapshot.index.byte_at_position(params.range.start.line, 0, Encoding.UTF8)
             end = snapshot.index.byte_at_position(params.range.end.line + 1, 0, Encoding.UTF8)
             for finding in findings:
-                if finding.code != "syntax" and _touches(finding, start, end):
+                if finding.code not in ("syntax", NOTICE) and _touches(finding, start, end):
                     actions += _quick_fixes(ls, snapshot, finding)
         if wanted and _wants(wanted, FIX_ALL) and (fix_all := _fix_all(ls, snapshot, findings)):
             actions.append(fix_all)

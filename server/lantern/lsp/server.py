@@ -41,6 +41,26 @@ class _LanternProtocol(LanguageServerProtocol):
     on every keystroke and never read. `ls.workspace` therefore holds no text documents.
     """
 
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Callable,
+        callback: Callable,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls keeps the future of every generator or async handler in
+        `_request_futures` until it sends a response; notifications get none, so each
+        didOpen/didChange/didClose (and each step of a generator handler) would stay
+        there for the life of the server, with its params. Drop the entry when done."""
+
+        def done(future: Any) -> None:
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
+            callback(future)
+
+        super()._execute_handler(msg_id, handler, done, args, kwargs)
+
     def _forward(self, method: str, params: Any) -> Iterator[Any]:
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
