@@ -35,7 +35,8 @@ def _fixture_texts(language: str) -> list[str]:
 
 TEXTS = {spec.name: _fixture_texts(spec.name) for spec in LANGUAGES}
 PIECES = ["(", ")", "{", "}", "'", '"', "`", "\n", " ", "x", "é", "😀", "=", ";", ",",
-          "def f(x):\n    ", "function g() {", "func h() {", "return eval(x)\n", "if a == a {"]  # fmt: skip
+          "def f(x):\n    ", "function g() {", "func h() {", "return eval(x)\n",
+          "if a == a {"]  # fmt: skip
 
 
 def _publish(session: Session, uri: str, previous: Analysis | None) -> Analysis:
