@@ -91,8 +91,9 @@ def test_incremental_diagnostics_equal_a_fresh_open_in_every_language(
                 )
             )
             # A position inside "\r\n" or a surrogate pair means what the session makes of it.
-            start, end = index.offset_at(*changes[-1].start, encoding), index.offset_at(
-                *changes[-1].end, encoding
+            start, end = (
+                index.offset_at(*changes[-1].start, encoding),
+                index.offset_at(*changes[-1].end, encoding),
             )
             text = text[:start] + inserted + text[end:]
         version += 1
