@@ -101,7 +101,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [str(path) for path in args.paths if not path.exists()]
+    # lexists: a symlink loop or a dangling link exists, and is reported as unreadable.
+    missing = [str(path) for path in args.paths if not os.path.lexists(path)]
     if missing:
         print(f"lantern check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ai:
         _review(reports)
     for report in reports:
-        if report.skipped and report.path in args.paths:
+        if report.skipped and (report.path in args.paths or report.unreadable):
             print(f"lantern check: skipped {report.path}: {report.skipped}", file=sys.stderr)
 
     def writer(out: TextIO) -> None:
@@ -129,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         writer(sys.stdout)
     _summary(reports, sys.stderr)
+    named = set(args.paths)
+    if any(r.skipped and (r.unreadable or r.path in named) for r in reports):
+        return 2  # a file that should have been checked was not: not a clean run
     threshold = FAIL_ON[args.fail_on]
     failing = any(f.severity.rank <= threshold for r in reports for f in r.findings)
     return 1 if failing else 0
@@ -219,8 +223,18 @@ def write_text(reports: list[FileReport], out: TextIO) -> None:
 def _summary(reports: list[FileReport], out: TextIO) -> None:
     checked = sum(1 for report in reports if report.skipped is None)
     findings = [f for report in reports for f in report.findings]
+    skipped = Counter(
+        "unreadable" if r.unreadable else r.skipped.split(" (")[0] for r in reports if r.skipped
+    )
+    not_checked = ""
+    if skipped:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
+        not_checked = f"; {sum(skipped.values())} file(s) not checked ({reasons})"
     if not findings:
-        out.write(f"All clear: {checked} file(s) checked.\n")
+        if skipped:
+            out.write(f"No problems in {checked} file(s) checked{not_checked}.\n")
+        else:
+            out.write(f"All clear: {checked} file(s) checked.\n")
         return
     files = sum(1 for report in reports if report.findings)
     by_severity = Counter(str(f.severity) for f in findings)
@@ -232,15 +246,16 @@ def _summary(reports: list[FileReport], out: TextIO) -> None:
     fixable = sum(1 for f in findings if (f.data or {}).get("fix"))
     out.write(
         f"Found {len(findings)} problem(s) ({parts}) in {files} of {checked} file(s); "
-        f"{fixable} have a quick fix in the editor.\n"
+        f"{fixable} have a quick fix in the editor{not_checked}.\n"
     )
 
 
 def _sarif_uri(path: Path) -> str:
+    absolute = Path(os.path.abspath(path))  # as named: a symlink loop cannot be resolved
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return path.resolve().as_uri()
+        return absolute.as_uri()
 
 
 def sarif_rules(docs_url: str = DOCS_URL) -> list[dict[str, Any]]:
@@ -287,6 +302,25 @@ def _rule_properties(rule: Rule) -> dict[str, Any]:
         # GitHub code scanning ranks security alerts by this CVSS-like score.
         properties["security-severity"] = "8.0" if rule.severity == Severity.ERROR else "5.0"
     return properties
+
+
+def _invocation(reports: list[FileReport]) -> dict[str, Any]:
+    """Files that were not checked, as tool notifications (SARIF 2.1.0 §3.20.21)."""
+    notifications = [
+        {
+            "level": "error" if report.unreadable else "note",
+            "message": {"text": f"Not checked: {report.skipped}."},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": _sarif_uri(report.path)}}}
+            ],
+        }
+        for report in reports
+        if report.skipped
+    ]
+    return {
+        "executionSuccessful": not any(report.unreadable for report in reports),
+        "toolExecutionNotifications": notifications,
+    }
 
 
 def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL) -> None:
@@ -339,6 +373,7 @@ def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
+                "invocations": [_invocation(reports)],
                 "results": results,
             }
         ],
