@@ -14,7 +14,7 @@ import pytest
 from lantern.analysis.engine import analyse, analyse_document, rule_options
 from lantern.analysis.languages import detect_language, parse
 from lantern.config import Settings
-from tests.support.worst_cases import cases
+from tests.support.worst_cases import binary_chain, cases
 
 SCALE = 3_000  # terms, levels or statements per input
 LIMIT_SECONDS = 20.0
@@ -39,3 +39,19 @@ def test_worst_case_input_is_analysed_in_seconds(name: str, file_name: str, text
     assert full < LIMIT_SECONDS, f"{name}: {full:.1f} s from scratch"
     assert incremental < LIMIT_SECONDS, f"{name}: {incremental:.1f} s after an edit"
     assert again.findings == tuple(analyse(spec, edited, parse(spec, edited), OPTIONS))
+
+
+@pytest.mark.parametrize("language,extension", [("python", ".py"), ("javascript", ".js")])
+def test_code_nested_past_what_queries_can_search_gets_a_notice_not_a_hang(
+    language: str, extension: str
+):
+    """tree-sitter's query cursor counts depth in 16 bits: a 70,000-term left-nested
+    chain made a query take minutes and return wrong matches."""
+    spec = detect_language("case" + extension)
+    assert spec is not None
+    source = binary_chain(language, 70_000).encode()
+    started = time.monotonic()
+    findings = analyse(spec, source, parse(spec, source), OPTIONS)
+    assert time.monotonic() - started < LIMIT_SECONDS
+    assert [f.code for f in findings] == ["lantern"]
+    assert "nested more than 65,000 levels" in findings[0].message

@@ -136,12 +136,22 @@ def analyse_document(
     if usable:
         assert previous is not None
         regions = _changed_regions(ctx, previous, interface)
-    if not usable or regions is None:
+    too_deep = _too_deep(tree.root_node)
+    if too_deep:
+        rule_findings, regions = [], None
+    elif not usable or regions is None:
         rule_findings = _run_rules(ctx, None, clock)
     else:
         assert previous is not None
         rule_findings = _merge(ctx, previous, regions, clock)
     syntax = syntax_findings(tree)
+    if too_deep:
+        syntax.append(
+            notice(
+                f"Rules did not run: the code is nested more than {_QUERY_DEPTH:,} levels "
+                "deep, past what tree-sitter's queries can search."
+            )
+        )
     reported = apply_suppressions(rule_findings, source, language.line_comment)
     stopped = clock.elapsed_ms() if clock.stopped else None
     if stopped is not None:
@@ -164,6 +174,26 @@ def analyse_document(
         interface,
         stopped,
     )
+
+
+# tree-sitter's query cursor counts depth in 16 bits: past 65,535 levels its matches are
+# wrong and take minutes (a 480 KB left-nested `+` chain: 54 s). Keep a margin.
+_QUERY_DEPTH = 65_000
+
+
+def _too_deep(root: Node) -> bool:
+    """Is any node more than `_QUERY_DEPTH` levels below `root`? Only subtrees with enough
+    descendants to be that deep are visited, so ordinary files cost a look at the
+    top-level statements."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= _QUERY_DEPTH:
+            return True
+        for child in node.children:
+            if depth + 1 + child.descendant_count > _QUERY_DEPTH:
+                stack.append((child, depth + 1))
+    return False
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:
