@@ -14,7 +14,7 @@ import pytest
 from lantern.analysis.engine import analyse, analyse_document, rule_options
 from lantern.analysis.languages import detect_language, parse
 from lantern.config import Settings
-from tests.support.worst_cases import binary_chain, cases
+from tests.support.worst_cases import binary_chain, cases, scaled_to
 
 SCALE = 3_000  # terms, levels or statements per input
 LIMIT_SECONDS = 20.0
@@ -55,3 +55,16 @@ def test_code_nested_past_what_queries_can_search_gets_a_notice_not_a_hang(
     assert time.monotonic() - started < LIMIT_SECONDS
     assert [f.code for f in findings] == ["lantern"]
     assert "nested more than 65,000 levels" in findings[0].message
+
+
+def test_error_recovery_over_a_long_run_of_junk_gets_a_notice_not_a_hang():
+    """Queries are quadratic in the children of one ERROR node: 2 MB of `(` took hours."""
+    spec = detect_language("case.py")
+    assert spec is not None
+    source = scaled_to("unclosed", "python", 2_000_000).encode()
+    started = time.monotonic()
+    findings = analyse(spec, source, parse(spec, source), OPTIONS)
+    assert time.monotonic() - started < LIMIT_SECONDS
+    notices = [f.message for f in findings if f.code == "lantern"]
+    assert len(notices) == 1 and notices[0].startswith("Rules did not run: the file does not")
+    assert {f.code for f in findings} == {"syntax", "lantern"}

@@ -126,9 +126,11 @@ def analyse_document(
     ctx = FileContext(language, source, tree, options)
     regions: list[tuple[int, int]] | None = None
     catalogue()  # the rule modules register the file facts
-    interface = _interface(ctx)
+    unsearchable = _unsearchable(tree.root_node)  # first: file facts are queries too
+    interface = _interface(ctx) if unsearchable is None else ()
     usable = (
-        previous is not None
+        unsearchable is None
+        and previous is not None
         and previous.stopped_after_ms is None
         and previous.language == language.name
         and previous.options == options
@@ -136,22 +138,16 @@ def analyse_document(
     if usable:
         assert previous is not None
         regions = _changed_regions(ctx, previous, interface)
-    too_deep = _too_deep(tree.root_node)
-    if too_deep:
-        rule_findings, regions = [], None
+    if unsearchable is not None:
+        rule_findings = []
     elif not usable or regions is None:
         rule_findings = _run_rules(ctx, None, clock)
     else:
         assert previous is not None
         rule_findings = _merge(ctx, previous, regions, clock)
     syntax = syntax_findings(tree)
-    if too_deep:
-        syntax.append(
-            notice(
-                f"Rules did not run: the code is nested more than {_QUERY_DEPTH:,} levels "
-                "deep, past what tree-sitter's queries can search."
-            )
-        )
+    if unsearchable is not None:
+        syntax.append(notice(f"Rules did not run: {unsearchable}."))
     reported = apply_suppressions(rule_findings, source, language.line_comment)
     stopped = clock.elapsed_ms() if clock.stopped else None
     if stopped is not None:
@@ -181,19 +177,34 @@ def analyse_document(
 _QUERY_DEPTH = 65_000
 
 
-def _too_deep(root: Node) -> bool:
-    """Is any node more than `_QUERY_DEPTH` levels below `root`? Only subtrees with enough
-    descendants to be that deep are visited, so ordinary files cost a look at the
+# Queries are quadratic in the children of an ERROR node (error recovery over a long run
+# of `(` gives one with a child per character): 20,000 children, 0.6 s per query.
+_ERROR_CHILDREN = 10_000
+
+
+def _unsearchable(root: Node) -> str | None:
+    """Why the rules' queries cannot search this tree in reasonable time (nested past
+    `_QUERY_DEPTH`, or an ERROR node with more than `_ERROR_CHILDREN` children), or None.
+    Only subtrees large enough to matter are visited: ordinary files cost a look at the
     top-level statements."""
     stack = [(root, 0)]
     while stack:
         node, depth = stack.pop()
         if depth >= _QUERY_DEPTH:
-            return True
+            return (
+                f"the code is nested more than {_QUERY_DEPTH:,} levels deep, past what "
+                "tree-sitter's queries can search"
+            )
+        if node.is_error and node.child_count > _ERROR_CHILDREN:
+            return (
+                f"the file does not parse ({node.child_count:,} pieces in one syntax error); "
+                "fix the syntax errors first"
+            )
         for child in node.children:
-            if depth + 1 + child.descendant_count > _QUERY_DEPTH:
+            size = child.descendant_count
+            if depth + 1 + size > _QUERY_DEPTH or size > _ERROR_CHILDREN:
                 stack.append((child, depth + 1))
-    return False
+    return None
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:
