@@ -4,12 +4,16 @@ runs unbounded, no notification leaves state behind (issue 11)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from lantern.lsp.server import create_server
+from tests.e2e import conftest
 from tests.e2e.conftest import (
     RecordingClient,
     change_document,
@@ -17,6 +21,7 @@ from tests.e2e.conftest import (
     open_document,
     pull_capabilities,
 )
+from tests.support.openai_server import Fault, OpenAIServer
 from tests.support.worst_cases import many_findings, many_statements
 
 
@@ -147,3 +152,61 @@ def test_notifications_leave_no_state_behind():
         )
     assert server.session.documents == {}
     assert protocol._request_futures == {}
+
+
+# Runs the server with its stderr in a file (argv[1]) so the test can read every log line.
+_SERVE_LOGGING_TO = (
+    "import os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND)\n"
+    "os.dup2(fd, 2)\n"
+    "sys.argv = ['lantern', 'serve']\n"
+    "from lantern.cli import main\n"
+    "sys.exit(main())\n"
+)
+
+
+async def test_the_api_key_is_never_in_logs_status_errors_or_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Item 7: at debug level, with the provider echoing the key back in its 401."""
+    key = "sk-planted-0123456789abcdefghijKLMN"
+    model = OpenAIServer().start()
+    echoed = json.dumps({"error": {"message": f"Incorrect API key provided: {key}"}})
+    model.down(Fault.status_code(401, body=echoed))
+    stderr = tmp_path / "server.stderr"
+    monkeypatch.setattr(
+        conftest, "SERVER_COMMAND", [sys.executable, "-c", _SERVE_LOGGING_TO, str(stderr)]
+    )
+    env = {
+        "LANTERN_AI_BASE_URL": model.url,
+        "LANTERN_AI_MODEL": "test-model",
+        "LANTERN_AI_API_KEY": key,
+        "LANTERN_LOG_LEVEL": "DEBUG",
+    }
+    seen: list[str] = []
+    try:
+        async with lantern_client(tmp_path, env=env) as client:
+            uri = (tmp_path / "app.py").as_uri()
+            open_document(client, uri, "def load(text):\n    return eval(text)\n")
+            await client.wait_until(lambda: model.generation_requests)
+            for command, arguments in (("lantern.analyzeFile", [uri]), ("lantern.status", [])):
+                try:
+                    result = await client.workspace_execute_command_async(
+                        types.ExecuteCommandParams(command=command, arguments=arguments)
+                    )
+                    seen.append(json.dumps(result, default=str))
+                except Exception as exc:  # an error answer: its text is what the user sees
+                    seen.append(str(exc))
+            seen += [m.message for m in client.log_messages]
+            seen += [m.message for m in client.messages]
+            seen += [json.dumps(p.diagnostics, default=str) for p in client.published]
+    finally:
+        model.stop()
+    assert model.generation_requests[0].headers["authorization"] == f"Bearer {key}"
+    log = stderr.read_text()
+    assert " DEBUG " in log  # it really logged at debug level
+    assert key not in log
+    assert not [text for text in seen if key in text]
+    for file in (tmp_path / "cache").rglob("*"):
+        if file.is_file():
+            assert key.encode() not in file.read_bytes(), file

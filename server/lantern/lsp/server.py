@@ -271,12 +271,14 @@ def create_server() -> LanternServer:
 
 
 def serve(tcp: tuple[str, int] | None = None) -> int:
+    # LANTERN_LOG_LEVEL=DEBUG logs everything, pygls's traffic included (for bug reports).
+    level = os.environ.get("LANTERN_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.INFO,
+        level=level if level in logging.getLevelNamesMapping() else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("pygls").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     server = create_server()
     client_log = _ClientLogHandler(server)
     client_log.setFormatter(logging.Formatter("%(message)s"))
