@@ -98,7 +98,7 @@ def table(args: argparse.Namespace) -> None:
             print(f"{row}  {result['findings']}", flush=True)
 
 
-def soak(edits: int) -> None:
+def soak(edits: int, server: str) -> None:
     """RSS of a real server over `edits` didChange notifications (issue 11 case 15)."""
     import asyncio
 
@@ -113,7 +113,8 @@ def soak(edits: int) -> None:
 
     async def main() -> None:
         client = LanguageClient("soak", "1")
-        await client.start_io(sys.executable, "-m", "lantern", "serve")
+        env = {**os.environ, "PYTHONPATH": server}  # which checkout's server runs
+        await client.start_io(sys.executable, "-m", "lantern", "serve", env=env)
         pid = client._server.pid  # type: ignore[attr-defined]
         caps = types.ClientCapabilities(
             text_document=types.TextDocumentClientCapabilities(
@@ -126,7 +127,7 @@ def soak(edits: int) -> None:
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 0, "x = 1\n"))
         )
-        pull = types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri))
+        pull = types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri=uri))
         await client.text_document_diagnostic_async(pull)
         print(f"{'edits':>8} {'RSS MB':>8}")
         print(f"{0:>8} {rss_mb(pid):8.1f}", flush=True)
@@ -134,11 +135,14 @@ def soak(edits: int) -> None:
             # Type a character and delete it again: the document does not grow.
             text, at = ("#", 0) if version % 2 else ("", 1)
             change = types.TextDocumentContentChangePartial(
-                range=types.Range(types.Position(0, 0), types.Position(0, at)), text=text
+                range=types.Range(
+                    types.Position(line=0, character=0), types.Position(line=0, character=at)
+                ),
+                text=text,
             )
             client.text_document_did_change(
                 types.DidChangeTextDocumentParams(
-                    types.VersionedTextDocumentIdentifier(uri, version), [change]
+                    types.VersionedTextDocumentIdentifier(version=version, uri=uri), [change]
                 )
             )
             if version % 1000 == 0:
@@ -163,7 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     if args.soak:
-        soak(args.soak)
+        soak(args.soak, args.server)
     else:
         table(args)
 
