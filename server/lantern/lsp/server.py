@@ -52,14 +52,26 @@ class _LanternProtocol(LanguageServerProtocol):
         """pygls keeps the future of every generator or async handler in
         `_request_futures` until it sends a response; notifications get none, so each
         didOpen/didChange/didClose (and each step of a generator handler) would stay
-        there for the life of the server, with its params. Drop the entry when done."""
+        there for the life of the server, with its params. Finished entries are dropped
+        when the next message is handled: not at once, since a future can finish while
+        pygls iterates the table (`shutdown` cancels them all)."""
+        self._drop_finished()
 
         def done(future: Any) -> None:
-            if self._request_futures.get(msg_id) is future:
-                del self._request_futures[msg_id]
+            self._finished.append((msg_id, future))  # atomic: may run on a worker thread
             callback(future)
 
         super()._execute_handler(msg_id, handler, done, args, kwargs)
+
+    def _drop_finished(self) -> None:
+        finished = getattr(self, "_finished", None)
+        if finished is None:
+            self._finished: list[tuple[Any, Any]] = []
+            return
+        while finished:
+            msg_id, future = finished.pop()
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
 
     def _forward(self, method: str, params: Any) -> Iterator[Any]:
         if (handler := self.fm.features.get(method)) is not None:
