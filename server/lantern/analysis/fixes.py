@@ -8,7 +8,9 @@ first one, in source order, wins), so fix-all stays well-formed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tree_sitter import Node, Tree
 
@@ -170,19 +172,52 @@ def ignore_edit(language: LanguageSpec, source: bytes, tree: Tree, start: int, c
     Adds the code to an existing `lantern: ignore[...]` comment on that line; otherwise
     appends a comment to the line, or, when the line ends inside a multi-line string,
     puts the comment on its own line above (where it covers the next line).
+
+    What depends on the line alone is computed once per line and source: a minified
+    file has thousands of findings on one line, and each would rescan it.
     """
-    line_start = source.rfind(b"\n", 0, start) + 1
-    line_end = source.find(b"\n", start)
-    line_end = len(source) if line_end == -1 else line_end
+    newlines = _newlines(source)
+    index = bisect_right(newlines, start - 1)  # newlines before `start`
+    line_start = newlines[index - 1] + 1 if index > 0 else 0
+    line_end = newlines[index] if index < len(newlines) else len(source)
+    plans = _line_plans(source, tree, language.line_comment)
+    if (plan := plans.get(line_start)) is None:
+        plan = plans[line_start] = _line_plan(
+            source, tree, language.line_comment, line_start, line_end
+        )
+    kind, at, text = plan
+    if kind == "extend":
+        separator = ", " if text else ""
+        return Edit(at, at, f"{separator}{code}")
+    marker = f"{language.line_comment} lantern: ignore[{code}]"
+    if kind == "above":
+        return Edit(at, at, f"{text}{marker}\n")
+    return Edit(at, at, f"{text}{marker}")
+
+
+@lru_cache(maxsize=2)  # small: each entry keeps a whole source alive
+def _newlines(source: bytes) -> list[int]:
+    """Offsets of every b"\n" (bytes cache their hash: a repeat lookup costs O(1))."""
+    return [match.start() for match in re.finditer(b"\n", source)]
+
+
+@lru_cache(maxsize=2)
+def _line_plans(source: bytes, tree: Tree, comment: str) -> dict[int, tuple[str, int, str]]:
+    """line start -> `_line_plan`, filled as lines are asked for."""
+    return {}
+
+
+def _line_plan(
+    source: bytes, tree: Tree, comment: str, line_start: int, line_end: int
+) -> tuple[str, int, str]:
+    """("extend", where, existing codes) | ("above", where, indent) | ("after", where,
+    spacing): how an ignore comment goes on the line [line_start, line_end)."""
     if line_end > line_start and source[line_end - 1 : line_end] == b"\r":
         line_end -= 1
     line = source[line_start:line_end]
     existing = _IGNORE_COMMENT.search(line)
     if existing is not None:
-        close = line_start + existing.end("codes")
-        separator = ", " if existing.group("codes").strip() else ""
-        return Edit(close, close, f"{separator}{code}")
-    marker = f"{language.line_comment} lantern: ignore[{code}]"
+        return "extend", line_start + existing.end("codes"), existing.group("codes").strip()
     probe = max(line_start, line_end - 1)
     node = tree.root_node.descendant_for_byte_range(probe, probe)
     inside_string = False
@@ -193,6 +228,5 @@ def ignore_edit(language: LanguageSpec, source: bytes, tree: Tree, start: int, c
         node = node.parent
     if inside_string or not line.strip():
         indent = line[: len(line) - len(line.lstrip(b" \t"))].decode()
-        return Edit(line_start, line_start, f"{indent}{marker}\n")
-    spacing = "  " if language.line_comment == "#" else " "
-    return Edit(line_end, line_end, f"{spacing}{marker}")
+        return "above", line_start, indent
+    return "after", line_end, "  " if comment == "#" else " "
