@@ -50,6 +50,12 @@ class DiagnosticsSettings(_Section):
     max_file_size: int = Field(
         2_000_000, ge=1, description="Files larger than this many bytes are not analysed."
     )
+    time_budget_ms: int = Field(
+        3_000,
+        ge=100,
+        description="Stop analysing one version of a file after this many milliseconds and "
+        "publish what was found, with a note at the top of the file.",
+    )
 
 
 class CompletionSettings(_Section):

@@ -214,4 +214,10 @@ class Session:
             document.skip_reason, document.tree = reason, None
             return
         document.skip_reason = None
-        document.tree = parse(document.language, document.source, document.tree)
+        edited = document.tree
+        document.tree = parse(document.language, document.source, edited)
+        if edited is not None and document.tree.root_node.has_error:
+            # Error recovery after an incremental parse can build a different tree from a
+            # fresh parse of the same text (tree-sitter-go does): re-parse so the result
+            # equals what opening the file gives. It costs one parse, milliseconds.
+            document.tree = parse(document.language, document.source)

@@ -8,6 +8,7 @@ odd file cannot stop a run over a whole tree.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -57,6 +58,9 @@ class Location:
     column: int
 
 
+UNSUPPORTED_LANGUAGE = "not a supported language"
+
+
 @dataclass(slots=True)
 class FileReport:
     """One file's findings with their human locations (start, end), or why it was skipped."""
@@ -65,6 +69,15 @@ class FileReport:
     findings: list[Finding] = field(default_factory=list)
     locations: list[tuple[Location, Location]] = field(default_factory=list)
     skipped: str | None = None
+    unreadable: bool = False  # skipped because it could not be read (not by choice)
+    # A symlink loop or a link to nothing: there is no file behind it to check, so a
+    # folder walk reports it without failing the run (a path named on purpose still does).
+    broken_link: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """Whether a file that should have been checked could not be read."""
+        return self.unreadable and not self.broken_link
 
 
 class Ignores:
@@ -81,14 +94,14 @@ class Ignores:
 
     def load_from_repository_root(self, start: Path) -> None:
         """Load `.gitignore` files from the enclosing repository's root down to `start`."""
-        start = start.resolve()
+        start = _resolved(start)
         chain = [start, *start.parents]
         root_index = next((i for i, d in enumerate(chain) if (d / ".git").exists()), None)
         for directory in reversed(chain[: (root_index + 1) if root_index is not None else 1]):
             self.load(directory)
 
     def load(self, directory: Path) -> None:
-        directory = directory.resolve()
+        directory = _resolved(directory)
         if directory in self._loaded:
             return
         self._loaded.add(directory)
@@ -99,10 +112,7 @@ class Ignores:
         self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def ignored(self, path: Path, is_directory: bool) -> bool:
-        try:
-            resolved = path.resolve()
-        except (OSError, RuntimeError):  # a symlink loop: judge the link by its own path
-            resolved = path.absolute()
+        resolved = _resolved(path)
         for base, spec in self._specs:
             try:
                 relative = resolved.relative_to(base).as_posix()
@@ -113,6 +123,14 @@ class Ignores:
             if spec.match_file(relative + ("/" if is_directory else "")):
                 return True
         return False
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with symlinks followed, or made absolute as named when that fails (a loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
 
 
 def discover(
@@ -155,12 +173,10 @@ def check_file(
     report = FileReport(path)
     language = detect_language(str(path)) or _language_by_shebang(path)
     if language is None:
-        report.skipped = "not a supported language"
+        report.skipped = UNSUPPORTED_LANGUAGE
         return report
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        report.skipped = f"unreadable ({exc.strerror or exc})"
+    raw = _read(path, max_size, report)
+    if raw is None:
         return report
     if (reason := skip_reason(raw, max_size)) is not None:
         report.skipped = reason
@@ -187,6 +203,37 @@ def _language_by_shebang(path: Path) -> LanguageSpec | None:
     except (OSError, RuntimeError):
         return None
     return language_of_shebang(first)
+
+
+def _read(path: Path, max_size: int, report: FileReport) -> bytes | None:
+    """The file's bytes, or None with `report.skipped` set. Only regular files are
+    opened (a FIFO would block, a device never end), and the size is checked first:
+    at most `max_size + 1` bytes are read, whatever the file claims."""
+    try:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
+            report.skipped = f"not a regular file ({_kind(status.st_mode)})"
+            return None
+        if status.st_size > max_size:
+            report.skipped = (
+                f"{status.st_size:,} bytes exceeds diagnostics.max_file_size ({max_size:,} bytes)"
+            )
+            return None
+        with open(path, "rb") as file:
+            return file.read(max_size + 1)
+    except OSError as exc:
+        report.skipped, report.unreadable = f"unreadable ({exc.strerror or exc})", True
+        report.broken_link = exc.errno in (errno.ELOOP, errno.ENOENT) and os.path.islink(path)
+        return None
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def _location(index: LineIndex, byte: int) -> Location:

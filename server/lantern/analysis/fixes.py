@@ -8,7 +8,9 @@ first one, in source order, wins), so fix-all stays well-formed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tree_sitter import Node, Tree
 
@@ -134,7 +136,14 @@ def remove_argument(ctx: FileContext, argument: Node) -> Edit:
 
 
 def python_import(ctx: FileContext, module: str) -> Edit | None:
-    """An edit adding `import module` to a Python file, or None when it is imported."""
+    """An edit adding `import module` to a Python file, or None when it is imported.
+
+    Memoised per file: every finding of a rule may ask, and each answer walks the module.
+    """
+    return ctx.memo(("python_import", module), lambda: _python_import(ctx, module))
+
+
+def _python_import(ctx: FileContext, module: str) -> Edit | None:
     from lantern.analysis.pyflow import imports
 
     if imports(ctx).get(module) == module:
@@ -173,38 +182,87 @@ def ignore_edit(
     else appends a comment to the line; else (JSX) puts it inside the element's tag
     before its `>` or `/>`; else puts it on its own line above (where it covers the next
     line): a backslash continuation, a multi-line string or JSX text at the line's end.
+
+    The choice does not depend on the code, so it is made once per line and source: a
+    minified file has thousands of findings on one line, and each would rescan and
+    re-parse it.
     """
-    line_start = source.rfind(b"\n", 0, start) + 1
-    line_end = source.find(b"\n", start)
-    line_end = len(source) if line_end == -1 else line_end
+    newlines = _newlines(source)
+    index = bisect_right(newlines, start - 1)  # newlines before `start`
+    line_start = newlines[index - 1] + 1 if index > 0 else 0
+    line_end = newlines[index] if index < len(newlines) else len(source)
     if line_end > line_start and source[line_end - 1 : line_end] == b"\r":
         line_end -= 1
-    line = source[line_start:line_end]
-    indent = line[: len(line) - len(line.lstrip(b" \t"))].decode()
-    marker = f"{language.line_comment} lantern: ignore[{code}]"
-    spacing = "  " if language.line_comment == "#" else " "
-    candidates: list[tuple[Edit, int]] = []  # (edit, the line that must then be suppressed)
-    finding_line = source.count(b"\n", 0, start)
-    for existing in _IGNORE_COMMENT.finditer(line):
-        if in_comment(tree, line_start + existing.start(), line_start + existing.end()):
-            close = line_start + existing.end("codes")
-            separator = ", " if existing.group("codes").strip() else ""
-            candidates.append((Edit(close, close, f"{separator}{code}"), finding_line))
-            break
-    if line.strip():
-        candidates.append((Edit(line_end, line_end, f"{spacing}{marker}"), finding_line))
-    if (tag_end := _jsx_tag_end(tree, start, line_start, line_end)) is not None:
-        candidates.append((Edit(tag_end, tag_end, f"{marker}\n{indent}"), finding_line))
-    candidates.append((Edit(line_start, line_start, f"{indent}{marker}\n"), finding_line + 1))
-    if language.line_comment == "//":
-        jsx_marker = f"{{/* lantern: ignore[{code}] */}}"
-        candidates.append(
-            (Edit(line_start, line_start, f"{indent}{jsx_marker}\n"), finding_line + 1)
+    tag_end = _jsx_tag_end(tree, start, line_start, line_end)
+    plans = _line_plans(source, tree, language.line_comment)
+    key = (line_start, tag_end)
+    if key not in plans:
+        candidates = _candidates(language, source, tree, index, line_start, line_end, tag_end)
+        plans[key] = next(
+            (
+                (at, template)
+                for at, template, line in candidates
+                if _suppresses(
+                    language, source, tree, Edit(at, at, _fill(template, code)), line, code
+                )
+            ),
+            None,
         )
-    for edit, line_after in candidates:
-        if _suppresses(language, source, tree, edit, line_after, code):
-            return edit
-    return None
+    if (plan := plans[key]) is None:
+        return None
+    at, template = plan
+    return Edit(at, at, _fill(template, code))
+
+
+_CODE = "\0code\0"  # where a template takes the rule code
+
+
+def _fill(template: str, code: str) -> str:
+    return template.replace(_CODE, code)
+
+
+def _candidates(
+    language: LanguageSpec,
+    source: bytes,
+    tree: Tree,
+    line: int,
+    line_start: int,
+    line_end: int,
+    tag_end: int | None,
+) -> list[tuple[int, str, int]]:
+    """(where, text template, the line that must then be suppressed), in order of preference."""
+    text = source[line_start:line_end]
+    indent = text[: len(text) - len(text.lstrip(b" \t"))].decode()
+    marker = f"{language.line_comment} lantern: ignore[{_CODE}]"
+    spacing = "  " if language.line_comment == "#" else " "
+    candidates: list[tuple[int, str, int]] = []
+    for existing in _IGNORE_COMMENT.finditer(text):
+        if in_comment(tree, line_start + existing.start(), line_start + existing.end()):
+            separator = ", " if existing.group("codes").strip() else ""
+            candidates.append((line_start + existing.end("codes"), f"{separator}{_CODE}", line))
+            break
+    if text.strip():
+        candidates.append((line_end, f"{spacing}{marker}", line))
+    if tag_end is not None:
+        candidates.append((tag_end, f"{marker}\n{indent}", line))
+    candidates.append((line_start, f"{indent}{marker}\n", line + 1))
+    if language.line_comment == "//":
+        candidates.append((line_start, f"{indent}{{/* lantern: ignore[{_CODE}] */}}\n", line + 1))
+    return candidates
+
+
+@lru_cache(maxsize=2)  # small: each entry keeps a whole source alive
+def _newlines(source: bytes) -> list[int]:
+    """Offsets of every b"\n" (bytes cache their hash: a repeat lookup costs O(1))."""
+    return [match.start() for match in re.finditer(b"\n", source)]
+
+
+@lru_cache(maxsize=2)
+def _line_plans(
+    source: bytes, tree: Tree, comment: str
+) -> dict[tuple[int, int | None], tuple[int, str] | None]:
+    """(line start, JSX tag end) -> the chosen (where, template), filled as lines are asked for."""
+    return {}
 
 
 def _jsx_tag_end(tree: Tree, start: int, line_start: int, line_end: int) -> int | None:

@@ -11,8 +11,11 @@ check` is started from (the same rule as in the editor).
 
 Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on a usage error
 (a missing path, a bad option), a configuration file that cannot be used (TOML syntax
-error, unreadable, `LANTERN_CONFIG` naming no file), a report that cannot be written, or
-an internal error; never a traceback. A closed standard output (`| head`) is not an error.
+error, unreadable, `LANTERN_CONFIG` naming no file), a file that could not be read (or a
+path named explicitly that was skipped, but not for an unsupported language), a report
+that cannot be written, or an internal error; never a traceback. A symlink loop or
+dangling link met in a folder walk is reported but does not fail the run: there is no
+file behind it. A closed standard output (`| head`) is not an error.
 """
 
 from __future__ import annotations
@@ -32,7 +35,13 @@ from urllib.parse import quote
 from lantern import __version__
 from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import rule_options
-from lantern.analysis.files import FileReport, Ignores, check_file, discover
+from lantern.analysis.files import (
+    UNSUPPORTED_LANGUAGE,
+    FileReport,
+    Ignores,
+    check_file,
+    discover,
+)
 from lantern.analysis.findings import Severity
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import Rule
@@ -116,6 +125,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lexists: a symlink loop or a dangling link exists, and is reported as unreadable.
     missing = [str(path) for path in args.paths if not os.path.lexists(path)]
     if missing:
         print(f"lantern check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
@@ -139,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ai:
         _review(reports)
     for report in reports:
-        if report.skipped and report.path in args.paths:
+        if report.skipped and (report.path in args.paths or report.unreadable):
             print(f"lantern check: skipped {report.path}: {report.skipped}", file=sys.stderr)
     docs_url = projects.settings_for(Path.cwd()).rules.docs_url
 
@@ -162,6 +172,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         _write_to_stdout(writer)
     _summary(reports, sys.stderr, excluded)
+    named = set(args.paths)
+    if any(
+        r.failed or (r.path in named and r.skipped not in (None, UNSUPPORTED_LANGUAGE))
+        for r in reports
+    ):
+        return 2  # a file that should have been checked was not: not a clean run
     threshold = FAIL_ON[args.fail_on]
     failing = any(f.severity.rank <= threshold for r in reports for f in r.findings)
     return 1 if failing else 0
@@ -301,7 +317,16 @@ def _count(number: int, noun: str) -> str:
 def _summary(reports: list[FileReport], out: TextIO, excluded: list[Path] | None = None) -> None:
     checked = sum(1 for report in reports if report.skipped is None)
     findings = [f for report in reports for f in report.findings]
-    if not findings:
+    skipped = Counter(
+        "unreadable" if r.unreadable else r.skipped.split(" (")[0] for r in reports if r.skipped
+    )
+    not_checked = ""
+    if skipped:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
+        not_checked = f"; {_count(sum(skipped.values()), 'file')} not checked ({reasons})"
+    if not findings and skipped:
+        out.write(f"No problems in {_count(checked, 'file')} checked{not_checked}.\n")
+    elif not findings:
         out.write(f"All clear: {_count(checked, 'file')} checked.\n")
     else:
         files = sum(1 for report in reports if report.findings)
@@ -315,7 +340,7 @@ def _summary(reports: list[FileReport], out: TextIO, excluded: list[Path] | None
         verb = "has" if fixable == 1 else "have"
         out.write(
             f"Found {_count(len(findings), 'problem')} ({parts}) in {files} of "
-            f"{_count(checked, 'file')}; {fixable} {verb} a quick fix in the editor.\n"
+            f"{_count(checked, 'file')}; {fixable} {verb} a quick fix in the editor{not_checked}.\n"
         )
     if excluded:
         names = ", ".join(f"{_shown(folder)}/" for folder in excluded[:5])
@@ -391,6 +416,23 @@ def _rule_properties(rule: Rule) -> dict[str, Any]:
     return properties
 
 
+def _invocation(reports: list[FileReport]) -> dict[str, Any]:
+    """Files that were not checked, as tool notifications (SARIF 2.1.0 §3.20.21)."""
+    notifications = [
+        {
+            "level": "error" if report.failed else "warning" if report.broken_link else "note",
+            "message": {"text": f"Not checked: {report.skipped}."},
+            "locations": [{"physicalLocation": {"artifactLocation": sarif_location(report.path)}}],
+        }
+        for report in reports
+        if report.skipped
+    ]
+    return {
+        "executionSuccessful": not any(report.failed for report in reports),
+        "toolExecutionNotifications": notifications,
+    }
+
+
 def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL) -> None:
     rules = sarif_rules(docs_url)
     index = {rule["id"]: position for position, rule in enumerate(rules)}
@@ -438,6 +480,7 @@ def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
+                "invocations": [_invocation(reports)],
                 "results": results,
             }
         ],

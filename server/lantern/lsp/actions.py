@@ -13,7 +13,7 @@ import asyncio
 
 from lsprotocol import types
 
-from lantern.analysis.findings import Finding
+from lantern.analysis.findings import NOTICE, Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
 from lantern.lsp import ai_actions, diagnostics
@@ -98,18 +98,19 @@ def _at_range(
     snapshot: Snapshot, findings: list[Finding], at: types.Range, encoding: Encoding
 ) -> list[Finding]:
     """The findings to offer quick fixes for: those the range touches, then a few more
-    on its lines (the nearest first); never syntax errors. `at` is in `encoding`."""
+    on its lines (the nearest first); never syntax errors or notices. `at` is in `encoding`."""
     index = snapshot.index
     start = index.byte_at_position(at.start.line, 0, Encoding.UTF8)
     end = index.byte_at_position(at.end.line + 1, 0, Encoding.UTF8)
-    on_lines = [f for f in findings if f.code != "syntax" and _touches(f, start, end)]
+    on_lines = [f for f in findings if f.code not in ("syntax", NOTICE) and _touches(f, start, end)]
     if len(on_lines) <= MAX_MORE_ON_THE_LINES:
         return on_lines
     exact_start = index.byte_at_position(at.start.line, at.start.character, encoding)
     exact_end = index.byte_at_position(at.end.line, at.end.character, encoding)
     touched = [f for f in on_lines if _touches(f, exact_start, exact_end)]
+    touched_ids = {id(f) for f in touched}
     nearest = sorted(
-        (f for f in on_lines if f not in touched),
+        (f for f in on_lines if id(f) not in touched_ids),
         key=lambda f: min(abs(f.start_byte - exact_start), abs(f.end_byte - exact_start)),
     )
     return touched + nearest[:MAX_MORE_ON_THE_LINES]

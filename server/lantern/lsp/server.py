@@ -75,6 +75,7 @@ class _LanternProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.initialize_received = False
         self.exit_code: int | None = None
+        self._finished: list[tuple[Any, Any]] = []  # see _execute_handler
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -122,6 +123,35 @@ class _LanternProtocol(LanguageServerProtocol):
     def lsp_exit(self, *args: Any) -> Iterator[Any]:
         self.exit_code = 0 if self._shutdown else 1
         yield from super().lsp_exit(*args)
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Callable,
+        callback: Callable,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls keeps the future of every generator or async handler in
+        `_request_futures` until it sends a response; notifications get none, so each
+        didOpen/didChange/didClose (and each step of a generator handler) would stay
+        there for the life of the server, with its params. Finished entries are dropped
+        when the next message is handled: not at once, since a future can finish while
+        pygls iterates the table (`shutdown` cancels them all)."""
+        self._drop_finished()
+
+        def done(future: Any) -> None:
+            self._finished.append((msg_id, future))  # atomic: may run on a worker thread
+            callback(future)
+
+        super()._execute_handler(msg_id, handler, done, args, kwargs)
+
+    def _drop_finished(self) -> None:
+        finished = self._finished
+        while finished:
+            msg_id, future = finished.pop()
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
 
     def _forward(self, method: str, params: Any) -> Iterator[Any]:
         if (handler := self.fm.features.get(method)) is not None:
@@ -350,12 +380,14 @@ def create_server() -> LanternServer:
 
 
 def serve(tcp: tuple[str, int] | None = None) -> int:
+    # LANTERN_LOG_LEVEL=DEBUG logs everything, pygls's traffic included (for bug reports).
+    level = os.environ.get("LANTERN_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.INFO,
+        level=level if level in logging.getLevelNamesMapping() else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("pygls").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     server = create_server()
     client_log = _ClientLogHandler(server)
     client_log.setFormatter(logging.Formatter("%(message)s"))

@@ -75,10 +75,7 @@ def _arguments(call: Node) -> list[Node]:
 
 
 def _scope(ctx: FileContext, node: Node) -> Node:
-    parent = node.parent
-    while parent is not None and parent.type not in _FUNCTIONS:
-        parent = parent.parent
-    return parent or ctx.tree.root_node
+    return ctx.enclosing(node, _FUNCTIONS) or ctx.tree.root_node
 
 
 def _assignments(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node, bool]]]:
@@ -288,11 +285,14 @@ def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     yield from unreachable_after(ctx, captures["jump"][0])
 
 
-@c.CONSTANT_CONDITION.check(
-    GO, '(binary_expression operator: ["==" "<" ">" "<=" ">="]) @comparison'
-)
+# Matched bare, the operator checked here: naming the operator child in the pattern keeps a
+# match open per level of a left-nested chain, quadratic in its length.
+@c.CONSTANT_CONDITION.check(GO, "(binary_expression) @comparison")
 def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     comparison = captures["comparison"][0]
+    operator = comparison.child_by_field_name("operator")
+    if operator is None or operator.type not in ("==", "<", ">", "<=", ">="):
+        return
     left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
     if left is None or right is None:
         return

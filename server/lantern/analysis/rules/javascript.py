@@ -120,18 +120,19 @@ def qualified(ctx: FileContext, node: Node | None, depth: int = 0) -> str:
 
 
 def _scope(ctx: FileContext, node: Node) -> Node:
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _FUNCTIONS:
-            return parent
-        parent = parent.parent
-    return ctx.tree.root_node
+    return ctx.enclosing(node, _FUNCTIONS) or ctx.tree.root_node
 
 
 def _bindings(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node, bool]]]:
     """name -> [(binding node, value, augmented)] made directly in `scope`."""
+    return _all_bindings(ctx).get(scope.id, {})
 
-    def collect() -> dict[str, list[tuple[Node, Node, bool]]]:
+
+def _all_bindings(ctx: FileContext) -> dict[int, dict[str, list[tuple[Node, Node, bool]]]]:
+    """scope id -> its bindings, from one pass over the file (a pass per scope would be
+    quadratic in the nesting depth)."""
+
+    def collect() -> dict[int, dict[str, list[tuple[Node, Node, bool]]]]:
         query = compiled_query(
             ctx.language,
             """
@@ -140,21 +141,19 @@ def _bindings(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node,
             (augmented_assignment_expression left: (identifier) @name right: (_) @value) @augment
             """,
         )
-        cursor = QueryCursor(query)
-        cursor.set_byte_range(scope.start_byte, scope.end_byte)
-        found: dict[str, list[tuple[Node, Node, bool]]] = {}
-        for _, captures in cursor.matches(scope):
+        scopes: dict[int, dict[str, list[tuple[Node, Node, bool]]]] = {}
+        for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
             node = (captures.get("bind") or captures["augment"])[0]
-            if _scope(ctx, node) != scope:
-                continue
+            found = scopes.setdefault(_scope(ctx, node).id, {})
             found.setdefault(ctx.text(captures["name"][0]), []).append(
                 (node, captures["value"][0], "augment" in captures)
             )
-        for bindings in found.values():
-            bindings.sort(key=lambda binding: binding[0].start_byte)
-        return found
+        for found in scopes.values():
+            for bindings in found.values():
+                bindings.sort(key=lambda binding: binding[0].start_byte)
+        return scopes
 
-    return ctx.memo(("js.bindings", scope.id), collect)
+    return ctx.memo("js.bindings", collect)
 
 
 def _earlier(ctx: FileContext, identifier: Node) -> list[tuple[Node, Node, bool]]:
@@ -166,7 +165,7 @@ def _earlier(ctx: FileContext, identifier: Node) -> list[tuple[Node, Node, bool]
             for b in _bindings(ctx, scope).get(name, [])
             if b[0].start_byte < identifier.start_byte
         ]
-        if found or scope.parent is None:
+        if found or scope == ctx.tree.root_node:
             return found
         scope = _scope(ctx, scope)
 
@@ -527,11 +526,15 @@ def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     yield from unreachable_after(ctx, captures["jump"][0])
 
 
-@c.LOOSE_EQUALITY.check(
-    JAVASCRIPT, '(binary_expression operator: ["==" "!="] @operator) @comparison'
-)
+# Binary expressions are matched bare and their operator checked here: a pattern that
+# names the operator child keeps a match open per level of a left-nested chain
+# (`a + a + ... `), which makes the fused query quadratic in its length.
+@c.LOOSE_EQUALITY.check(JAVASCRIPT, "(binary_expression) @comparison")
 def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    comparison, operator = captures["comparison"][0], captures["operator"][0]
+    comparison = captures["comparison"][0]
+    operator = comparison.child_by_field_name("operator")
+    if operator is None or operator.type not in ("==", "!="):
+        return
     left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
     if left is None or right is None:
         return
@@ -550,12 +553,13 @@ def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 
 
 _IDENTICAL = frozenset({"identifier", "member_expression"})
+_COMPARISONS = frozenset({"===", "==", "<", ">", "<=", ">="})
 
 
 @c.CONSTANT_CONDITION.check(
     JAVASCRIPT,
     """
-    (binary_expression operator: ["===" "==" "<" ">" "<=" ">="] @operator) @comparison
+    (binary_expression) @comparison
     (if_statement condition: (parenthesized_expression (_) @condition))
     (while_statement condition: (parenthesized_expression [(string) (template_string) (object)
         (array)] @condition))
@@ -564,6 +568,9 @@ _IDENTICAL = frozenset({"identifier", "member_expression"})
 def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if "comparison" in captures:
         comparison = captures["comparison"][0]
+        operator = comparison.child_by_field_name("operator")
+        if operator is None or operator.type not in _COMPARISONS:
+            return
         left, right = (
             comparison.child_by_field_name("left"),
             comparison.child_by_field_name("right"),

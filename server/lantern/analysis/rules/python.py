@@ -84,8 +84,11 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
 
 
 def _defined_functions(ctx: FileContext) -> frozenset[str]:
-    async_names, sync_names = _async_functions(ctx)
-    return frozenset(async_names | sync_names)
+    def collect() -> frozenset[str]:
+        async_names, sync_names = _async_functions(ctx)
+        return frozenset(async_names | sync_names)
+
+    return ctx.memo("py.defined", collect)  # once per file, not once per call
 
 
 def _calls_named(ctx: FileContext, names: frozenset[str]) -> Iterator[tuple[Node, str]]:
@@ -390,6 +393,8 @@ def _weak_hash(ctx: FileContext, _: dict) -> Iterator[Hit]:
 _VERIFY_KEYWORDS = frozenset({"verify", "verify_ssl", "ssl_verify", "check_hostname"})
 
 
+# `**kwargs` is matched alone and its call found from it: a pattern from the call down
+# keeps a match open per level of nested calls, quadratic in the nesting depth.
 @c.TLS_DISABLED.check(
     PYTHON,
     """
@@ -397,7 +402,7 @@ _VERIFY_KEYWORDS = frozenset({"verify", "verify_ssl", "ssl_verify", "check_hostn
         (#any-of? @name "verify" "verify_ssl" "ssl_verify" "check_hostname" "cert_reqs" "ssl"))
     ((assignment left: (attribute attribute: (identifier) @attribute) right: (_) @value) @set
         (#any-of? @attribute "verify" "check_hostname" "verify_mode"))
-    (call arguments: (argument_list (dictionary_splat (_) @splat))) @call
+    (dictionary_splat (_) @splat)
     """,
 )
 def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
@@ -433,7 +438,10 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
                 captures["set"][0], "`verify_mode = CERT_NONE` turns off TLS certificate checks."
             )
     elif "splat" in captures:
-        call = captures["call"][0]
+        arguments = captures["splat"][0].parent.parent
+        call = arguments.parent if arguments is not None else None
+        if call is None or arguments.type != "argument_list" or call.type != "call":
+            return
         value = pyflow.keyword(ctx, call, "verify")
         arguments = call.child_by_field_name("arguments")
         direct = any(
