@@ -5,6 +5,10 @@ hashed, and it never fails its caller: a corrupt, locked, unwritable or full cac
 logs one warning and the cache carries on in memory only. A cache directory removed
 while in use is noticed (one warning) and created again.
 
+With `cache.backend = "redis"` a third, team-shared layer sits behind memory and disk
+(`cache_redis.SharedCache`): read when both miss (a hit is copied into them), written
+with every answer. It degrades the same way: an outage costs one warning, not answers.
+
 SQLite connections belong to the thread that made them, and diskcache makes one per
 thread: every disk operation therefore runs on the cache's own single thread, so
 `close()` can close the one connection there is and release every file.
@@ -15,13 +19,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lantern.cache_redis import SharedCache
 from lantern.config import CacheSettings
 
 if TYPE_CHECKING:
@@ -56,8 +63,10 @@ class AnswerCache:
         settings: CacheSettings,
         *,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        shared: SharedCache | None = None,
     ) -> None:
         self.enabled = settings.enabled
+        self.shared = shared if settings.enabled else None
         self.directory = cache_directory(settings)
         self.size_limit = settings.max_size_mb * 1024 * 1024
         self.problem: str | None = None  # why the disk is not used, once it failed
@@ -85,23 +94,30 @@ class AnswerCache:
                 if value is not None:
                     # Disk entries carry their own expiry; memory gets a short-lived copy.
                     self._memory_put(key, value, time.time() + 3600)
+        if value is None and self.shared is not None:
+            # Outside the lock: the network may be slow, local readers need not wait.
+            found = self.shared.get(key)
+            if found is not None:
+                value, seconds_left = found
+                self._keep_locally(key, value, seconds_left)
+        with self._guard:
             if value is None:
                 self.misses += 1
             else:
                 self.hits += 1
-            return value
+        return value
 
     def set(self, key: str, value: Any, ttl_seconds: float) -> None:
         """Store a JSON-able `value` for `ttl_seconds`. Keys look like `<task>:<hash>`."""
         if not self.enabled:
             return
-        with self._guard:
-            self._memory_put(key, value, time.time() + ttl_seconds)
-            if (disk := self._open()) is not None:
-                self._safely(lambda: disk.set(key, value, expire=ttl_seconds))
+        self._keep_locally(key, value, ttl_seconds)
+        if self.shared is not None:
+            self.shared.set(key, value, ttl_seconds)
 
     def clear(self) -> int:
-        """Remove every entry; the number removed from disk (memory is always emptied)."""
+        """Remove every local entry; the number removed from disk (memory is always
+        emptied). The shared layer is left alone: it is the team's, and its entries expire."""
         with self._guard:
             self._memory.clear()
             disk = self._open()
@@ -138,10 +154,13 @@ class AnswerCache:
                     data.update(details, disk="ok")
             if self.problem:  # known only once opening was tried, just above
                 data.update(disk="unavailable", problem=self.problem)
-            return data
+        data["shared"] = self.shared.stats() if self.shared is not None else None
+        return data
 
     def close(self) -> None:
         """Close the database: no file of the cache stays open afterwards."""
+        if self.shared is not None:
+            self.shared.close()
         with self._guard:
             if self._disk is not None:
                 self._safely(self._disk.close)
@@ -150,6 +169,12 @@ class AnswerCache:
             if self._worker is not None:
                 self._worker.shutdown(wait=True)
                 self._worker = None
+
+    def _keep_locally(self, key: str, value: Any, ttl_seconds: float) -> None:
+        with self._guard:
+            self._memory_put(key, value, time.time() + ttl_seconds)
+            if (disk := self._open()) is not None:
+                self._safely(lambda: disk.set(key, value, expire=ttl_seconds))
 
     # -- memory ------------------------------------------------------------------------
 
@@ -277,7 +302,33 @@ def _private_directory(path: Path) -> None:
 
 
 def open_cache(
-    settings: CacheSettings, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS
+    settings: CacheSettings,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    project: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> AnswerCache:
-    """The cache for `settings`; opening it costs nothing until the first request."""
-    return AnswerCache(settings, lock_timeout=lock_timeout)
+    """The cache for `settings`; opening it costs nothing until the first request.
+
+    `project` (the workspace folder's name) is the shared layer's namespace unless
+    `cache.namespace` names one; `env` holds the shared cache's password (default: the
+    process environment)."""
+    shared = None
+    if settings.enabled and settings.backend == "redis":
+        if settings.url:
+            shared = SharedCache(
+                settings.url,
+                namespace=namespace(settings.namespace or project or "default"),
+                max_value_bytes=settings.max_value_kb * 1024,
+                timeout=settings.timeout_seconds,
+                password_env=settings.password_env,
+                env=env,
+            )
+        else:
+            log.warning('`cache.backend = "redis"` needs `cache.url`; using the local cache only.')
+    return AnswerCache(settings, lock_timeout=lock_timeout, shared=shared)
+
+
+def namespace(name: str) -> str:
+    """`name` as a key segment: letters, digits and `._-/` kept, anything else `_`."""
+    return re.sub(r"[^A-Za-z0-9._/-]", "_", name.strip()) or "default"

@@ -3,8 +3,9 @@
 Sources, each overriding the one before:
 built-in defaults < user file (`$LANTERN_CONFIG`, else `$XDG_CONFIG_HOME/lantern/config.toml`)
 < the project's `pyproject.toml` `[tool.lantern]` < its `lantern.toml`
-< environment (`LANTERN_CACHE_DIR`, `LANTERN_AI_*`) < LSP `initializationOptions`
-< `workspace/configuration` section `lantern` (for the file's workspace folder).
+< environment (`LANTERN_CACHE_DIR`, `LANTERN_CACHE_URL`, `LANTERN_AI_*`)
+< LSP `initializationOptions` < `workspace/configuration` section `lantern` (for the
+file's workspace folder).
 A file's project is the nearest folder above it with a `lantern.toml` or a
 `pyproject.toml` holding `[tool.lantern]` (`project_directory`).
 
@@ -161,6 +162,13 @@ class ProviderSettings(_Section):
         description="Complete code through `/completions` with `suffix` (true), through chat "
         "(false), or try the former and fall back to chat (unset).",
     )
+    max_concurrent_requests: int | None = Field(
+        None,
+        ge=1,
+        description="Requests sent to this endpoint at once; more callers queue (the time "
+        "they wait is reported). Unset: no limit, until the server cuts an answer short "
+        "when another request arrives (llama.cpp's server does), then 1.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -267,7 +275,7 @@ class AISettings(_Section):
 
 
 class CacheSettings(_Section):
-    """The on-disk cache of model answers."""
+    """The cache of model answers: memory, disk, and optionally a team-shared Redis."""
 
     enabled: bool = Field(True, description="False: every request goes to the model.")
     dir: str | None = Field(None, description="Defaults to the user cache directory.")
@@ -285,6 +293,39 @@ class CacheSettings(_Section):
     )
     memory_entries: int = Field(
         512, ge=0, description="Answers kept in memory in front of the disk cache."
+    )
+    backend: Literal["disk", "redis"] = Field(
+        "disk",
+        description="`disk`: answers are kept on this machine (memory, then disk). `redis`: "
+        "also in a team-shared Redis at `url`, behind them (memory, then disk, then Redis), "
+        "so that the same review of the same code is paid for once per team.",
+    )
+    url: str | None = Field(
+        None,
+        description='The shared cache for `backend = "redis"`, e.g. '
+        "`redis://cache.internal:6379/0` (`rediss://` for TLS). Put no password here: it is "
+        "read from the variable named by `password_env`.",
+    )
+    password_env: str | None = Field(
+        "LANTERN_CACHE_PASSWORD",
+        description="The environment variable holding the shared cache's password.",
+    )
+    namespace: str | None = Field(
+        None,
+        description="This project's name in the shared cache (keys are "
+        "`lantern:<namespace>:<task>:v<prompt version>:<hash>`); defaults to the workspace "
+        "folder's name.",
+    )
+    max_value_kb: int = Field(
+        256,
+        ge=1,
+        description="Answers larger than this stay local, never sent to the shared cache.",
+    )
+    timeout_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How long one shared-cache operation may take; after a failure the shared "
+        "cache is skipped for 30 s (one warning) and the local layers carry on.",
     )
 
     @field_validator("ttl_seconds")
@@ -430,9 +471,12 @@ def lsp_layer(origin: str, value: Any) -> ConfigLayer:
 
 
 def _env_layers(env: Mapping[str, str]) -> list[ConfigLayer]:
+    cache: dict[str, Any] = {}
     if cache_dir := env.get("LANTERN_CACHE_DIR"):
-        return [ConfigLayer("environment", {"cache": {"dir": cache_dir}})]
-    return []
+        cache["dir"] = cache_dir
+    if cache_url := env.get("LANTERN_CACHE_URL"):
+        cache.update(backend="redis", url=cache_url)
+    return [ConfigLayer("environment", {"cache": cache})] if cache else []
 
 
 def env_provider(env: Mapping[str, str], warnings: list[str]) -> ProviderSettings | None:

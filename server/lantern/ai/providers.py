@@ -3,20 +3,26 @@
 Retries with backoff, jitter and `Retry-After` are the `openai` SDK's own (configured
 per provider); this module adds what the SDK lacks: the next provider on failure, a
 circuit breaker, client-side rate limits, a deadline, and negotiation of what each
-endpoint accepts. `openai` is imported on the first request, never at import time.
-API keys are read from the environment when a client is built and never logged.
+endpoint accepts: the JSON form it takes (a JSON schema, JSON mode with a schema, or plain
+text), `stream_options`, `max_completion_tokens`, and how many requests it serves at once
+(a server that cuts a stream short when another request arrives gets one at a time,
+queued here, and the time spent queueing is reported). `openai` is imported on the first
+request, never at import time. API keys are read from the environment when a client is
+built and never logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import dataclasses
 import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,6 +52,7 @@ FailureKind = Literal[
     "model_not_found",
     "bad_request",
     "bad_response",
+    "interrupted",
 ]
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Sent when a provider needs no key (local servers): the SDK insists on a non-empty one.
@@ -78,6 +85,7 @@ class Reply:
     completion_tokens: int | None
     latency_ms: float
     finish_reason: str | None = None
+    queue_ms: float = 0.0  # waiting for a free slot of a one-request-at-a-time endpoint
 
 
 def provider_settings(ai: AISettings, env: Mapping[str, str]) -> list[ProviderSettings]:
@@ -115,6 +123,13 @@ class Provider:
         self.token_parameter = "max_tokens"
         self.stream_usage = True  # ask streams to end with `usage`, until refused
         self.resting_until = 0.0  # after a 429 with Retry-After, skip until then
+        # Requests sent at once: unlimited until configured, or learned from a server
+        # that cut a stream short because another request came in.
+        self.concurrency = settings.max_concurrent_requests
+        self.waiting = 0  # callers queued for a slot right now
+        self.active = 0  # requests on the wire right now
+        self._sent = 0  # requests ever sent, to tell whether one overlapped another
+        self._slots: asyncio.Semaphore | None = None
         self._client: AsyncOpenAI | None = None
 
     @property
@@ -229,11 +244,16 @@ class Provider:
             raise self._failure(exc) from None
 
     def _learn_from(self, failure: ProviderFailure, sent: dict[str, Any]) -> bool:
-        """Adapt to an endpoint's refusal of a parameter; True if worth asking again."""
-        if failure.kind != "bad_request":
-            return False
+        """Adapt to an endpoint's refusal of a parameter; True if worth asking again.
+
+        Refusals come as 400s, and from some servers as a 500 whose message names the
+        parameter (llama-cpp-python validates `response_format` that way)."""
         text = failure.message.lower()
         about_format = any(word in text for word in ("response_format", "json", "schema"))
+        if failure.kind == "server_error" and "response_format" in sent and about_format:
+            failure.kind = "bad_request"
+        if failure.kind != "bad_request":
+            return False
         if "response_format" in sent and self.settings.structured_output == "auto" and about_format:
             self.structured_mode = (
                 "json_object" if self.structured_mode == "json_schema" else "text"
@@ -259,6 +279,82 @@ class Provider:
         stop_after_lines: int | None,
         retries: int | None = None,
         on_text: Callable[[str], None] | None = None,
+    ) -> Reply:
+        async with self._slot() as queued_seconds:
+            mark = self._sent
+            self._sent += 1
+            self.active += 1
+            overlapped = self.active > 1
+            try:
+                reply = await self._send(
+                    route,
+                    prompt,
+                    extra,
+                    temperature,
+                    timeout,
+                    stream,
+                    stop_after_lines,
+                    retries,
+                    on_text,
+                )
+            except ProviderFailure as failure:
+                overlapped = overlapped or self._sent > mark + 1
+                if failure.kind != "interrupted":
+                    raise
+                failure.kind = "bad_response"
+                if not overlapped or self.concurrency == 1:
+                    raise
+                self._serve_one_at_a_time()
+            else:
+                return dataclasses.replace(reply, queue_ms=queued_seconds * 1000)
+            finally:
+                self.active -= 1
+        # Cut short for another caller's request: ask again, queued behind it this time.
+        return await self._call(
+            route, prompt, extra, temperature, timeout, stream, stop_after_lines, retries, on_text
+        )
+
+    def _serve_one_at_a_time(self) -> None:
+        log.info(
+            "%s cut an answer short when another request came in: it serves one request at "
+            "a time, so Lantern now queues them (`max_concurrent_requests = 1`).",
+            self.name,
+        )
+        self.concurrency = 1
+        self._slots = asyncio.Semaphore(1)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[float]:
+        """Hold one of the endpoint's request slots (if it has a limit); yields the
+        seconds spent waiting for it."""
+        if self.concurrency is None:
+            yield 0.0
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        slots = self._slots  # release into the semaphore acquired, even if one is learned
+        started = time.monotonic()
+        self.waiting += 1
+        try:
+            await slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield time.monotonic() - started
+        finally:
+            slots.release()
+
+    async def _send(
+        self,
+        route: Literal["chat", "completions"],
+        prompt: list[dict[str, str]] | str,
+        extra: dict[str, Any],
+        temperature: float,
+        timeout: float,
+        stream: bool,
+        stop_after_lines: int | None,
+        retries: int | None,
+        on_text: Callable[[str], None] | None,
     ) -> Reply:
         client = self.client()
         if retries is not None:
@@ -296,7 +392,8 @@ class Provider:
                 choice = response.choices[0]
                 text = choice.message.content if route == "chat" else choice.text
                 finish, usage = choice.finish_reason, response.usage
-        except ProviderFailure:
+        except ProviderFailure as failure:
+            failure.request_id = failure.request_id or request_id
             raise
         except Exception as exc:
             failure = self._failure(exc)
@@ -359,7 +456,10 @@ class Provider:
 
 def _response_format(mode: str, name: str, schema: dict[str, Any]) -> dict[str, Any]:
     if mode == "json_object":
-        return {"type": "json_object"}
+        # JSON mode alone lets a model write any JSON, or none until `max_tokens`
+        # (llama.cpp); servers that constrain output by a schema read it from here,
+        # the others ignore it.
+        return {"type": "json_object", "schema": schema}
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
@@ -390,8 +490,9 @@ async def _read_stream(
     finally:
         await stream.close()
     if finish is None:
-        # The connection ended without a final chunk: the answer may be cut anywhere.
-        raise ProviderFailure("bad_response", "the stream ended before the answer was complete")
+        # The stream ended without a final chunk: the answer may be cut anywhere (and
+        # llama.cpp ends a stream this way when another request arrives).
+        raise ProviderFailure("interrupted", "the stream ended before the answer was complete")
     return "".join(parts), finish, usage
 
 
@@ -558,6 +659,7 @@ class ProviderPool:
                 reply.latency_ms,
                 reply.prompt_tokens or 0,
                 reply.completion_tokens or 0,
+                reply.queue_ms,
             )
             used = (reply.prompt_tokens or 0) + (reply.completion_tokens or 0)
             provider.limiter.settle(estimated_tokens, used or None)

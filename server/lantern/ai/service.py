@@ -85,6 +85,7 @@ class AnswerMeta(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     latency_ms: float | None = None
+    queue_ms: float | None = None  # queued for a one-request-at-a-time endpoint first
 
 
 class ReviewResult(BaseModel):
@@ -195,10 +196,15 @@ class AIService:
     ) -> None:
         self.clock = clock or Clock()
         self.stats_counters = Stats()
-        self.cache = cache if cache is not None else open_cache(settings.cache)
         self._flights = SingleFlight()
         self._env = os.environ if env is None else env
         self.workspace_root = Path(workspace_root) if workspace_root is not None else None
+        project = self.workspace_root.name if self.workspace_root is not None else None
+        self.cache = (
+            cache
+            if cache is not None
+            else open_cache(settings.cache, project=project, env=self._env)
+        )
         self.reconfigure(settings)
 
     def reconfigure(self, settings: Settings) -> None:
@@ -638,8 +644,9 @@ class AIService:
 
     def _unit_key(self, digest: str) -> str:
         route = [(p.name, p.settings.model) for p in self.pool.route("review")]
-        material = json.dumps([template("review").version, route, digest])
-        return f"review:unit:{hashlib.sha256(material.encode()).hexdigest()}"
+        version = template("review").version
+        material = json.dumps([version, route, digest])
+        return f"review:unit:v{version}:{hashlib.sha256(material.encode()).hexdigest()}"
 
     # -- status ------------------------------------------------------------------------
 
@@ -666,6 +673,8 @@ class AIService:
                     ),
                     "structured_output": provider.structured_mode,
                     "fill_in_middle": provider.fill_in_middle,
+                    "max_concurrent_requests": provider.concurrency,
+                    "queued_now": provider.waiting,
                     **counters,
                     "by_task": by_task,
                 }
@@ -786,6 +795,7 @@ class AIService:
                 prompt_tokens=stored["prompt_tokens"],
                 completion_tokens=stored["completion_tokens"],
                 latency_ms=stored["latency_ms"],
+                queue_ms=stored["queue_ms"],
             )
             return finish(stored["payload"], job, meta)
         except CallerCancelled:
@@ -843,6 +853,7 @@ class AIService:
             "prompt_tokens": reply.prompt_tokens,
             "completion_tokens": reply.completion_tokens,
             "latency_ms": round(reply.latency_ms, 1),
+            "queue_ms": round(reply.queue_ms, 1),
         }
         await asyncio.to_thread(
             self.cache.set,
@@ -920,7 +931,8 @@ class AIService:
             "fim": job.fim,
         }
         digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
-        return f"{job.task}:{digest}"
+        # The prompt version shows in the key too, so a shared cache can be searched by it.
+        return f"{job.task}:v{job.prompt.version}:{digest}"
 
     def _flight_key(self, job: _Job) -> str:
         route = [p.name for p in self.pool.route(job.task)]

@@ -24,6 +24,8 @@ class Counters:
     completion_tokens: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    # Time spent queued for a one-request-at-a-time endpoint before being sent.
+    queue_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +35,7 @@ class Counters:
             "completion_tokens": self.completion_tokens,
             "failures": dict(self.failures),
             "latency_ms": percentiles(self.latencies_ms),
+            "queue_ms": percentiles(self.queue_ms),
         }
 
 
@@ -73,12 +76,14 @@ class Stats:
         latency_ms: float,
         prompt_tokens: int,
         completion_tokens: int,
+        queue_ms: float = 0.0,
     ) -> None:
         counters = self.counters(provider, task)
         counters.requests += 1
         counters.prompt_tokens += prompt_tokens
         counters.completion_tokens += completion_tokens
         counters.latencies_ms.append(latency_ms)
+        counters.queue_ms.append(queue_ms)
 
     def cache_hit(self, provider: str, task: str) -> None:
         self.counters(provider, task).cache_hits += 1
@@ -100,6 +105,7 @@ class Stats:
             total.completion_tokens += counters.completion_tokens
             total.failures.update(counters.failures)
             total.latencies_ms.extend(counters.latencies_ms)
+            total.queue_ms.extend(counters.queue_ms)
         return total, tasks
 
     def by_task(self) -> dict[str, dict[str, Any]]:

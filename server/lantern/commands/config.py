@@ -35,9 +35,11 @@ wrong shape (`ai = false`), a TOML syntax error (with its file and line) and a
 `LANTERN_CONFIG` naming no file are reported once; the default is used instead.
 
 Environment variables: `LANTERN_CONFIG` (a config file), `LANTERN_CACHE_DIR` (sets
-`cache.dir`), and `LANTERN_AI_BASE_URL` + `LANTERN_AI_MODEL` (+ `LANTERN_AI_API_KEY`), which
-define a provider named `env`, placed first in `ai.providers`. Run `lantern config show`
-to see the settings in effect in a folder.
+`cache.dir`), `LANTERN_CACHE_URL` (sets `cache.url` and `cache.backend = "redis"`),
+`LANTERN_CACHE_PASSWORD` (the shared cache's password), and `LANTERN_AI_BASE_URL` +
+`LANTERN_AI_MODEL` (+ `LANTERN_AI_API_KEY`), which define a provider named `env`, placed
+first in `ai.providers`. Run `lantern config show` to see the settings in effect in a
+folder.
 """
 
 
