@@ -127,6 +127,7 @@ class Provider:
         # that cut a stream short because another request came in.
         self.concurrency = settings.max_concurrent_requests
         self.waiting = 0  # callers queued for a slot right now
+        self.queue_timeouts = 0  # callers whose deadline passed while they were queued
         self.active = 0  # requests on the wire right now
         self._sent = 0  # requests ever sent, to tell whether one overlapped another
         self._slots: asyncio.Semaphore | None = None
@@ -279,6 +280,7 @@ class Provider:
         stop_after_lines: int | None,
         retries: int | None = None,
         on_text: Callable[[str], None] | None = None,
+        again: bool = False,
     ) -> Reply:
         async with self._slot() as queued_seconds:
             mark = self._sent
@@ -302,16 +304,26 @@ class Provider:
                 if failure.kind != "interrupted":
                     raise
                 failure.kind = "bad_response"
-                if not overlapped or self.concurrency == 1:
+                if not overlapped or again:
                     raise
-                self._serve_one_at_a_time()
+                if self.concurrency != 1:
+                    self._serve_one_at_a_time()
             else:
                 return dataclasses.replace(reply, queue_ms=queued_seconds * 1000)
             finally:
                 self.active -= 1
         # Cut short for another caller's request: ask again, queued behind it this time.
         return await self._call(
-            route, prompt, extra, temperature, timeout, stream, stop_after_lines, retries, on_text
+            route,
+            prompt,
+            extra,
+            temperature,
+            timeout,
+            stream,
+            stop_after_lines,
+            retries,
+            on_text,
+            again=True,
         )
 
     def _serve_one_at_a_time(self) -> None:
@@ -337,6 +349,9 @@ class Provider:
         self.waiting += 1
         try:
             await slots.acquire()
+        except asyncio.CancelledError:
+            self.queue_timeouts += 1  # (or a cancelled caller: either way, not the server)
+            raise
         finally:
             self.waiting -= 1
         try:
@@ -633,6 +648,7 @@ class ProviderPool:
                 rate_limits.append(limited.details.get("retry_after"))
                 continue
             remaining = deadline - self.clock.monotonic()
+            queue_timeouts = provider.queue_timeouts
             try:
                 async with asyncio.timeout(self.clock.real_seconds(remaining)):
                     reply = await operation(
@@ -642,11 +658,20 @@ class ProviderPool:
                 self._failed(provider, task, failure, attempts, rate_limits)
                 continue
             except TimeoutError:
-                provider.breaker.record_failure()
+                if provider.queue_timeouts > queue_timeouts:
+                    # Still queued behind our own requests: the provider did nothing wrong.
+                    provider.breaker.release()
+                    where = (
+                        f"still queued for {provider.name}, which serves "
+                        f"{provider.concurrency} request(s) at a time"
+                    )
+                else:
+                    provider.breaker.record_failure()
+                    where = f"last tried: {provider.name}"
                 self.stats.failed(provider.name, task, "timeout")
                 raise TimedOut(
                     f"No answer for `{task}` within its deadline "
-                    f"(`ai.deadline_seconds.{task}`); last tried: {provider.name}.",
+                    f"(`ai.deadline_seconds.{task}`); {where}.",
                     attempts=[*attempts, {"provider": provider.name, "kind": "timeout"}],
                 ) from None
             except BaseException:
