@@ -216,7 +216,8 @@ def redis_ready(port: int) -> Callable[[], bool]:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
                 connection.sendall(b"PING\r\n")
-                return connection.recv(16).startswith(b"+PONG")
+                # PONG, or NOAUTH from a server that wants a password: either way it serves.
+                return connection.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
@@ -224,12 +225,13 @@ def redis_ready(port: int) -> Callable[[], bool]:
 
 
 @contextlib.contextmanager
-def redis_server(directory: Path, port: int | None = None) -> Iterator[RunningServer]:
-    """A throw-away redis-server: loopback only, no persistence, its files in `directory`."""
+def redis_server(directory: Path, extra: Sequence[str] = ()) -> Iterator[RunningServer]:
+    """A throw-away redis-server: loopback only, no persistence, its files in `directory`;
+    `extra` arguments added (e.g. `--requirepass`)."""
     executable = shutil.which("redis-server")
     if executable is None:
         raise NotInstalled(f"redis-server is not installed: {INSTALL_HINT}")
-    port = port or free_port()
+    port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
     command = [
         executable,
@@ -243,6 +245,7 @@ def redis_server(directory: Path, port: int | None = None) -> Iterator[RunningSe
         "no",
         "--dir",
         str(directory),
+        *extra,
     ]
     log = directory / f"redis-{port}.log"
     with started("redis-server", command, port, log, redis_ready(port), timeout=30) as s:
