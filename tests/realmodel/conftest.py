@@ -33,6 +33,7 @@ def enabled(config: pytest.Config) -> bool:
     return "realmodel" in expression and "not realmodel" not in expression
 
 
+@pytest.hookimpl(tryfirst=True)  # mark before `-m` selects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on = enabled(config)
     for item in items:
