@@ -5,7 +5,10 @@ tests/realmodel/test_shared_cache.py."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -117,3 +120,24 @@ def test_lantern_cache_url_selects_the_redis_backend():
     settings, problems = load_settings([], env={"LANTERN_CACHE_URL": "redis://cache:6379/0"})
     assert problems == []
     assert (settings.cache.backend, settings.cache.url) == ("redis", "redis://cache:6379/0")
+
+
+def test_cache_stats_shows_the_shared_layer_and_why_it_is_unavailable(tmp_path):
+    project = tmp_path / "shop"
+    project.mkdir()
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "LANTERN_CACHE_DIR": str(tmp_path / "cache"),
+        "LANTERN_CACHE_URL": f"redis://127.0.0.1:{closed_port()}/0",
+    }
+    shown = subprocess.run(
+        [sys.executable, "-m", "lantern", "cache", "stats"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr  # the local cache works
+    assert "Shared:" in shown.stdout and "namespace shop: unavailable" in shown.stdout

@@ -145,6 +145,8 @@ class OpenAIServer:
         supports_json_schema: bool = True,
         supports_json_object: bool = True,
         supports_completions: bool = True,
+        refusal_status: int = 400,
+        interrupts_streams: bool = False,
     ) -> None:
         self.models = set(models)
         self.default_reply = default_reply
@@ -154,6 +156,10 @@ class OpenAIServer:
         self.supports_json_schema = supports_json_schema
         self.supports_json_object = supports_json_object
         self.supports_completions = supports_completions
+        # As llama-cpp-python's server does: refuse a response_format with a 500, and end
+        # a stream early (`[DONE]`, no final chunk) as soon as another request arrives.
+        self.refusal_status = refusal_status
+        self.interrupts_streams = interrupts_streams
         self.requests: list[RecordedRequest] = []
         self._script: deque[str | Fault] = deque()
         self._down: Fault | None = None
@@ -333,7 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(404, _error_body(f"The model `{model}` does not exist", 404))
             return
         if refusal := self._unsupported(body):
-            self._send_json(400, json.loads(_error_body(refusal, 400)))
+            status = self.owner.refusal_status
+            self._send_json(status, json.loads(_error_body(refusal, status)))
             return
         content = behaviour if isinstance(behaviour, str) else (behaviour.content or "")
         if isinstance(behaviour, Fault):
@@ -409,7 +416,12 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(behaviour, Fault) and behaviour.kind == "slow_stream"
             else 0.0
         )
+        arrived = len(self.owner.requests)
         for index, piece in enumerate(_pieces(content)):
+            if self.owner.interrupts_streams and len(self.owner.requests) > arrived:
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                return
             if cut is not None and index >= cut:
                 self._drop_connection()
                 return

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     settings, warnings = load_settings(file_layers(Path.cwd()))
     for warning in warnings:
         print(f"lantern: {warning}", file=sys.stderr)
-    cache = open_cache(settings.cache)
+    cache = open_cache(settings.cache, project=Path.cwd().name)
     try:
         if args.action == "clear":
             removed = cache.clear()
@@ -63,6 +63,11 @@ def format_stats(stats: dict[str, Any]) -> str:
     by_task = stats.get("by_task") or {}
     if by_task:
         lines.append("By task:    " + ", ".join(f"{t} {n}" for t, n in sorted(by_task.items())))
+    if shared := stats.get("shared"):
+        state = f"unavailable ({shared['problem']})" if shared.get("problem") else "ok"
+        lines.append(f"Shared:     {shared['url']}, namespace {shared['namespace']}: {state}")
+        if not shared.get("problem"):
+            lines.append(f"            {shared.get('entries') or 0} answers")
     return "\n".join(lines)
 
 

@@ -91,5 +91,17 @@ def _describe_cache(cache: dict[str, Any]) -> str:
     if not cache["enabled"]:
         return "Cache: disabled"
     if cache.get("problem"):
-        return f"Cache: {cache['directory']} is unusable ({cache['problem']}); running without it"
-    return f"Cache: {cache['directory']} ({cache.get('entries', 0)} answers)"
+        local = f"Cache: {cache['directory']} is unusable ({cache['problem']}); running without it"
+    else:
+        local = f"Cache: {cache['directory']} ({cache.get('entries', 0)} answers)"
+    return local + describe_shared(cache.get("shared"))
+
+
+def describe_shared(shared: dict[str, Any] | None) -> str:
+    """The shared (Redis) layer in one line, or nothing when there is none."""
+    if shared is None:
+        return ""
+    where = f"{shared['url']} (namespace {shared['namespace']})"
+    if shared.get("problem"):
+        return f"\nShared cache: {where} is unavailable ({shared['problem']}); local only"
+    return f"\nShared cache: {where}, {shared.get('entries') or 0} answers"
