@@ -59,6 +59,66 @@ def _collect_imports(ctx: FileContext) -> dict[str, str]:
     return names
 
 
+# -- paths that always raise ---------------------------------------------------------------
+
+# Library context managers that re-raise the active exception when their block ends
+# (SQLAlchemy's `safe_reraise`, oslo's `save_and_reraise_exception`).
+_RERAISING_MANAGERS = frozenset({"safe_reraise", "save_and_reraise_exception"})
+
+
+def reraising_managers(ctx: FileContext) -> frozenset[str]:
+    """Names of context managers whose `with` block never completes normally: the known
+    library ones, and `@contextmanager` generators of this file whose body ends in a
+    `raise` after its `yield`."""
+    return ctx.memo("py.reraising", lambda: _collect_reraising(ctx))
+
+
+def _collect_reraising(ctx: FileContext) -> frozenset[str]:
+    names = set(_RERAISING_MANAGERS)
+    if b"contextmanager" not in ctx.source:
+        return frozenset(names)
+    query = _query(ctx, "(decorated_definition definition: (function_definition)) @definition")
+    for node in QueryCursor(query).captures(ctx.tree.root_node).get("definition", []):
+        decorators = [ctx.text(d).lstrip("@").strip() for d in node.named_children[:-1]]
+        if not any(d.split(".")[-1] == "contextmanager" for d in decorators):
+            continue
+        function = node.child_by_field_name("definition")
+        body = function.child_by_field_name("body") if function is not None else None
+        statements = body.named_children if body is not None else []
+        yields = [i for i, s in enumerate(statements) if _is_yield(s)]
+        if yields and statements[-1].type == "raise_statement" and yields[0] < len(statements) - 1:
+            names.add(ctx.text(function.child_by_field_name("name")))
+    return frozenset(names)
+
+
+def _is_yield(statement: Node) -> bool:
+    return statement.type == "expression_statement" and any(
+        child.type == "yield" for child in statement.named_children
+    )
+
+
+def always_raises(ctx: FileContext, statement: Node) -> bool:
+    """Does `statement` never complete normally: `raise`, or a `with` block under a
+    context manager that always re-raises (see `reraising_managers`)?"""
+    if statement.type == "raise_statement":
+        return True
+    if statement.type != "with_statement":
+        return False
+    managers = reraising_managers(ctx)
+    for clause in statement.named_children:
+        if clause.type != "with_clause":
+            continue
+        for item in clause.named_children:
+            value = item.named_children[0] if item.named_child_count else None
+            if value is not None and value.type == "as_pattern":
+                value = value.named_children[0] if value.named_child_count else None
+            if value is not None and value.type == "call":
+                name = ctx.text(value.child_by_field_name("function")).split(".")[-1]
+                if name in managers:
+                    return True
+    return False
+
+
 # -- assignments --------------------------------------------------------------------------
 
 
@@ -237,6 +297,9 @@ def parameters(function: Node) -> set[str]:
         target = param.child_by_field_name("name") if param.type != "identifier" else param
         if target is None and param.named_child_count:
             target = param.named_children[0]
+        # `*args: T` / `**kwargs: T`: the name sits inside the splat pattern.
+        if target is not None and target.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+            target = target.named_children[0] if target.named_child_count else None
         if target is not None and target.type == "identifier":
             names.add((target.text or b"").decode())
     return names
@@ -393,6 +456,13 @@ _SAFE_CONVERSIONS = frozenset(
     {"int", "float", "len", "bool", "abs", "round", "ord", "hex", "shlex.quote", "quote",
      "pipes.quote", "shlex.join"}
 )  # fmt: skip
+# Identifier quoting (`connection.ops.quote_name(table)`, `quote_ident`, `qn(col)`): an
+# identifier cannot be a placeholder, so quoting it is how SQL names are built safely.
+# Matched on the callee's last segment, in any language (`escapeId`, `pq.QuoteIdentifier`).
+IDENTIFIER_QUOTERS = re.compile(
+    r"(?i)^_?(quote_?(name|names|ident|identifier|table|column|col|id)\w*|qn\w*|"
+    r"escape_?(name|ident|identifier|table|column|id))$"
+)
 _PLACEHOLDER_TEXT = re.compile(r"^[\s,()?%s$:@\d]*$")
 _CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 
@@ -511,6 +581,8 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
         function = node.child_by_field_name("function")
         if ctx.text(function) in _SAFE_CONVERSIONS:
             return True
+        if IDENTIFIER_QUOTERS.match(ctx.text(function).rsplit(".", 1)[-1]):
+            return True
         if function is not None and function.type == "attribute":
             method = ctx.text(function.child_by_field_name("attribute"))
             receiver = function.child_by_field_name("object")
@@ -526,6 +598,14 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
         if operator == "+" and left is not None and right is not None:
             return is_safe_value(ctx, left, depth + 1) and is_safe_value(ctx, right, depth + 1)
         return False
+    if kind == "attribute":
+        # A constant of the code itself: `Model.TABLE`, `self.table` set to a literal in
+        # the class body.
+        attribute = ctx.text(node.child_by_field_name("attribute"))
+        if _CONSTANT_NAME.match(attribute):
+            return True
+        holder = ctx.text(node.child_by_field_name("object"))
+        return holder in ("self", "cls") and _class_constant(ctx, node, attribute, depth)
     if kind == "identifier":
         name = ctx.text(node)
         bindings = [b for b in bindings_before(ctx, name, node)]
@@ -533,6 +613,31 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
             return bool(_CONSTANT_NAME.match(name))
         return all(b.value is not None and is_safe_value(ctx, b.value, depth + 1) for b in bindings)
     return False
+
+
+def _class_constant(ctx: FileContext, node: Node, attribute: str, depth: int) -> bool:
+    """Is `attribute` assigned a safe value directly in the body of the class around
+    `node`, and never assigned through `self.` in that class?"""
+    owner = node.parent
+    while owner is not None and owner.type != "class_definition":
+        owner = owner.parent
+    body = owner.child_by_field_name("body") if owner is not None else None
+    if (
+        body is None
+        or f"self.{attribute} =".encode() in ctx.source[body.start_byte : body.end_byte]
+    ):
+        return False
+    values = [
+        statement.named_children[0].child_by_field_name("right")
+        for statement in body.named_children
+        if statement.type == "expression_statement"
+        and statement.named_child_count
+        and statement.named_children[0].type == "assignment"
+        and ctx.text(statement.named_children[0].child_by_field_name("left")) == attribute
+    ]
+    return bool(values) and all(
+        value is not None and is_safe_value(ctx, value, depth + 1) for value in values
+    )
 
 
 def _placeholder_sequence(ctx: FileContext, node: Node, depth: int) -> bool:

@@ -48,7 +48,7 @@ def comparisons(x, y, items):
     if x is None or y is not None:
         return 3
     rows = session.query(User).filter(User.deleted_at == None)
-    if x == x:  # expect: LB208
+    if x < x:  # expect: LB208
         return 4
     if x != x:
         return "nan"

@@ -78,7 +78,15 @@ def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
             found.add(name)  # mentioned before its first assignment
             continue
         for binding in bindings:
-            if binding.node.type in ("for_statement", "for_in_clause"):
+            if binding.node.type == "for_in_clause":
+                continue
+            if binding.node.type == "for_statement":
+                # A loop target is unset after a loop over an empty sequence.
+                if _mentioned(
+                    ctx.source, name, binding.node.end_byte, function.end_byte, after_dot=True
+                ):
+                    found.add(name)
+                    break
                 continue
             position = binding.node.start_byte
             around = [
@@ -203,7 +211,8 @@ class _Function:
                     for item in part.named_children:  # `with a() as x, x.b() as y`
                         self.check_reads(item, state)
                         state = state | self.binds(item)
-            return self.block(node.child_by_field_name("body"), state)
+            after = self.block(node.child_by_field_name("body"), state)
+            return None if pyflow.always_raises(self.ctx, node) else after
         if kind == "match_statement":
             return self._match(node, defined)
         if kind in _SCOPE_BREAKS:
@@ -213,7 +222,9 @@ class _Function:
             return None
         if kind == "expression_statement" and self._never_returns(node):
             return None
-        return defined | self.binds(node)
+        if kind == "assert_statement":
+            return defined | _nonempty_markers(self.ctx, node.named_children[:1])
+        return _forget_rebound(self.ctx, node, defined) | self.binds(node)
 
     def _if(self, node: Node, defined: Names) -> Names | None:
         condition = node.child_by_field_name("condition")
@@ -231,6 +242,11 @@ class _Function:
                 has_else = True
                 outcomes.append(self.block(alternative.child_by_field_name("body"), state))
         if not has_else:
+            # `if not items: raise ...` leaves `items` non-empty after the statement.
+            if outcomes == [None] and condition is not None and condition.type == "not_operator":
+                state = state | _nonempty_markers(
+                    self.ctx, condition.named_children[:1], conjuncts=False
+                )
             outcomes.append(state)
         return _meet(outcomes)
 
@@ -246,6 +262,14 @@ class _Function:
         # Optimistic: a value assigned in the loop is taken to survive it (loops over
         # empty sequences are rarely the bug, and reporting them would be noise).
         after = defined | self.binds(header) | self.binds_anywhere(body)
+        if (
+            left is not None
+            and header is not None
+            and header.type == "identifier"
+            and _NONEMPTY + self.ctx.text(header) in defined
+        ):
+            # The sequence was asserted non-empty: the loop body ran at least once.
+            after = after | {self.ctx.text(n) for n in _targets(left)}
         alternative = node.child_by_field_name("alternative")
         if alternative is not None:
             result = self.block(alternative.child_by_field_name("body"), after)
@@ -344,18 +368,20 @@ class _Function:
     def check_reads(self, node: Node | None, defined: Names) -> None:
         if node is None or not self._mentions(node):
             return
-        walrus = {}
-        if b":=" in self.ctx.source[node.start_byte : node.end_byte]:
-            walrus = {
-                self.ctx.text(n.child_by_field_name("name")): n.start_byte
-                for n in _walk(node, _SCOPE_BREAKS | {"block"})
-                if n.type == "named_expression"
-            }
-        for identifier in _reads(node):
+        # Walrus targets become bound when their value has been evaluated, in Python's
+        # evaluation order (a conditional's test before its branches, a comprehension's
+        # clauses before its element), not in source order.
+        walrus: set[str] = set()
+        for event, identifier in _evaluation(node):
             name = self.ctx.text(identifier)
-            if name in walrus and walrus[name] < identifier.start_byte:
-                continue
-            if name in self.locals and name not in defined and name not in self.reported:
+            if event == "bind":
+                walrus.add(name)
+            elif (
+                name in self.locals
+                and name not in defined
+                and name not in walrus
+                and name not in self.reported
+            ):
                 self.reported[name] = identifier
 
     def binds(self, node: Node | None) -> Names:
@@ -377,6 +403,45 @@ class _Function:
                 for b in bindings
             )
         )
+
+
+# A pseudo-name in the definite-assignment state: "this sequence is not empty here". It
+# meets at joins like any name, so only guarantees that hold on every path survive.
+_NONEMPTY = "\0nonempty:"
+
+
+def _nonempty_markers(ctx: FileContext, tests: list[Node], *, conjuncts: bool = True) -> Names:
+    """Markers for the names that `assert test` (or a failing `if not test`) proves
+    non-empty: `x`, `len(x)`, `len(x) > 0`, and each side of `and` (for asserts)."""
+    found: set[str] = set()
+    stack = list(tests)
+    while stack:
+        test = stack.pop()
+        if test.type == "parenthesized_expression":
+            stack.extend(test.named_children)
+        elif conjuncts and test.type == "boolean_operator":
+            operator = test.child_by_field_name("operator")
+            if operator is not None and operator.type == "and":
+                stack.extend(test.named_children)
+        elif test.type == "comparison_operator" and test.named_child_count == 2:
+            right = ctx.text(test.named_children[1])
+            if right == "0" and any(c.type in (">", "!=") for c in test.children):
+                stack.append(test.named_children[0])
+        elif test.type == "call" and ctx.text(test.child_by_field_name("function")) == "len":
+            arguments = test.child_by_field_name("arguments")
+            if arguments is not None and arguments.named_child_count == 1:
+                stack.append(arguments.named_children[0])
+        elif test.type == "identifier":
+            found.add(_NONEMPTY + ctx.text(test))
+    return frozenset(found)
+
+
+def _forget_rebound(ctx: FileContext, statement: Node, defined: Names) -> Names:
+    """`defined` without the non-empty markers of names that `statement` rebinds."""
+    if not any(name.startswith(_NONEMPTY) for name in defined):
+        return defined
+    rebound = {_NONEMPTY + ctx.text(n) for n in _bound_in(statement)}
+    return defined - rebound
 
 
 def _meet(outcomes: list[Names | None]) -> Names | None:
@@ -479,15 +544,15 @@ _NOT_READS_PARENT_FIELDS = {
 }
 
 
-def _reads(node: Node) -> Iterator[Node]:
-    """Identifiers read when `node` (a simple statement or a header) is evaluated."""
-    yield from _reads_in(node, frozenset())
-
-
-def _reads_in(node: Node, hidden: Names) -> Iterator[Node]:
-    stack: list[tuple[Node, Names]] = [(node, hidden)]
+def _evaluation(node: Node) -> Iterator[tuple[str, Node]]:
+    """("read", identifier) and ("bind", walrus target) events of evaluating `node` (a
+    simple statement or a header), in Python's evaluation order."""
+    stack: list[tuple[Node, Names, bool]] = [(node, frozenset(), False)]
     while stack:
-        current, names = stack.pop()
+        current, names, bind = stack.pop()
+        if bind:
+            yield "bind", current
+            continue
         kind = current.type
         if current is not node and kind in (
             "block",
@@ -505,22 +570,33 @@ def _reads_in(node: Node, hidden: Names) -> Iterator[Node]:
             "case_pattern",
         ):
             continue
+        if kind == "identifier":
+            if (current.text or b"").decode() not in names and _is_read(current):
+                yield "read", current
+            continue
+        children = current.named_children
         if kind in _COMPREHENSIONS:
-            bound = frozenset(
+            names = names | frozenset(
                 (n.text or b"").decode()
-                for clause in current.named_children
+                for clause in children
                 if clause.type == "for_in_clause"
                 for target in [clause.child_by_field_name("left")]
                 if target is not None
                 for n in _targets(target)
             )
-            names = names | bound
-        if kind == "identifier":
-            if (current.text or b"").decode() in names or not _is_read(current):
-                continue
-            yield current
+            # The `for`/`if` clauses run before the element expression.
+            children = [*children[1:], children[0]] if children else children
+        elif kind == "conditional_expression" and len(children) == 3:
+            children = [children[1], children[0], children[2]]  # `a if test else b`
+        elif kind == "named_expression":
+            target = current.child_by_field_name("name")
+            value = current.child_by_field_name("value")
+            if target is not None:
+                stack.append((target, names, True))
+            if value is not None:
+                stack.append((value, names, False))
             continue
-        stack.extend((child, names) for child in reversed(current.named_children))
+        stack.extend((child, names, False) for child in reversed(children))
 
 
 def _is_read(identifier: Node) -> bool:

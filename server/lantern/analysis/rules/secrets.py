@@ -96,7 +96,9 @@ _PLACEHOLDER = re.compile(
 _NAMING_WORDS = re.compile(
     r"pass|pwd|secret|token|key|user|name|field|mail|login|auth|credential|id$"
 )
-_FIELD_LIKE = re.compile(r"^[a-z][a-z0-9]*(?:[_\-.:][a-z0-9]+)*$|^[A-Z][A-Z0-9_]+$")
+# A value that names a field, key or setting (`"_auth_user_id"`, `"csrftoken"`, `"X_API"`):
+# lower-case words joined by separators, possibly private (leading underscores).
+_FIELD_LIKE = re.compile(r"^_*[a-z][a-z0-9]*(?:[_\-.:]+[a-z0-9]+)*_*$|^_*[A-Z][A-Z0-9_]+$")
 _STRING_QUERY = {
     "python": "(string) @string",
     "javascript": "[(string) (template_string)] @string",
@@ -252,6 +254,8 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     string = captures["string"][0]
     if string.end_byte - string.start_byte < 8:
         return
+    if _is_docstring(string):
+        return  # documentation: its example keys are examples
     found = secret_kind(ctx, string)
     if found is None:
         return
@@ -266,6 +270,12 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         "rotate it, since it is already in your history.",
         _fix(ctx, string, name) if fixable and name else None,
     )
+
+
+def _is_docstring(string: Node) -> bool:
+    """A Python string that is a statement of its own: a docstring or a block comment."""
+    parent = string.parent
+    return parent is not None and parent.type == "expression_statement"
 
 
 def _fix(ctx: FileContext, string: Node, name: str) -> Fix | None:
