@@ -221,6 +221,8 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
             result = result.merge(shape(ctx, later[1], depth + 1))
             result.built = True
         return result
+    if kind in ("call_expression", "member_expression") and _safe(ctx, node, depth + 1):
+        return StringShape(literal="0")  # a number, or a quoted identifier
     return StringShape(dynamic=[node])
 
 

@@ -1,0 +1,289 @@
+# ruff: noqa
+# fmt: off
+# Precision: patterns from real code that look like a finding and are not (quiet), each
+# next to the form of the same kind that is a real finding (marked).
+import contextlib
+import hashlib
+import pickle
+import pty
+import ssl
+import sys
+
+
+# -- LB206: evaluation order, parameters, paths that always re-raise, asserts ----------
+
+def walrus_in_condition(d, key):
+    return found if (found := d.get(key)) is not None else "missing"
+
+
+def walrus_in_comprehension_filter(items):
+    return [kept for item in items if (kept := item.strip())]
+
+
+def walrus_after_read(items):
+    return [seen + (seen := item) for item in items]  # expect: LB206
+
+
+def typed_star_parameters(*names: str, **options: int):
+    if not names:
+        names = ("default",)
+    if not options:
+        options = {}
+    return names[0], options
+
+
+@contextlib.contextmanager
+def reraise_after_cleanup():
+    yield
+    raise
+
+
+@contextlib.contextmanager
+def log_errors():
+    yield
+    print("logged")
+
+
+def reraises_through_manager(read):
+    try:
+        data = read()
+    except Exception:
+        with reraise_after_cleanup():
+            print("cleaning up")
+    return data
+
+
+def library_reraise(read, util):
+    try:
+        data = read()
+    except Exception:
+        with util.safe_reraise():
+            print("cleaning up")
+    return data
+
+
+def manager_that_swallows(read):
+    try:
+        data = read()
+    except Exception:
+        with log_errors():
+            print("cleaning up")
+    return data  # expect: LB206
+
+
+def asserted_non_empty(*values):
+    assert values, "at least one value"
+    for value in values:
+        if value:
+            return value
+    return value
+
+
+def guarded_non_empty(values):
+    if not values:
+        raise ValueError("no values")
+    for value in values:
+        print(value)
+    return value
+
+
+def maybe_empty(values):
+    print("value")
+    for value in values:
+        print(value)
+    return value  # expect: LB206
+
+
+def assert_on_one_path_only(values, strict):
+    print("value")
+    if strict:
+        assert values
+    for value in values:
+        print(value)
+    return value  # expect: LB206
+
+
+# -- LB202 / LB203 / LB205 -------------------------------------------------------------
+
+def rollback(tx):
+    try:
+        tx.commit()
+    except:
+        with reraise_after_cleanup():
+            tx.rollback()
+
+
+def rollback_and_swallow(tx):
+    try:
+        tx.commit()
+    except:  # expect: LB202
+        with log_errors():
+            tx.rollback()
+
+
+class Wrapper:
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __del__(self):
+        try:
+            self._stream.close()
+        except Exception:
+            pass
+
+    def close(self):
+        try:
+            self._stream.close()
+        except Exception:  # expect: LB203
+            pass
+
+
+class BaseStream:
+    def __iter__(self):
+        raise NotImplementedError("subclasses must implement __iter__")
+        yield b""
+
+    def read(self):
+        raise NotImplementedError
+        return b""  # expect: LB205
+
+
+# -- LB208: self-comparisons that are NaN tests --------------------------------------------
+
+def nan_tests(x):
+    if x == x and x >= x and x <= x:
+        return x
+    if x < x:  # expect: LB208
+        return 0
+    return None
+
+
+# -- LB210: ownership passes to a wrapper -----------------------------------------------
+
+def open_wrapped(path):
+    handle = open(path, "rb")
+    wrapped = Wrapper(handle)
+    return wrapped
+
+
+def open_and_forget(path, consume):
+    handle = open(path, "rb")  # expect: LB210
+    data = consume(handle)
+    return data
+
+
+# -- LS101: one construct, one finding; running a code file is not evaluating data ---------
+
+def run_startup(path):
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), {})
+
+
+def run_expression(request):
+    exec(compile(request.args["code"], "<input>", "exec"))  # expect: LS101
+
+
+# -- LS102: pty.spawn takes an argument vector --------------------------------------------
+
+def spawn_argv():
+    pty.spawn(sys.argv[1:])
+
+
+def spawn_shell(command):
+    pty.spawn(["sh", "-c", command])  # expect: LS102
+
+
+# -- LS103: quoted identifiers and constants of the code are not data -------------------------
+
+def quote_name(name):
+    return '"%s"' % name.replace('"', '""')
+
+
+class Expiring:
+    table = "sessions"
+
+    def delete_expired(self, cursor, table, now, connection):
+        cursor.execute("DELETE FROM %s WHERE expires < %%s" % quote_name(table), [now])
+        cursor.execute("DELETE FROM %s WHERE expires < %%s" % self.table, [now])
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE id = %s", [now])
+        cursor.execute("DELETE FROM %s WHERE expires < '%s'" % (self.table, now))  # expect: LS103
+
+
+# -- LS104: values that name a field, and documentation, are not secrets ----------------------
+
+SESSION_KEY = "_auth_user_id"
+BACKEND_SESSION_KEY = "_auth_user_backend"
+RESET_SESSION_TOKEN = "_password_reset_token"
+SIGNING_TOKEN = "q8Zr2LxW9vKp4TnB7sYd"  # expect: LS104
+
+
+def configure():
+    """Configure the client.
+
+    Example: client = Client(api_key="sk-proj-4f9aZ2kQ8mXbW1cR7tYhL0pN3sVdE6uJ5gKq")
+    """
+
+
+# -- LS105: bytes this program pickled itself ---------------------------------------------------
+
+class Box:
+    def __init__(self, value):
+        self._frozen = pickle.dumps(value)
+
+    def get(self):
+        return pickle.loads(self._frozen)
+
+
+class Inbox:
+    def __init__(self, sock):
+        self._payload = sock.recv(4096)
+
+    def get(self):
+        return pickle.loads(self._payload)  # expect: LS105
+
+
+# -- LS108: one finding per context object -----------------------------------------------------
+
+def make_context(verify: bool) -> ssl.SSLContext:
+    if verify:
+        return ssl.create_default_context()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # expect: LS108
+    return ctx
+
+
+# -- LS110: a name alone is not an authorisation check -------------------------------------------
+
+def insert(objs, features, returning, request):
+    assert not (returning and len(objs) != 1 and not features.can_return_rows_from_bulk_insert)
+    assert request.user.is_staff  # expect: LS110
+    return objs
+
+
+# -- LP301 / LP302 --------------------------------------------------------------------------------
+
+def prune(applied, on_disk, replacements):
+    to_prune = sorted(applied - on_disk)
+    blocked = [k for k, replaced in replacements.items() if any(r in to_prune for r in replaced)]
+    for name in to_prune:
+        print("pruning", name)
+    return blocked
+
+
+def allowed_only(items, a, b, c, d):
+    allowed = sorted([a, b, c, d])
+    kept = []
+    for x in items:
+        if x in allowed:  # expect: LP301
+            kept.append(x)
+    return kept
+
+
+def group_digits(digits: str, sep: str = ",") -> str:
+    out = ""
+    for i, d in enumerate(reversed(digits)):
+        if i and i % 3 == 0:
+            out += sep  # expect: LP302
+        out += d
+    return out[::-1]
