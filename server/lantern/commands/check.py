@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lantern import __version__
+from lantern.analysis import generated
 from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import rule_options
 from lantern.analysis.files import FileReport, Ignores, check_file, discover
@@ -72,7 +73,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="extend",
         default=[],
         metavar="CODES",
-        help="Rule codes or prefixes to enable, comma-separated (e.g. LC,LB206; ALL).",
+        help="Run only these rule codes or prefixes, comma-separated, instead of the "
+        "configured `select` (e.g. LS,LB206; ALL).",
+    )
+    parser.add_argument(
+        "--extend-select",
+        type=_codes,
+        action="extend",
+        default=[],
+        metavar="CODES",
+        help="Rule codes or prefixes to run in addition, comma-separated (e.g. LC).",
+    )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="Also run the preview rules (precision on real code not yet proven).",
     )
     parser.add_argument(
         "--ignore",
@@ -105,10 +120,15 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"lantern check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
+    unknown = _unknown_codes(args)
+    if unknown:
+        for problem in unknown:
+            print(f"lantern check: {problem}", file=sys.stderr)
+        return 2
     options, exclude, max_size, docs_url = _settings(args)
     ignores = Ignores(exclude, base=Path.cwd())
     paths = list(discover(args.paths, ignores))
-    reports = _check_all(paths, options, max_size, args.jobs)
+    reports = _check_all(paths, options, max_size, args.jobs, frozenset(args.paths))
     if args.ai:
         _review(reports)
     for report in reports:
@@ -154,22 +174,40 @@ def _settings(args: argparse.Namespace) -> tuple[RuleOptions, list[str], int, st
     options = rule_options(settings.rules)
     options = replace(
         options,
-        select=(*options.select, *args.select),
+        select=tuple(args.select) or options.select,  # the command line replaces `select`
+        extend_select=(*options.extend_select, *args.extend_select),
         ignore=(*options.ignore, *args.ignore),
+        preview=options.preview or args.preview,
     )
     exclude = [*settings.exclude, *args.exclude]
     return options, exclude, settings.diagnostics.max_file_size, settings.rules.docs_url
 
 
-def _check_one(job: tuple[Path, RuleOptions, int]) -> FileReport:
-    path, options, max_size = job
-    return check_file(path, options, max_size)
+def _unknown_codes(args: argparse.Namespace) -> list[str]:
+    from lantern.analysis.rules.selection import unknown_code
+
+    problems = []
+    for flag in ("select", "extend_select", "ignore"):
+        for entry in getattr(args, flag):
+            if (problem := unknown_code(entry)) is not None:
+                problems.append(f"{problem} (in --{flag.replace('_', '-')})")
+    return problems
+
+
+def _check_one(job: tuple[Path, RuleOptions, int, bool]) -> FileReport:
+    path, options, max_size, explicit = job
+    # Generated, minified and vendored files are skipped unless named explicitly.
+    return check_file(path, options, max_size, skip_generated=not explicit)
 
 
 def _check_all(
-    paths: list[Path], options: RuleOptions, max_size: int, jobs: int
+    paths: list[Path],
+    options: RuleOptions,
+    max_size: int,
+    jobs: int,
+    explicit: frozenset[Path] = frozenset(),
 ) -> list[FileReport]:
-    work = [(path, options, max_size) for path in paths]
+    work = [(path, options, max_size, path in explicit) for path in paths]
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers == 1 or len(work) < PARALLEL_THRESHOLD:
         return [_check_one(job) for job in work]
@@ -219,6 +257,17 @@ def write_text(reports: list[FileReport], out: TextIO) -> None:
 def _summary(reports: list[FileReport], out: TextIO) -> None:
     checked = sum(1 for report in reports if report.skipped is None)
     findings = [f for report in reports for f in report.findings]
+    not_source = Counter(
+        generated.category(r.skipped)
+        for r in reports
+        if r.skipped and generated.category(r.skipped) in ("vendored", "minified", "generated")
+    )
+    if not_source:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(not_source.items()))
+        out.write(
+            f"Skipped {sum(not_source.values())} file(s) that are not source ({kinds}); "
+            "name a file explicitly to check it anyway.\n"
+        )
     if not findings:
         out.write(f"All clear: {checked} file(s) checked.\n")
         return

@@ -100,6 +100,8 @@ def _is_list(annotation: Any) -> bool:
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # a validated type (rule codes): name the base type
+        return _type_name(typing.get_args(annotation)[0])
     if origin is typing.Literal:
         return " \\| ".join(f"`{json.dumps(value)}`" for value in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):
