@@ -52,8 +52,9 @@ STANDARD_METHODS: dict[str, dict[str, bool]] = {
     "sql.DB": {"Close": True, "Exec": True, "ExecContext": True, "Ping": True},
     "sql.Tx": {"Commit": True, "Rollback": True, "Exec": True, "ExecContext": True},
     "sql.Rows": {"Close": True, "Scan": True, "Err": True},
-    "bufio.Writer": {"Flush": True, "Write": True, "WriteString": True, "WriteByte": True,
-                     "WriteRune": True},
+    # bufio.Writer keeps its first error and returns it from Flush: writes lose nothing.
+    "bufio.Writer": {"Flush": True, "Write": False, "WriteString": False, "WriteByte": False,
+                     "WriteRune": False},
     "json.Encoder": {"Encode": True},
     "json.Decoder": {"Decode": True},
     "gzip.Writer": {"Close": True, "Flush": True, "Write": True},

@@ -260,7 +260,7 @@ def _summary(reports: list[FileReport], out: TextIO) -> None:
     not_source = Counter(
         generated.category(r.skipped)
         for r in reports
-        if r.skipped and generated.category(r.skipped) in ("vendored", "minified", "generated")
+        if r.skipped and generated.category(r.skipped) in generated.CATEGORIES
     )
     if not_source:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(not_source.items()))

@@ -372,6 +372,7 @@ LOOSE_EQUALITY = Rule(
     (Example("javascript", "if (count == '0') {}", "if (count === 0) {}"),),
     fix="`==` becomes `===`, `!=` becomes `!==`.",
     fix_safety="unsafe",
+    preview=True,
 )
 MISSING_AWAIT = Rule(
     "LB212",

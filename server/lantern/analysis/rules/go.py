@@ -349,30 +349,46 @@ def _returns_error(ctx: FileContext, call: Node) -> bool:
     return goflow.call_returns_error(ctx, call) is True
 
 
-@c.IGNORED_ERROR.check(
-    GO,
-    """
-    (expression_statement (call_expression) @call) @statement
-    (assignment_statement left: (expression_list)
-        @left right: (expression_list . (call_expression) @call .)) @statement
-    (short_var_declaration left: (expression_list)
-        @left right: (expression_list . (call_expression) @call .)) @statement
-    """,
+# Calls whose error is conventionally not checked (golangci-lint's default errcheck
+# exclusions): closing and flushing, removing files, environment changes, writes to the
+# standard streams. Checking them rarely changes what a program can do.
+_CONVENTIONALLY_UNCHECKED = re.compile(
+    r"(^|\.)(Close|Flush)$|^os\.(Remove|RemoveAll|Setenv|Unsetenv)$|^os\.(Stdout|Stderr)\."
 )
+_DISCARD = re.compile(r"^(io|ioutil)\.Discard$")
+
+
+@c.IGNORED_ERROR.check(GO, "(expression_statement (call_expression) @call) @statement")
 def _ignored_error(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    call, statement = captures["call"][0], captures["statement"][0]
-    if not _returns_error(ctx, call):
+    call = captures["call"][0]
+    if _is_test_code(ctx) or not _returns_error(ctx, call):
         return
-    name = _describe(ctx, call.child_by_field_name("function"))
-    if "left" not in captures:
-        yield Hit.at(call, f"The error returned by `{name}` is ignored: check it or return it.")
+    function = call.child_by_field_name("function")
+    name = callee(ctx, function)
+    if _CONVENTIONALLY_UNCHECKED.search(name if not name.startswith(".") else ctx.text(function)):
         return
-    targets = [ctx.text(n) for n in captures["left"][0].named_children]
-    if targets and targets[-1] == "_":
-        yield Hit.at(
-            statement,
-            f"The error returned by `{name}` is discarded with `_`: check it or return it.",
+    arguments = _arguments(call)
+    if name in ("io.Copy", "io.CopyN") and arguments and _DISCARD.match(ctx.text(arguments[0])):
+        return  # draining a reader: the point is to consume it, whatever happens
+    yield Hit.at(
+        call,
+        f"The error returned by `{_describe(ctx, function)}` is ignored: check it or return it.",
+    )
+
+
+def _is_test_code(ctx: FileContext) -> bool:
+    """A test file (`package x_test`, or importing "testing"): tests fail loudly anyway,
+    and their handlers and fixtures ignore errors on purpose."""
+
+    def decide() -> bool:
+        clause = next(
+            (n for n in ctx.tree.root_node.named_children if n.type == "package_clause"), None
         )
+        if clause is not None and ctx.text(clause).endswith("_test"):
+            return True
+        return "testing" in packages(ctx).values()
+
+    return ctx.memo("go.test-code", decide)
 
 
 _OPENERS = frozenset({"os.Open", "os.Create", "os.OpenFile", "net.Dial", "net.Listen"})
