@@ -119,6 +119,59 @@ def always_raises(ctx: FileContext, statement: Node) -> bool:
     return False
 
 
+# Calls that never return: the process exits or the test stops.
+_NO_RETURN_CALLS = frozenset(
+    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip",
+     "pytest.exit", "abort", "typer.Exit", "parser.error"}
+)  # fmt: skip
+_NO_RETURN_METHODS = frozenset({"fail", "skipTest"})  # unittest's, and test helpers'
+_NO_RETURN_ANNOTATION = re.compile(r"\b(NoReturn|Never)\b")
+
+
+def never_returns(ctx: FileContext, statement: Node) -> bool:
+    """Is `statement` a call that never returns: `sys.exit()`, `self.fail()`, or a
+    function or method of this file annotated `NoReturn` or whose body always raises?"""
+    call = statement.named_children[0] if statement.named_child_count else None
+    if call is None or call.type != "call":
+        return False
+    function = call.child_by_field_name("function")
+    text = ctx.text(function)
+    if text in _NO_RETURN_CALLS or qualified_name(ctx, function) in _NO_RETURN_CALLS:
+        return True
+    if function is not None and function.type == "attribute":
+        holder = ctx.text(function.child_by_field_name("object"))
+        method = ctx.text(function.child_by_field_name("attribute"))
+        return method in _NO_RETURN_METHODS or (
+            holder in ("self", "cls") and method in no_return_functions(ctx)
+        )
+    return text in no_return_functions(ctx)
+
+
+def no_return_functions(ctx: FileContext) -> frozenset[str]:
+    """Names of this file's functions and methods that never return normally."""
+    return ctx.memo("py.no-return", lambda: _collect_no_return(ctx))
+
+
+def _collect_no_return(ctx: FileContext) -> frozenset[str]:
+    names: set[str] = set()
+    for function in file_captures(ctx).get("function", []):
+        if function.type != "function_definition":
+            continue
+        name = ctx.text(function.child_by_field_name("name"))
+        annotation = function.child_by_field_name("return_type")
+        if annotation is not None and _NO_RETURN_ANNOTATION.search(ctx.text(annotation)):
+            names.add(name)
+            continue
+        body = function.child_by_field_name("body")
+        statements = [s for s in (body.named_children if body else []) if s.type != "comment"]
+        if not statements or statements[-1].type != "raise_statement":
+            continue
+        own = ctx.source[body.start_byte : body.end_byte]
+        if b"return" not in own and b"yield" not in own:
+            names.add(name)
+    return frozenset(names)
+
+
 # -- assignments --------------------------------------------------------------------------
 
 

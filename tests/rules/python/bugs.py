@@ -74,7 +74,7 @@ def unreachable(x):
 def maybe_unassigned(flag, path):
     if flag:
         result = compute()
-    return result  # expect: LB206
+    return result  # expect: LB214
 
 
 def handled_everywhere(flag):
@@ -94,7 +94,7 @@ def cleanup(path):
         handle = open(path)
         data = handle.read()
     finally:
-        handle.close()  # expect: LB206
+        handle.close()  # expect: LB214
     return data
 
 

@@ -68,7 +68,7 @@ def manager_that_swallows(read):
     except Exception:
         with log_errors():
             print("cleaning up")
-    return data  # expect: LB206
+    return data  # expect: LB214
 
 
 def asserted_non_empty(*values):
@@ -79,28 +79,59 @@ def asserted_non_empty(*values):
     return value
 
 
-def guarded_non_empty(values):
-    if not values:
-        raise ValueError("no values")
+def loop_variable_after_loop(values):
+    print("value")
     for value in values:
         print(value)
+    return value  # taken as set: the loop ran at least once
+
+
+def assert_false_ends_the_path(kind):
+    if kind == "insert":
+        target = "inserted"
+    elif kind == "delete":
+        target = "deleted"
+    else:
+        assert False, "expected insert or delete"
+    return target
+
+
+def raise_error(message) -> "NoReturn":
+    raise ValueError(message)
+
+
+class Connection:
+    def _handle_error(self, error):
+        log(error)
+        raise error
+
+    def execute(self, run):
+        try:
+            result = run()
+        except Exception as error:
+            self._handle_error(error)
+        return result
+
+    def execute_logged(self, run):
+        try:
+            result = run()
+        except Exception as error:
+            log(error)
+        return result  # expect: LB214
+
+
+def helper_that_never_returns(kind):
+    if kind:
+        value = 1
+    else:
+        raise_error("no kind")
     return value
 
 
-def maybe_empty(values):
-    print("value")
-    for value in values:
-        print(value)
-    return value  # expect: LB206
-
-
-def assert_on_one_path_only(values, strict):
-    print("value")
-    if strict:
-        assert values
-    for value in values:
-        print(value)
-    return value  # expect: LB206
+def read_before_any_assignment(items):
+    print(total)  # expect: LB206
+    total = sum(items)
+    return total
 
 
 # -- LB202 / LB203 / LB205 -------------------------------------------------------------

@@ -297,6 +297,25 @@ USED_BEFORE_ASSIGNMENT = Rule(
         ),
     ),
 )
+POSSIBLY_UNASSIGNED = Rule(
+    "LB214",
+    "possibly-unassigned",
+    BUG,
+    W,
+    "A local variable is read after an assignment that only some paths make.",
+    "If the branch or `try` body that assigns the variable did not run, reading it raises "
+    "UnboundLocalError. On real code most such reads are guarded by a correlated condition "
+    "the analysis cannot see (`if verbose: t = now()` ... `if verbose: print(t)`), so this "
+    "rule is in preview.",
+    (
+        Example(
+            "python",
+            "if ok:\n    result = compute()\nreturn result",
+            "result = None\nif ok:\n    result = compute()\nreturn result",
+        ),
+    ),
+    preview=True,
+)
 INFINITE_RECURSION = Rule(
     "LB207",
     "infinite-recursion",
@@ -506,6 +525,7 @@ RULES: tuple[Rule, ...] = (
     NONE_COMPARISON,
     UNREACHABLE,
     USED_BEFORE_ASSIGNMENT,
+    POSSIBLY_UNASSIGNED,
     INFINITE_RECURSION,
     CONSTANT_CONDITION,
     SUSPICIOUS_RANGE,

@@ -1183,7 +1183,12 @@ def _async_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
 def _python_file_facts(ctx: FileContext) -> tuple[object, ...]:
     imported = tuple(sorted(pyflow.imports(ctx).items()))
     async_names, _ = _async_functions(ctx)  # only async-and-never-sync names matter
-    return imported, frozenset(async_names)
+    return (
+        imported,
+        frozenset(async_names),
+        pyflow.reraising_managers(ctx),
+        pyflow.no_return_functions(ctx),
+    )
 
 
 @c.MISSING_AWAIT.check(PYTHON, "(expression_statement . (call function: (_) @function) @call .)")

@@ -19,7 +19,7 @@ from tree_sitter import Node, QueryCursor
 from lantern.analysis import pyflow
 from lantern.analysis.context import FileContext, compiled_query
 from lantern.analysis.pyflow import parameters
-from lantern.analysis.rules.declarations import USED_BEFORE_ASSIGNMENT
+from lantern.analysis.rules.declarations import POSSIBLY_UNASSIGNED, USED_BEFORE_ASSIGNMENT
 from lantern.analysis.rules.model import PYTHON, Hit
 
 Names = frozenset[str]
@@ -29,37 +29,57 @@ _SCOPE_BREAKS = frozenset(
 _COMPREHENSIONS = frozenset(
     {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
 )
-_NO_RETURN_CALLS = frozenset(
-    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip",
-     "self.fail", "abort", "typer.Exit", "parser.error", "self.skipTest"}
-)  # fmt: skip
+_FALSE = frozenset({"False", "0", "None"})
 _TARGET_CONTAINERS = frozenset(
     {"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern"}
 )
 
 
-@USED_BEFORE_ASSIGNMENT.check(PYTHON, "(function_definition body: (block) @body) @function")
+_FUNCTION_QUERY = "(function_definition body: (block) @body) @function"
+
+
+@USED_BEFORE_ASSIGNMENT.check(PYTHON, _FUNCTION_QUERY)
 def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    function, body = captures["function"][0], captures["body"][0]
-    candidates = _candidates(ctx, function)
-    if not candidates:
-        return
-    analysis = _Function(ctx, function, candidates)
-    if not analysis.locals:
-        return
-    analysis.block(body, frozenset(parameters(function)))
-    for name, node in analysis.reported.items():
-        earlier = analysis.first_binding.get(name)
-        if earlier is not None and _guarded_after(node, function, earlier):
-            continue  # read under a later condition, likely the same one that assigned it
-        if earlier is not None and earlier < node.start_byte:
-            message = (
-                f"`{name}` may be unassigned here: it is assigned only on some paths before "
-                "this line. Assign a default first or handle every branch."
+    """LB206: read where no path has assigned it yet (before the first assignment)."""
+    for name, node, maybe in _unbound_reads(ctx, captures["function"][0], captures["body"][0]):
+        if not maybe:
+            yield Hit.at(
+                node, f"`{name}` is read before it is assigned, so this raises UnboundLocalError."
             )
-        else:
-            message = f"`{name}` is read before it is assigned, so this raises UnboundLocalError."
-        yield Hit.at(node, message)
+
+
+@POSSIBLY_UNASSIGNED.check(PYTHON, _FUNCTION_QUERY)
+def _possibly_unassigned(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    """LB214: read after an assignment that only some paths make."""
+    for name, node, maybe in _unbound_reads(ctx, captures["function"][0], captures["body"][0]):
+        if maybe:
+            yield Hit.at(
+                node,
+                f"`{name}` may be unassigned here: it is assigned only on some paths before "
+                "this line. Assign a default first or handle every branch.",
+            )
+
+
+def _unbound_reads(ctx: FileContext, function: Node, body: Node) -> list[tuple[str, Node, bool]]:
+    """(name, first read, assigned on some earlier path) for each local read unbound."""
+
+    def compute() -> list[tuple[str, Node, bool]]:
+        candidates = _candidates(ctx, function)
+        if not candidates:
+            return []
+        analysis = _Function(ctx, function, candidates)
+        if not analysis.locals:
+            return []
+        analysis.block(body, frozenset(parameters(function)))
+        found = []
+        for name, node in analysis.reported.items():
+            earlier = analysis.first_binding.get(name)
+            if earlier is not None and _guarded_after(node, function, earlier):
+                continue  # read under a later condition, likely the one that assigned it
+            found.append((name, node, earlier is not None and earlier < node.start_byte))
+        return found
+
+    return ctx.memo(("py.unbound", function.id), compute)
 
 
 def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
@@ -78,15 +98,7 @@ def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
             found.add(name)  # mentioned before its first assignment
             continue
         for binding in bindings:
-            if binding.node.type == "for_in_clause":
-                continue
-            if binding.node.type == "for_statement":
-                # A loop target is unset after a loop over an empty sequence.
-                if _mentioned(
-                    ctx.source, name, binding.node.end_byte, function.end_byte, after_dot=True
-                ):
-                    found.add(name)
-                    break
+            if binding.node.type in ("for_statement", "for_in_clause"):
                 continue
             position = binding.node.start_byte
             around = [
@@ -220,11 +232,11 @@ class _Function:
         self.check_reads(node, defined)
         if kind in ("return_statement", "raise_statement", "break_statement", "continue_statement"):
             return None
-        if kind == "expression_statement" and self._never_returns(node):
+        if kind == "assert_statement" and self.ctx.text(node.named_children[0]) in _FALSE:
+            return None  # `assert False`: this path never continues
+        if kind == "expression_statement" and pyflow.never_returns(self.ctx, node):
             return None
-        if kind == "assert_statement":
-            return defined | _nonempty_markers(self.ctx, node.named_children[:1])
-        return _forget_rebound(self.ctx, node, defined) | self.binds(node)
+        return defined | self.binds(node)
 
     def _if(self, node: Node, defined: Names) -> Names | None:
         condition = node.child_by_field_name("condition")
@@ -242,11 +254,6 @@ class _Function:
                 has_else = True
                 outcomes.append(self.block(alternative.child_by_field_name("body"), state))
         if not has_else:
-            # `if not items: raise ...` leaves `items` non-empty after the statement.
-            if outcomes == [None] and condition is not None and condition.type == "not_operator":
-                state = state | _nonempty_markers(
-                    self.ctx, condition.named_children[:1], conjuncts=False
-                )
             outcomes.append(state)
         return _meet(outcomes)
 
@@ -261,15 +268,7 @@ class _Function:
         self.block(body, inside)
         # Optimistic: a value assigned in the loop is taken to survive it (loops over
         # empty sequences are rarely the bug, and reporting them would be noise).
-        after = defined | self.binds(header) | self.binds_anywhere(body)
-        if (
-            left is not None
-            and header is not None
-            and header.type == "identifier"
-            and _NONEMPTY + self.ctx.text(header) in defined
-        ):
-            # The sequence was asserted non-empty: the loop body ran at least once.
-            after = after | {self.ctx.text(n) for n in _targets(left)}
+        after = inside
         alternative = node.child_by_field_name("alternative")
         if alternative is not None:
             result = self.block(alternative.child_by_field_name("body"), after)
@@ -352,12 +351,6 @@ class _Function:
             outcomes.append(defined)
         return _meet(outcomes)
 
-    def _never_returns(self, statement: Node) -> bool:
-        call = statement.named_children[0] if statement.named_child_count else None
-        if call is None or call.type != "call":
-            return False
-        return self.ctx.text(call.child_by_field_name("function")) in _NO_RETURN_CALLS
-
     # -- names --------------------------------------------------------------------------
 
     def _mentions(self, node: Node) -> bool:
@@ -403,45 +396,6 @@ class _Function:
                 for b in bindings
             )
         )
-
-
-# A pseudo-name in the definite-assignment state: "this sequence is not empty here". It
-# meets at joins like any name, so only guarantees that hold on every path survive.
-_NONEMPTY = "\0nonempty:"
-
-
-def _nonempty_markers(ctx: FileContext, tests: list[Node], *, conjuncts: bool = True) -> Names:
-    """Markers for the names that `assert test` (or a failing `if not test`) proves
-    non-empty: `x`, `len(x)`, `len(x) > 0`, and each side of `and` (for asserts)."""
-    found: set[str] = set()
-    stack = list(tests)
-    while stack:
-        test = stack.pop()
-        if test.type == "parenthesized_expression":
-            stack.extend(test.named_children)
-        elif conjuncts and test.type == "boolean_operator":
-            operator = test.child_by_field_name("operator")
-            if operator is not None and operator.type == "and":
-                stack.extend(test.named_children)
-        elif test.type == "comparison_operator" and test.named_child_count == 2:
-            right = ctx.text(test.named_children[1])
-            if right == "0" and any(c.type in (">", "!=") for c in test.children):
-                stack.append(test.named_children[0])
-        elif test.type == "call" and ctx.text(test.child_by_field_name("function")) == "len":
-            arguments = test.child_by_field_name("arguments")
-            if arguments is not None and arguments.named_child_count == 1:
-                stack.append(arguments.named_children[0])
-        elif test.type == "identifier":
-            found.add(_NONEMPTY + ctx.text(test))
-    return frozenset(found)
-
-
-def _forget_rebound(ctx: FileContext, statement: Node, defined: Names) -> Names:
-    """`defined` without the non-empty markers of names that `statement` rebinds."""
-    if not any(name.startswith(_NONEMPTY) for name in defined):
-        return defined
-    rebound = {_NONEMPTY + ctx.text(n) for n in _bound_in(statement)}
-    return defined - rebound
 
 
 def _meet(outcomes: list[Names | None]) -> Names | None:
