@@ -54,6 +54,7 @@ class Project:
     python: bool = False
 
 
+# fmt: off
 PROJECTS: tuple[Project, ...] = (
     Project("django", "pypi", "django==5.1.4", ("django",), python=True),
     Project("flask", "pypi", "flask==3.1.0", ("flask",), python=True),
@@ -67,17 +68,13 @@ PROJECTS: tuple[Project, ...] = (
     Project("axios", "npm", "axios@1.7.9", ("package/lib",)),
     Project("moment", "npm", "moment@2.30.1", ("package/src",)),
     Project("commander", "npm", "commander@12.1.0", ("package/lib",)),
-    Project(
-        "go-stdlib",
-        "deb",
-        f"golang-{GO_VERSION}-src",
-        tuple(
-            f"usr/share/go-{GO_VERSION}/src/{d}"
-            for d in ("net/http", "encoding", "bufio", "bytes", "strings", "os", "io",
-                      "crypto/tls", "database/sql", "text/template")
-        ),  # fmt: skip
-    ),
+    Project("go-stdlib", "deb", f"golang-{GO_VERSION}-src", tuple(
+        f"usr/share/go-{GO_VERSION}/src/{folder}"
+        for folder in ("net/http", "encoding", "bufio", "bytes", "strings", "os", "io",
+                       "crypto/tls", "database/sql", "text/template")
+    )),
 )
+# fmt: on
 
 
 # -- fetching -------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A fixture marks each expected finding with `expect: CODE` on the line where it starts
 (`expect-next: CODE` for the following line); every other line must stay quiet, which
 is how the traps (correct code that tools often flag) are tested. A `select: CODES`
-line enables rules that are off by default; preview rules run too. Fixes are applied, re-parsed and re-checked.
+line enables rules that are off by default; preview rules run too. Fixes are applied,
+re-parsed and re-checked.
 """
 
 from __future__ import annotations

@@ -545,6 +545,8 @@ def string_shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringS
             values = (
                 right.named_children if right is not None and right.type == "tuple" else [right]
             )
+            if right is not None and right.type == "dictionary":  # "%(table)s" % {...}
+                values = [p.child_by_field_name("value") for p in right.named_children]
             for value in values:
                 if value is not None and not is_safe_value(ctx, value, depth + 1):
                     shape.dynamic.append(value)

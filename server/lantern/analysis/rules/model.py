@@ -142,6 +142,9 @@ class Rule:
     # Real-code precision not yet proven: off unless `preview` is on or the code is
     # selected explicitly (see `selection`).
     preview: bool = False
+    # What the rule deliberately does not report (patterns that look like it and are
+    # not), one sentence each; rendered in docs/rules.md.
+    not_reported: tuple[str, ...] = ()
     options: str | None = None  # documentation of the settings that tune it
     checks: list[Check] = field(default_factory=list)
 

@@ -1022,7 +1022,7 @@ def _assert_tuple(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if tuple_node.named_child_count <= 2:
         inner = ", ".join(ctx.text(n) for n in tuple_node.named_children)
         fix = Fix(
-            "Assert the condition, with the message", (replace_node(tuple_node, inner),), safe=True
+            "Assert the condition, with the message", (replace_node(tuple_node, inner),), safe=False
         )
     yield Hit.at(
         tuple_node,
@@ -1289,7 +1289,9 @@ def _list_membership(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     )
     if literal_items:
         text = ctx.text(value)
-        fix = Fix(f"Make `{name}` a set", (replace_node(value, "{" + text[1:-1] + "}"),), safe=True)
+        fix = Fix(
+            f"Make `{name}` a set", (replace_node(value, "{" + text[1:-1] + "}"),), safe=False
+        )
     yield Hit.at(
         name_node,
         f"`{name}` is a list searched on every iteration: make it a set (built once, O(1) "

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from tree_sitter import Node
 
@@ -98,7 +99,13 @@ _NAMING_WORDS = re.compile(
 )
 # A value that names a field, key or setting (`"_auth_user_id"`, `"csrftoken"`, `"X_API"`):
 # lower-case words joined by separators, possibly private (leading underscores).
-_FIELD_LIKE = re.compile(r"^_*[a-z][a-z0-9]*(?:[_\-.:]+[a-z0-9]+)*_*$|^_*[A-Z][A-Z0-9_]+$")
+_FIELD_LIKE = re.compile(
+    r"^_*[a-z][a-z0-9]*(?:[_\-.:]+[a-z0-9]+)*_*$|^_*[A-Z][A-Z0-9_]+$"
+    r"|^[a-z]+(?:[A-Z][a-z0-9]+)+$"  # camelCase: `overEvery`
+    r"|^[A-Z][a-z0-9]*(?:-[A-Z]?[a-z0-9]+)+$"  # a header name: `X-Fake-Connection-Token`
+)
+# Regular-expression syntax: the value is a pattern, not a credential.
+_REGEX_SYNTAX = re.compile(r"\(\?[:=!<P]|\[\^?[^\]]*\][*+?]|\\[dDwWsSbB]|[*+]\?")
 _STRING_QUERY = {
     "python": "(string) @string",
     "javascript": "[(string) (template_string)] @string",
@@ -132,6 +139,8 @@ def looks_like_secret_value(value: str, name: str) -> bool:
     if bare_word and (_NAMING_WORDS.search(value.lower()) or not _PASSWORD_NAMES.search(normal)):
         return False
     if value.startswith(("http://", "https://", "/", "./", "~/", "${", "{{", "%(")):
+        return False
+    if _REGEX_SYNTAX.search(value):
         return False
     if len(set(value)) < 5:
         return False
@@ -229,9 +238,11 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
         if match is None:
             continue
         if label == "password in a URL":
-            password = match.group("password")
+            password = unquote(match.group("password"))
+            letters = re.sub(r"[\W_]", "", password).lower()
             if (
-                _PLACEHOLDER.match(password)
+                any(word in letters for word in ("password", "passwd", "secret"))
+                or _PLACEHOLDER.match(password)
                 or password.lower() in ("pass", "pwd", "user", "username", "secret")
                 or password.startswith(("$", "{", "%", "<"))
             ):
