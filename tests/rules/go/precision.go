@@ -8,8 +8,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 )
 
@@ -96,4 +100,34 @@ func isNaN(f float64) bool {
 
 func never(f float64) bool {
 	return f < f // expect: LB208
+}
+
+// A server owns the listener it serves, and closes it.
+func serveForever(srv *http.Server) error {
+	ln, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ln)
+}
+
+func listenAndLeak() error {
+	ln, err := net.Listen("tcp", "localhost:0") // expect: LB210
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr())
+	return nil
+}
+
+// LP302: one finding per accumulator and loop.
+func dotted(parts []int) string {
+	s := ""
+	for i, v := range parts {
+		if i > 0 {
+			s += "." // expect: LP302
+		}
+		s += strconv.Itoa(v)
+	}
+	return s
 }

@@ -28,3 +28,13 @@ function drop(db, table, id) {
 }
 
 module.exports = { toFiniteOrZero, neverLess, isObject, isCount, drop };
+
+// LS111: HTML built only from literals, whichever branch is taken.
+function addInfoPrompt(element, evalex) {
+  element.innerHTML = '<p>Click the headline. ' + (evalex ? 'Or type.' : '') + '</p>';
+  element.innerHTML = '<p>' + element.title + '</p>'; // expect: LS111
+}
+
+// LS104: a table of aliases maps names to names.
+const aliasToReal = { allPass: 'overEvery', anyPass: 'overSome', always: 'constant' };
+const config = { dbPass: 'x9Fq2LmZ' }; // expect: LS104

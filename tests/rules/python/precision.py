@@ -318,3 +318,18 @@ def group_digits(digits: str, sep: str = ",") -> str:
             out += sep  # expect: LP302
         out += d
     return out[::-1]
+
+
+# -- LB201 / LB204: read-only defaults, SQL expressions ----------------------------------------
+
+def format_signature(names, defaults: Mapping[str, int] = {}, extra: Optional[Sequence] = []):
+    return [defaults.get(n) for n in names] + list(extra)
+
+
+def collect(names, seen: dict = {}):  # expect: LB201
+    seen.update(dict.fromkeys(names))
+    return seen
+
+
+def null_case(bindparam, case):
+    return case((bindparam("foo") != None, bindparam("foo")), else_=None)

@@ -407,7 +407,8 @@ def _unclosed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     name = re.escape(ctx.text(captures["name"][0]))
     scope = ctx.text(_scope(ctx, call))
     if re.search(
-        rf"\b{name}\.Close\(|\breturn\b[^\n]*\b{name}\b|[:=]\s*&?\w*\{{?[^\n]*\b{name}\b",
+        rf"\b{name}\.Close\(|\breturn\b[^\n]*\b{name}\b|[:=]\s*&?\w*\{{?[^\n]*\b{name}\b"
+        rf"|\bServe(TLS)?\(\s*{name}\b",  # a server owns (and closes) its listener
         scope.split(ctx.text(captures["statement"][0]), 1)[-1],
     ):
         return
@@ -424,9 +425,13 @@ def _unclosed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 )
 def _string_concat(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     augment = captures["augment"][0]
-    if ctx.inside_loop(augment) is None:
+    loop = ctx.inside_loop(augment)
+    if loop is None:
         return
     name = ctx.text(captures["name"][0])
+    earlier = ctx.source[loop.start_byte : augment.start_byte].decode("utf-8", "replace")
+    if re.search(rf"\b{re.escape(name)}\s*\+=", earlier):
+        return  # one finding per accumulator and loop, at its first `+=`
     scope = _scope(ctx, augment)
     bindings = [b for b in _assignments(ctx, scope).get(name, []) if not b[2]]
     declared_string = re.search(rf"\bvar\s+{re.escape(name)}\s+string\b", ctx.text(scope))

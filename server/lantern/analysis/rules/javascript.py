@@ -221,6 +221,12 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
             result = result.merge(shape(ctx, later[1], depth + 1))
             result.built = True
         return result
+    if kind == "ternary_expression":  # literal either way: `(flag ? "a" : "b")`
+        branches = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
+        shapes = [shape(ctx, branch, depth + 1) for branch in branches]
+        if all(branch is not None for branch in branches) and all(s.is_literal for s in shapes):
+            return StringShape(literal=shapes[0].literal)
+        return StringShape(dynamic=[node])
     if kind in ("call_expression", "member_expression") and _safe(ctx, node, depth + 1):
         return StringShape(literal="0")  # a number, or a quoted identifier
     return StringShape(dynamic=[node])

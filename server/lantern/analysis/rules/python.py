@@ -630,12 +630,21 @@ def _mutable_default(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     function = captures["param"][0].parent.parent if captures["param"][0].parent else None
     if function is None or function.type != "function_definition":
         return
+    annotation = captures["param"][0].child_by_field_name("type")
+    if annotation is not None and _READ_ONLY_TYPES.search(ctx.text(annotation)):
+        return  # declared read-only (`Mapping`, `Sequence`): the function promises not to mutate
     yield Hit.at(
         value,
         f"The default `{_describe(ctx, value)}` of `{name}` is created once and shared by every "
         f"call: default to None and create it inside the function.",
         _mutable_default_fix(ctx, function, name, value),
     )
+
+
+_READ_ONLY_TYPES = re.compile(
+    r"^(Optional\[)?([\w.]*\.)?(Mapping|Sequence|Iterable|Collection|AbstractSet|Container|"
+    r"FrozenSet|frozenset|Reversible)\b"
+)
 
 
 def _mutable_default_fix(ctx: FileContext, function: Node, name: str, value: Node) -> Fix | None:
@@ -755,6 +764,8 @@ def _none_comparison(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         "parenthesized_expression",
         "boolean_operator",
         "not_operator",
+        "tuple",  # case((expr != None, value)) in SQLAlchemy
+        "list",
     ):
         parent = parent.parent
     if parent is not None and parent.type in ("subscript", "keyword_argument"):

@@ -222,6 +222,18 @@ def _could_be_credential(value: str) -> bool:
     )
 
 
+def _in_name_table(ctx: FileContext, string: Node) -> bool:
+    """Is `string` a value in an object or dict literal whose values are all names
+    (`{allPass: "overEvery", always: "constant", ...}`): a table of aliases, not secrets."""
+    pair = string.parent
+    table = pair.parent if pair is not None and pair.type in ("pair",) else None
+    if table is None or table.type not in ("object", "dictionary"):
+        return False
+    values = [p.child_by_field_name("value") for p in table.named_children if p.type == "pair"]
+    words = [string_value(v) if v is not None else None for v in values]
+    return len(words) >= 3 and all(w is not None and _FIELD_LIKE.match(w) for w in words)
+
+
 def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] | None:
     """(what kind of secret, the holder's name, fixable) for a secret literal, else None."""
     value = string_value(string)
@@ -251,6 +263,8 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
             continue  # sk-xxxxxxxxxxxxxxxxxxxxxxxx
         whole = match.group(0) == value
         return label, name, whole and is_declaration
+    if name is not None and _in_name_table(ctx, string):
+        return None
     if name is not None and looks_like_secret_value(value, name):
         normal = re.sub(r"[^a-z0-9]", "", name.lower())
         label = "password" if _PASSWORD_NAMES.search(normal) else "secret"
