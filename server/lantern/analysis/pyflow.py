@@ -516,6 +516,8 @@ IDENTIFIER_QUOTERS = re.compile(
     r"(?i)^_?(quote_?(name|names|ident|identifier|table|column|col|id)\w*|qn\w*|"
     r"escape_?(name|ident|identifier|table|column|id))$"
 )
+# Quoting methods of SQLAlchemy-style identifier preparers: `self.identifier_preparer.quote(x)`.
+_IDENTIFIER_PREPARER = re.compile(r"(identifier_preparer|preparer)\.quote\w*$")
 _PLACEHOLDER_TEXT = re.compile(r"^[\s,()?%s$:@\d]*$")
 _CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 
@@ -638,11 +640,22 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
             return True
         if IDENTIFIER_QUOTERS.match(ctx.text(function).rsplit(".", 1)[-1]):
             return True
+        if _IDENTIFIER_PREPARER.search(ctx.text(function)):
+            return True
         if function is not None and function.type == "attribute":
             method = ctx.text(function.child_by_field_name("attribute"))
             receiver = function.child_by_field_name("object")
             if method == "join" and receiver is not None and receiver.type == "string":
                 joined = positional(node, 0)
+                arguments = node.child_by_field_name("arguments")
+                if arguments is not None and arguments.type == "generator_expression":
+                    joined = arguments  # `", ".join(x for x in xs)`: no argument list
+                if joined is not None and joined.type in (
+                    "generator_expression",
+                    "list_comprehension",
+                ):
+                    body = joined.child_by_field_name("body")  # ", ".join(qn(c) for c in cols)
+                    return body is not None and is_safe_value(ctx, body, depth + 1)
                 return joined is not None and _placeholder_sequence(ctx, joined, depth + 1)
         return False
     if kind == "binary_operator":
@@ -653,6 +666,12 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
         if operator == "+" and left is not None and right is not None:
             return is_safe_value(ctx, left, depth + 1) and is_safe_value(ctx, right, depth + 1)
         return False
+    if kind == "dictionary":  # a table of constants
+        values = [p.child_by_field_name("value") for p in node.named_children if p.type == "pair"]
+        return all(v is not None and is_safe_value(ctx, v, depth + 1) for v in values)
+    if kind == "subscript":  # an entry of a constant table: `self._operators["contains"]`
+        container = node.child_by_field_name("value")
+        return container is not None and is_safe_value(ctx, container, depth + 1)
     if kind == "attribute":
         # A constant of the code itself: `Model.TABLE`, `self.table` set to a literal in
         # the class body.

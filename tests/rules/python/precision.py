@@ -333,3 +333,15 @@ def collect(names, seen: dict = {}):  # expect: LB201
 
 def null_case(bindparam, case):
     return case((bindparam("foo") != None, bindparam("foo")), else_=None)
+
+
+class Backend:
+    _operators = {"contains": "LIKE %s", "exact": "= %s"}
+
+    def check(self, cursor, columns, table, value):
+        cursor.execute("SELECT 1 FROM DUAL WHERE DUMMY %s" % self._operators["contains"], [value])
+        cursor.execute("SELECT %s FROM t" % ", ".join(self.quote_name(c) for c in columns))
+        cursor.execute(
+            "SHOW COLLATION WHERE %s = 'utf8'" % self.identifier_preparer.quote("Charset")
+        )
+        cursor.execute("SELECT %s FROM t" % ", ".join(c for c in columns))  # expect: LS103
