@@ -685,8 +685,28 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
         bindings = [b for b in bindings_before(ctx, name, node)]
         if not bindings:
             return bool(_CONSTANT_NAME.match(name))
-        return all(b.value is not None and is_safe_value(ctx, b.value, depth + 1) for b in bindings)
+        return all(_safe_binding(ctx, b, depth) for b in bindings)
     return False
+
+
+def _safe_binding(ctx: FileContext, binding: Binding, depth: int) -> bool:
+    """A value assigned from a safe value, or a loop variable over a literal sequence
+    (`for editor in "vim", "nano":`)."""
+    if binding.value is not None:
+        return is_safe_value(ctx, binding.value, depth + 1)
+    node = binding.node
+    if node.type != "for_statement" or node.child_by_field_name("left") is None:
+        return False
+    if node.child_by_field_name("left").type != "identifier":
+        return False
+    sequence = node.child_by_field_name("right")
+    if sequence is not None and sequence.type == "expression_list":
+        items = sequence.named_children  # `for x in "a", "b":`
+    elif sequence is not None and sequence.type in ("tuple", "list", "set"):
+        items = sequence.named_children
+    else:
+        return False
+    return bool(items) and all(is_safe_value(ctx, item, depth + 1) for item in items)
 
 
 def _class_constant(ctx: FileContext, node: Node, attribute: str, depth: int) -> bool:
