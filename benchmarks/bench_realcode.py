@@ -16,8 +16,9 @@ Per rule it prints findings, errors, how many the team judged, and how many were
 TRUE / FALSE / DEBATABLE, with precision = TRUE / (TRUE + FALSE).
 
 The team's judgements live in `realcode_judgements.json` beside this script, keyed by
-`project:path:code:hash of the stripped line`, so they survive version bumps where the
-line is unchanged. Findings without a judgement are counted as unjudged and listed with
+`project:path:code:hash of the stripped line` (with `#2`, `#3`... for later findings on
+identical lines of the same file), so they survive version bumps where the line is
+unchanged. Findings without a judgement are counted as unjudged and listed with
 `--unjudged` (with their keys, ready to paste). The targets (issue 9): FALSE at most 5 %
 of all findings and 0 % of errors, at most 1 finding per 1,000 lines over all trees.
 """
@@ -219,6 +220,7 @@ def report(results: list[tuple[Result, Path]], show_unjudged: bool) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     per_rule: dict[str, Counter[str]] = {}
     unjudged: list[str] = []
+    seen: Counter[str] = Counter()
     total_lines = total_findings = total_errors = false_errors = false_total = 0
     for result, tree in results:
         errors = sum(1 for f in result.findings if f["severity"] == "error")
@@ -240,6 +242,9 @@ def report(results: list[tuple[Result, Path]], show_unjudged: bool) -> None:
             counts["findings"] += 1
             counts["errors"] += finding["severity"] == "error"
             key = key_of(result.project, tree, finding)
+            seen[key] += 1
+            if seen[key] > 1:  # the same line text again in the same file
+                key = f"{key}#{seen[key]}"
             verdict = judgements.get(key, {}).get("verdict", "").upper()
             if verdict in ("TRUE", "FALSE", "DEBATABLE"):
                 counts["judged"] += 1

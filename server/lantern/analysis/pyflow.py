@@ -539,8 +539,9 @@ def string_shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringS
         operator = ctx.text(node.child_by_field_name("operator"))
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if operator == "+":
-            shape = string_shape(ctx, left, depth + 1).merge(string_shape(ctx, right, depth + 1))
-            shape.built = True
+            shape = StringShape(built=True)
+            for operand in concatenation_operands(ctx, node, "binary_operator"):
+                shape = shape.merge(string_shape(ctx, operand, depth + 1))
             return shape
         if operator == "%" and left is not None and left.type in ("string", "concatenated_string"):
             shape = string_shape(ctx, left, depth + 1)
@@ -584,6 +585,29 @@ def string_shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringS
     if kind == "identifier":
         return _name_shape(ctx, node, depth)
     return StringShape(dynamic=[node])
+
+
+def concatenation_operands(
+    ctx: FileContext, node: Node, kind: str = "binary_expression"
+) -> list[Node]:
+    """The operands of a `a + b + c` chain, left to right, without recursion (a chain of
+    literal pieces is one level of indirection, however long)."""
+    operands: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == kind and ctx.text(current.child_by_field_name("operator")) == "+":
+            stack.extend(
+                child
+                for child in (
+                    current.child_by_field_name("right"),
+                    current.child_by_field_name("left"),
+                )
+                if child is not None
+            )
+        else:
+            operands.append(current)
+    return operands
 
 
 def _fstring_shape(ctx: FileContext, node: Node, depth: int) -> StringShape:

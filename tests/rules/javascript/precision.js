@@ -38,3 +38,8 @@ function addInfoPrompt(element, evalex) {
 // LS104: a table of aliases maps names to names.
 const aliasToReal = { allPass: 'overEvery', anyPass: 'overSome', always: 'constant' };
 const config = { dbPass: 'x9Fq2LmZ' }; // expect: LS104
+
+// However long, a concatenation of literals is a literal.
+function longPrompt(element) {
+  element.innerHTML = '<p>' + 'a' + 'b' + 'c' + 'd' + 'e' + 'f' + 'g' + 'h' + 'i' + '</p>';
+}

@@ -16,7 +16,7 @@ from tree_sitter import Node, QueryCursor
 from lantern.analysis import goflow
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
-from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape
+from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape, concatenation_operands
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import GO, Fix, Hit, file_fact
 from lantern.analysis.rules.python import NAN_TESTS, unreachable_after
@@ -114,10 +114,9 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
     if kind == "parenthesized_expression" and node.named_child_count == 1:
         return shape(ctx, node.named_children[0], depth + 1)
     if kind == "binary_expression" and ctx.text(node.child_by_field_name("operator")) == "+":
-        merged = shape(ctx, node.child_by_field_name("left"), depth + 1).merge(
-            shape(ctx, node.child_by_field_name("right"), depth + 1)
-        )
-        merged.built = True
+        merged = StringShape(built=True)
+        for operand in concatenation_operands(ctx, node):
+            merged = merged.merge(shape(ctx, operand, depth + 1))
         return merged
     if kind == "call_expression":
         name = callee(ctx, node.child_by_field_name("function"))

@@ -15,7 +15,7 @@ from tree_sitter import Node, QueryCursor
 
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
-from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape
+from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape, concatenation_operands
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit, file_fact
 from lantern.analysis.rules.python import NAN_TESTS, unreachable_after
@@ -204,10 +204,9 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
                     result.dynamic.append(inner)
         return result
     if kind == "binary_expression" and ctx.text(node.child_by_field_name("operator")) == "+":
-        merged = shape(ctx, node.child_by_field_name("left"), depth + 1).merge(
-            shape(ctx, node.child_by_field_name("right"), depth + 1)
-        )
-        merged.built = True
+        merged = StringShape(built=True)
+        for operand in concatenation_operands(ctx, node):
+            merged = merged.merge(shape(ctx, operand, depth + 1))
         return merged
     if kind == "identifier":
         bindings = _earlier(ctx, node)
