@@ -1,12 +1,17 @@
-"""LB206: a local variable read on a path where it was never assigned (Python).
+"""LB206 and LB214: a local variable read where it may not be assigned (Python).
 
 A small definite-assignment analysis over one function at a time: statements are
 walked in order with the set of names certainly assigned so far; branches intersect,
-paths that end in return/raise/break/continue (or `sys.exit()`) drop out, `try`
-handlers start from the state before the `try`. Loops are treated optimistically (a
-name assigned anywhere in a loop counts as assigned inside it and after it) so values
-carried between iterations, and loops over sequences that are never empty, are not
-reported. Only names local to the function are checked.
+paths that end in return/raise/break/continue, `assert False`, a context manager that
+always re-raises, or a call that never returns (`sys.exit()`, a `NoReturn` function of
+the file) drop out; `try` handlers start from the state before the `try`. Reads and
+walrus bindings follow Python's evaluation order. Loops are treated optimistically (a
+name assigned anywhere in a loop, the loop variable included, counts as assigned inside
+it and after it). Only names local to the function are checked.
+
+LB206 reports a read that comes before every assignment (it always raises); LB214
+(preview) reads after an assignment that only some paths make, which on real code are
+mostly guarded by a condition the analysis cannot correlate.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Two signals: the value's shape (vendor key prefixes, private-key blocks, credent
 URLs, JWTs), reported wherever the string appears; and a value that looks like a real
 credential (long enough, varied enough, not a placeholder, not itself a field name)
 given to a secret-like name. A name alone never makes a finding:
-`PASSWORD_FIELD = "password"` and `os.environ["API_TOKEN"]` stay quiet.
+`PASSWORD_FIELD = "password"` and `os.environ["API_TOKEN"]` stay quiet, and so do
+values that name a field or key (`"_auth_user_id"`, `"overEvery"`, `"X-Api-Token"`),
+tables of such names, regular expressions, and docstrings.
 """
 
 from __future__ import annotations
