@@ -3,15 +3,18 @@
 Run on demand (never from the test suite; it downloads packages):
 
     python benchmarks/bench_realcode.py [--only django,lodash] [--no-peers] [--unjudged]
+                                        [--preview]
 
 Each project is fetched once through the package registries the project already uses
 (`pip download` for Python wheels, `npm pack` for JavaScript, `apt-get download` for the
 Go standard library's source package) into a cache outside the repository
 (`$LANTERN_REALCODE_CACHE`, default `~/.cache/lantern-realcode`), unpacked, and checked
 with `lantern check --format json` from a neutral folder, so no project configuration
-applies. The script prints, per project: files, lines, findings, findings per 1,000
-lines, wall time, and the counts of bandit and ruff (default rules) on the Python trees
-(installed on demand into a separate virtualenv in the cache, never into the project).
+applies (`--preview` also runs the preview rules, to see whether one has earned a
+place among the defaults). The script prints, per project: files, lines, findings,
+findings per 1,000 lines, wall time, and the counts of bandit and ruff (default rules)
+on the Python trees (installed on demand into a separate virtualenv in the cache, never
+into the project).
 Per rule it prints findings, errors, how many the team judged, and how many were judged
 TRUE / FALSE / DEBATABLE, with precision = TRUE / (TRUE + FALSE).
 
@@ -139,7 +142,9 @@ class Result:
     peers: dict[str, int | None] = field(default_factory=dict)
 
 
-def check(project: Project, tree: Path, peers: dict[str, Path] | None) -> Result:
+def check(
+    project: Project, tree: Path, peers: dict[str, Path] | None, preview: bool = False
+) -> Result:
     from lantern.analysis.files import Ignores, discover
     from lantern.analysis.generated import category, skip_reason
 
@@ -155,7 +160,8 @@ def check(project: Project, tree: Path, peers: dict[str, Path] | None) -> Result
         result.lines += head.count(b"\n")
     with tempfile.TemporaryDirectory() as neutral:  # no project configuration applies
         command = [sys.executable, "-m", "lantern", "check", "--format", "json",
-                   "--fail-on", "never", *map(str, roots)]  # fmt: skip
+                   "--fail-on", "never", *(["--preview"] if preview else []),
+                   *map(str, roots)]  # fmt: skip
         start = time.perf_counter()
         done = subprocess.run(command, cwd=neutral, capture_output=True, text=True)
         result.seconds = time.perf_counter() - start
@@ -284,6 +290,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="Comma-separated project names.")
     parser.add_argument("--no-peers", action="store_true", help="Skip bandit and ruff.")
     parser.add_argument("--unjudged", action="store_true", help="List unjudged findings.")
+    parser.add_argument("--preview", action="store_true", help="Also run the preview rules.")
     args = parser.parse_args()
     chosen = [p for p in PROJECTS if not args.only or p.name in args.only.split(",")]
     peers = None if args.no_peers else peer_tools()
@@ -294,7 +301,7 @@ def main() -> int:
         except (subprocess.CalledProcessError, OSError, StopIteration) as exc:
             print(f"{project.name}: could not fetch {project.spec} ({exc})", file=sys.stderr)
             continue
-        results.append((check(project, tree, peers), tree))
+        results.append((check(project, tree, peers, args.preview), tree))
     report(results, args.unjudged)
     return 0
 
