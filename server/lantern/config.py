@@ -22,10 +22,17 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from lantern.analysis.findings import Severity
 
@@ -88,19 +95,43 @@ class CompletionSettings(_Section):
     )
 
 
+def _known_code(entry: str) -> str:
+    """`entry` if it names rules; a ValueError naming the closest valid code otherwise
+    (loading then drops just that entry, with a warning)."""
+    from lantern.analysis.rules.selection import unknown_code
+
+    if (problem := unknown_code(entry)) is not None:
+        raise ValueError(problem)
+    return entry
+
+
+RuleCode = Annotated[str, AfterValidator(_known_code)]
+
+
 class RulesSettings(_Section):
     """Which rules run and how severe their findings are."""
 
-    select: list[str] = Field(
+    select: list[RuleCode] = Field(
         default_factory=list,
-        description="Rule codes or code prefixes to enable on top of the defaults (`LC` turns "
-        "on the complexity rules, `ALL` everything). Where `select` and `ignore` both match a "
-        "rule, the longer (more specific) entry wins.",
+        description="Rule codes or code prefixes to run *instead of* the defaults (`LS` runs "
+        "only the security rules, `ALL` every stable rule). Empty: the default set. Where "
+        "`select` and `ignore` both match a rule, the longer (more specific) entry wins.",
     )
-    ignore: list[str] = Field(
+    extend_select: list[RuleCode] = Field(
+        default_factory=list,
+        description="Rule codes or code prefixes to run in addition to `select` (or the "
+        "defaults): `LC` adds the complexity rules.",
+    )
+    ignore: list[RuleCode] = Field(
         default_factory=list, description="Rule codes or code prefixes to disable."
     )
-    severity: dict[str, Severity] = Field(
+    preview: bool = Field(
+        False,
+        description="Also run the preview rules, whose precision on real code is not yet "
+        "proven (listed in docs/rules.md). A preview rule also runs when selected by its full "
+        "code.",
+    )
+    severity: dict[RuleCode, Severity] = Field(
         default_factory=dict,
         description="Per-rule severity overrides, by rule code or code prefix.",
     )

@@ -204,7 +204,7 @@ def test_a_value_of_the_wrong_shape_is_a_warning_and_the_findings_decide(tmp_pat
     write(tmp_path / "lantern.toml", "ai = false\n")
     write(tmp_path / "a.py", EVAL_PY)
     result = check("a.py", cwd=tmp_path)
-    assert result.returncode == 1 and result.stdout.startswith("a.py:2:12: error LS101 ")
+    assert result.returncode == 1 and result.stdout.startswith("a.py:2:12: warning LS101 ")
     assert "Invalid setting `ai` = False" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -302,7 +302,7 @@ def test_each_file_gets_its_nearest_config_from_any_starting_folder(tmp_path: Pa
 def test_counts_are_singular_and_plural(tmp_path: Path):
     write(tmp_path / "one.py", EVAL_PY)
     assert (
-        "Found 1 problem (1 error) in 1 of 1 file; 1 has a quick fix in the editor."
+        "Found 1 problem (1 warning) in 1 of 1 file; 1 has a quick fix in the editor."
         in check("one.py", cwd=tmp_path).stderr
     )
     write(tmp_path / "clean.py", "x = 1\n")

@@ -166,7 +166,7 @@ async def test_pull_client_resolves_edits_lazily_and_never_for_a_stale_version(t
 
 
 async def test_ignored_rule_is_not_reported(tmp_path: Path):
-    configuration = {"rules": {"ignore": ["LB2"], "select": ["LB201"]}}
+    configuration = {"rules": {"ignore": ["LB2"], "extend_select": ["LB201"]}}
     async with lantern_client(
         tmp_path, capabilities=push_capabilities(), initialization_options=configuration
     ) as client:

@@ -103,10 +103,26 @@ def test_an_invalid_provider_is_dropped_and_the_valid_one_kept():
 
 def test_rule_codes_in_maps_keep_their_spelling():
     settings, warnings = settings_from(
-        lsp_layer("init", {"rules": {"severity": {"PY-S101": "error", "myRule": "hint"}}})
+        lsp_layer("init", {"rules": {"severity": {"LS101": "error", "lbX": "hint", "lb2": "hint"}}})
     )
-    assert warnings == []
-    assert set(settings.rules.severity) == {"PY-S101", "myRule"}
+    assert len(warnings) == 1 and "`lbX`" in warnings[0]
+    assert set(settings.rules.severity) == {"LS101", "lb2"}
+
+
+@pytest.mark.parametrize(
+    "key,entry,closest",
+    [
+        ("select", "LB99x", "LB209"),
+        ("extend_select", "LP3O1", "LP301"),
+        ("ignore", "LS1O4", "LS104"),
+        ("select", "AL", "ALL"),
+    ],
+)
+def test_unknown_rule_codes_are_reported_by_name_with_the_closest_code(key, entry, closest):
+    settings, warnings = settings_from(lsp_layer("init", {"rules": {key: ["LS", entry]}}))
+    assert getattr(settings.rules, key) == ["LS"]
+    assert len(warnings) == 1
+    assert f"`{entry}`" in warnings[0] and f"did you mean `{closest}`?" in warnings[0]
 
 
 @pytest.mark.parametrize(

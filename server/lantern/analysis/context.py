@@ -63,8 +63,10 @@ def family(language: str) -> str:
 class RuleOptions:
     """Analysis settings, plain and hashable (the engine is independent of `lantern.config`)."""
 
-    select: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()  # restricts to these codes/prefixes (empty: defaults)
+    extend_select: tuple[str, ...] = ()  # adds these
     ignore: tuple[str, ...] = ()
+    preview: bool = False  # run preview rules too
     severity: tuple[tuple[str, str], ...] = ()
     complexity_threshold: int = 10
     max_nesting_depth: int = 4

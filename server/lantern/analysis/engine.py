@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -36,6 +36,7 @@ from lantern.analysis.findings import Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
+from lantern.analysis.rules.selection import is_enabled, longest_prefix
 from lantern.analysis.suppression import apply_suppressions
 from lantern.analysis.syntax import syntax_errors
 
@@ -74,6 +75,8 @@ def rule_options(rules: Any) -> RuleOptions:
         return RuleOptions()
     return RuleOptions(
         select=tuple(rules.select),
+        extend_select=tuple(rules.extend_select),
+        preview=rules.preview,
         ignore=tuple(rules.ignore),
         severity=tuple(sorted((code, str(level)) for code, level in rules.severity.items())),
         complexity_threshold=rules.complexity_threshold,
@@ -214,30 +217,10 @@ def _order(finding: Finding) -> tuple[int, int, str]:
 # -- which rules run ----------------------------------------------------------------------
 
 
-def _longest_prefix(code: str, prefixes: Sequence[str]) -> int:
-    """Length of the longest of `prefixes` that `code` starts with; -1 when none does."""
-    best = -1
-    for prefix in prefixes:
-        normal = prefix.strip().upper()
-        if normal in ("ALL", "") or code.startswith(normal):
-            best = max(best, 0 if normal in ("ALL", "") else len(normal))
-    return best
-
-
-def is_enabled(rule: Rule, options: RuleOptions) -> bool:
-    """Defaults, then `select`/`ignore` by code prefix: the most specific match wins;
-    on a tie, `ignore` wins."""
-    selected = _longest_prefix(rule.code, options.select)
-    ignored = _longest_prefix(rule.code, options.ignore)
-    if selected < 0 and ignored < 0:
-        return rule.default_enabled
-    return selected > ignored
-
-
 def severity_of(rule: Rule, options: RuleOptions) -> Severity:
     best, chosen = -1, rule.severity
     for prefix, value in options.severity:
-        length = _longest_prefix(rule.code, (prefix,))
+        length = longest_prefix(rule.code, (prefix,))
         if length > best:
             try:
                 best, chosen = length, Severity(value)

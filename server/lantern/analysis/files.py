@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pathspec
 
+from lantern.analysis import generated
 from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import analyse
 from lantern.analysis.findings import Finding
@@ -168,8 +169,14 @@ def discover(
 
 
 def check_file(
-    path: Path, options: RuleOptions | None = None, max_size: int = DEFAULT_MAX_FILE_SIZE
+    path: Path,
+    options: RuleOptions | None = None,
+    max_size: int = DEFAULT_MAX_FILE_SIZE,
+    *,
+    skip_generated: bool = False,
 ) -> FileReport:
+    """Analyse one file. `skip_generated`: skip vendored, minified and generated files
+    (see `generated`) with the reason, as for files met while walking a folder."""
     report = FileReport(path)
     language = detect_language(str(path)) or _language_by_shebang(path)
     if language is None:
@@ -179,6 +186,9 @@ def check_file(
     if raw is None:
         return report
     if (reason := skip_reason(raw, max_size)) is not None:
+        report.skipped = reason
+        return report
+    if skip_generated and (reason := generated.skip_reason(path, raw)) is not None:
         report.skipped = reason
         return report
     # Odd encodings are decoded with replacement, then re-encoded so byte offsets agree.

@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from lantern import __version__
+from lantern.analysis import generated
 from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import rule_options
 from lantern.analysis.files import (
@@ -90,7 +91,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="extend",
         default=[],
         metavar="CODES",
-        help="Rule codes or prefixes to enable, comma-separated (e.g. LC,LB206; ALL).",
+        help="Run only these rule codes or prefixes, comma-separated, instead of the "
+        "configured `select` (e.g. LS,LB206; ALL).",
+    )
+    parser.add_argument(
+        "--extend-select",
+        type=_codes,
+        action="extend",
+        default=[],
+        metavar="CODES",
+        help="Rule codes or prefixes to run in addition, comma-separated (e.g. LC).",
+    )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="Also run the preview rules (precision on real code not yet proven).",
     )
     parser.add_argument(
         "--ignore",
@@ -130,9 +145,15 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"lantern check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
+    unknown = _unknown_codes(args)
+    if unknown:
+        for problem in unknown:
+            print(f"lantern check: {problem}", file=sys.stderr)
+        return 2
     projects = _Projects(args)
+    named = set(args.paths)
     excluded: list[Path] = []
-    work: list[tuple[Path, RuleOptions, int]] = []
+    work: list[tuple[Path, RuleOptions, int, bool]] = []
     for root in args.paths:
         settings = projects.settings_for(root if root.is_dir() else root.parent)
         base = projects.directory_of(root if root.is_dir() else root.parent) or Path.cwd()
@@ -140,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         found = discover([root], ignores, default_excludes=args.default_excludes, excluded=excluded)
         for path in found:
             options, max_size = projects.options_for(path.parent)
-            work.append((path, options, max_size))
+            work.append((path, options, max_size, path in named))
     if projects.errors:
         for error in dict.fromkeys(projects.errors):
             print(f"lantern check: configuration error: {error}", file=sys.stderr)
@@ -233,15 +254,17 @@ class _Projects:
         return self._settings[project]
 
     def options_for(self, folder: Path) -> tuple[RuleOptions, int]:
-        """Rule options (the project's, then `--select`/`--ignore`) and the size cap."""
+        """Rule options (the project's, then the selection flags) and the size cap."""
         project = self.directory_of(folder)
         if project not in self._options:
             settings = self.settings_for(folder)
             options = rule_options(settings.rules)
             options = replace(
                 options,
-                select=(*options.select, *self.args.select),
+                select=tuple(self.args.select) or options.select,  # the flag replaces `select`
+                extend_select=(*options.extend_select, *self.args.extend_select),
                 ignore=(*options.ignore, *self.args.ignore),
+                preview=options.preview or self.args.preview,
             )
             self._options[project] = (options, settings.diagnostics.max_file_size)
         return self._options[project]
@@ -257,12 +280,24 @@ def _review(reports: list[FileReport]) -> None:
         print(f"lantern check --ai: {problem}", file=sys.stderr)
 
 
-def _check_one(job: tuple[Path, RuleOptions, int]) -> FileReport:
-    path, options, max_size = job
-    return check_file(path, options, max_size)
+def _unknown_codes(args: argparse.Namespace) -> list[str]:
+    from lantern.analysis.rules.selection import unknown_code
+
+    problems = []
+    for flag in ("select", "extend_select", "ignore"):
+        for entry in getattr(args, flag):
+            if (problem := unknown_code(entry)) is not None:
+                problems.append(f"{problem} (in --{flag.replace('_', '-')})")
+    return problems
 
 
-def _check_all(work: list[tuple[Path, RuleOptions, int]], jobs: int) -> list[FileReport]:
+def _check_one(job: tuple[Path, RuleOptions, int, bool]) -> FileReport:
+    path, options, max_size, explicit = job
+    # Generated, minified and vendored files are skipped unless named explicitly.
+    return check_file(path, options, max_size, skip_generated=not explicit)
+
+
+def _check_all(work: list[tuple[Path, RuleOptions, int, bool]], jobs: int) -> list[FileReport]:
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers == 1 or len(work) < PARALLEL_THRESHOLD:
         return [_check_one(job) for job in work]
@@ -317,8 +352,23 @@ def _count(number: int, noun: str) -> str:
 def _summary(reports: list[FileReport], out: TextIO, excluded: list[Path] | None = None) -> None:
     checked = sum(1 for report in reports if report.skipped is None)
     findings = [f for report in reports for f in report.findings]
+    not_source = Counter(
+        generated.category(r.skipped)
+        for r in reports
+        if r.skipped and generated.category(r.skipped) in generated.CATEGORIES
+    )
+    if not_source:
+        total = sum(not_source.values())
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(not_source.items()))
+        out.write(
+            f"Skipped {_count(total, 'file')} that {'is' if total == 1 else 'are'} "
+            f"not source ({kinds}); "
+            "name a file explicitly to check it anyway.\n"
+        )
     skipped = Counter(
-        "unreadable" if r.unreadable else r.skipped.split(" (")[0] for r in reports if r.skipped
+        "unreadable" if r.unreadable else r.skipped.split(" (")[0]
+        for r in reports
+        if r.skipped and generated.category(r.skipped) not in generated.CATEGORIES
     )
     not_checked = ""
     if skipped:

@@ -61,7 +61,27 @@ def run(args: argparse.Namespace) -> int:
 def reference() -> str:
     lines = [INTRO]
     _section(Settings, "", lines)
+    lines += _preview_rules()
     return "\n".join(lines) + "\n"
+
+
+def _preview_rules() -> list[str]:
+    """The rules `rules.preview` turns on (declarations only: no grammar is loaded)."""
+    from lantern.analysis.rules.declarations import RULES
+
+    lines = [
+        "## Preview rules",
+        "",
+        "Off by default; on with `rules.preview = true` (`lantern check --preview`), or when "
+        "selected by full code. See docs/rules.md for what each finds and does not.",
+        "",
+        "| code | name | summary |",
+        "|---|---|---|",
+    ]
+    for rule in sorted(RULES, key=lambda rule: rule.code):
+        if rule.preview:
+            lines.append(f"| {rule.code} | {rule.name} | {rule.summary} |")
+    return [*lines, ""]
 
 
 def _section(model: type[BaseModel], prefix: str, lines: list[str]) -> None:
@@ -110,6 +130,8 @@ def _is_list(annotation: Any) -> bool:
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # a validated type (rule codes): name the base type
+        return _type_name(typing.get_args(annotation)[0])
     if origin is typing.Literal:
         return " \\| ".join(f"`{json.dumps(value)}`" for value in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):

@@ -15,10 +15,10 @@ from tree_sitter import Node, QueryCursor
 
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
-from lantern.analysis.pyflow import StringShape
+from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape, concatenation_operands
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit, file_fact
-from lantern.analysis.rules.python import unreachable_after
+from lantern.analysis.rules.python import NAN_TESTS, unreachable_after
 from lantern.analysis.rules.secrets import speaks_of_secrets
 
 _FUNCTIONS = frozenset(
@@ -203,10 +203,9 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
                     result.dynamic.append(inner)
         return result
     if kind == "binary_expression" and ctx.text(node.child_by_field_name("operator")) == "+":
-        merged = shape(ctx, node.child_by_field_name("left"), depth + 1).merge(
-            shape(ctx, node.child_by_field_name("right"), depth + 1)
-        )
-        merged.built = True
+        merged = StringShape(built=True)
+        for operand in concatenation_operands(ctx, node):
+            merged = merged.merge(shape(ctx, operand, depth + 1))
         return merged
     if kind == "identifier":
         bindings = _earlier(ctx, node)
@@ -220,6 +219,14 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
             result = result.merge(shape(ctx, later[1], depth + 1))
             result.built = True
         return result
+    if kind == "ternary_expression":  # literal either way: `(flag ? "a" : "b")`
+        branches = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
+        shapes = [shape(ctx, branch, depth + 1) for branch in branches]
+        if all(branch is not None for branch in branches) and all(s.is_literal for s in shapes):
+            return StringShape(literal=shapes[0].literal)
+        return StringShape(dynamic=[node])
+    if kind in ("call_expression", "member_expression") and _safe(ctx, node, depth + 1):
+        return StringShape(literal="0")  # a number, or a quoted identifier
     return StringShape(dynamic=[node])
 
 
@@ -233,6 +240,8 @@ def _safe(ctx: FileContext, node: Node, depth: int) -> bool:
             return True
         if function.endswith(".join") and "?" in ctx.text(node):
             return True
+        if IDENTIFIER_QUOTERS.match(function.rsplit(".", 1)[-1]):
+            return True  # a quoted identifier, not data
     if kind == "member_expression" and ctx.text(node.child_by_field_name("property")) == "length":
         return True
     if kind in ("string", "template_string", "binary_expression", "identifier"):
@@ -540,16 +549,20 @@ def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     if any(n.type in ("null", "undefined") or ctx.text(n) == "undefined" for n in (left, right)):
         return
-    if any(
-        n.type == "unary_expression" and ctx.text(n).startswith("typeof") for n in (left, right)
-    ):
-        return
+    if any(_is_typeof(ctx, n) for n in (left, right)):
+        return  # both sides are strings: `==` and `===` agree
     strict = operator.type + "="
     yield Hit.at(
         comparison,
         f"`{operator.type}` converts types before comparing (`'' == 0` is true): use `{strict}`.",
         Fix(f"Use {strict}", (replace_node(operator, strict),), safe=False),
     )
+
+
+def _is_typeof(ctx: FileContext, node: Node) -> bool:
+    """`typeof x`, directly or through a variable last assigned `typeof x`."""
+    value = resolve(ctx, node)
+    return value.type == "unary_expression" and ctx.text(value).startswith("typeof")
 
 
 _IDENTICAL = frozenset({"identifier", "member_expression"})
@@ -581,6 +594,7 @@ def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             left.type in _IDENTICAL
             and right.type in _IDENTICAL
             and ctx.text(left) == ctx.text(right)
+            and operator.type not in NAN_TESTS
         ):
             yield Hit.at(
                 comparison,
