@@ -26,7 +26,7 @@ KEY_PREFIX = "lantern"
 # After a failure, the shared layer is left alone this long before the next try, so
 # that an outage costs one timeout per half minute instead of one per request.
 RETRY_SECONDS = 30.0
-INSTALL_HELP = "install it with `pip install 'lantern-lsp[redis]'`"
+INSTALL_HELP = "install redis-py where Lantern runs (`pip install 'redis>=5,<9'`)"
 
 T = TypeVar("T")
 

@@ -141,3 +141,14 @@ def test_cache_stats_shows_the_shared_layer_and_why_it_is_unavailable(tmp_path):
     )
     assert shown.returncode == 0, shown.stderr  # the local cache works
     assert "Shared:" in shown.stdout and "namespace shop: unavailable" in shown.stdout
+
+
+def test_without_redis_py_the_one_warning_says_how_to_install_it(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` raises ImportError
+    shared = SharedCache(
+        f"redis://127.0.0.1:{closed_port()}/0", namespace="p", max_value_bytes=64, timeout=0.5
+    )
+    assert shared.get("k") is None
+    shared.set("k", {"v": 1}, 60)
+    [warning] = warnings(caplog)
+    assert "redis-py" in warning and "trying again" not in warning

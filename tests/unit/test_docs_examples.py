@@ -102,3 +102,14 @@ def test_the_install_guide_says_where_lantern_comes_from():
     assert "not on PyPI" in section
     assert "pipx install /path/to/lantern" in section
     assert "pip install /path/to/lantern" in section and "python3-venv" in section
+
+
+def test_the_provider_presets_load_without_a_warning():
+    import tomllib
+
+    text = (ROOT / "docs" / "providers.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
+    presets = tomllib.loads(block)
+    settings, warnings = load_settings([lsp_layer("presets", presets)], env={})
+    assert warnings == []
+    assert len(settings.ai.providers) == len(presets["ai"]["providers"]) == 9
