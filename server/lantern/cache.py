@@ -116,15 +116,16 @@ class AnswerCache:
             self.shared.set(key, value, ttl_seconds)
 
     def clear(self) -> int:
-        """Remove every local entry; the number removed from disk (memory is always
-        emptied). The shared layer is left alone: it is the team's, and its entries expire."""
+        """Remove every entry: the number removed from disk and from this project's
+        namespace of the shared layer (memory is always emptied). Other projects'
+        shared entries stay; clearing is how one asks for fresh answers."""
+        removed = self.shared.clear() if self.shared is not None else 0
         with self._guard:
             self._memory.clear()
             disk = self._open()
             if disk is None:
-                return 0
-            removed = self._safely(lambda: disk.clear(retry=True))
-            return int(removed or 0)
+                return removed
+            return removed + int(self._safely(lambda: disk.clear(retry=True)) or 0)
 
     def stats(self) -> dict[str, Any]:
         """Plain data for `lantern cache stats`, `lantern doctor` and the server's status."""

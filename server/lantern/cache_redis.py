@@ -80,6 +80,10 @@ class SharedCache:
     def prefix(self) -> str:
         return f"{KEY_PREFIX}:{self.namespace}:"
 
+    @property
+    def display_url(self) -> str:
+        return display_url(self.url)
+
     # -- public interface --------------------------------------------------------------
 
     def get(self, key: str) -> tuple[Any, float] | None:
@@ -140,7 +144,7 @@ class SharedCache:
             lambda client: sum(1 for _ in client.scan_iter(match=self.prefix + "*", count=1000))
         )
         return {
-            "url": display_url(self.url),
+            "url": self.display_url,
             "namespace": self.namespace,
             "state": "unavailable" if self.problem else "ok",
             "entries": entries,

@@ -141,6 +141,16 @@ def test_cache_stats_shows_the_shared_layer_and_why_it_is_unavailable(tmp_path):
     )
     assert shown.returncode == 0, shown.stderr  # the local cache works
     assert "Shared:" in shown.stdout and "namespace shop: unavailable" in shown.stdout
+    cleared = subprocess.run(
+        [sys.executable, "-m", "lantern", "cache", "clear"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cleared.returncode == 1  # the shared namespace could not be cleared: say so
+    assert "shared cache" in cleared.stderr and "namespace shop" in cleared.stdout
 
 
 def test_without_redis_py_the_one_warning_says_how_to_install_it(monkeypatch, caplog):

@@ -102,6 +102,11 @@ def test_values_keep_their_ttl_and_oversized_ones_stay_local(
     other = open_cache(settings.model_copy(update={"dir": str(tmp_path / "other")}), project="shop")
     assert other.get("explain:v1:small") == {"markdown": "short"}
     assert other.stats()["entries"] == 1
+    # Clearing asks for fresh answers: this namespace goes, another project's stays.
+    direct.set("lantern:other-project:explain:v1:x", b"{}")
+    assert other.clear() == 2  # the local copy and the shared entry
+    assert direct.keys("lantern:shop:*") == []
+    assert direct.exists("lantern:other-project:explain:v1:x")
     other.close()
 
 

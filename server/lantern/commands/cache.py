@@ -36,7 +36,13 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            print(f"Removed {removed} cached answers from {cache.directory}.")
+            where = str(cache.directory)
+            if cache.shared is not None:
+                where += f" and namespace {cache.shared.namespace} of {cache.shared.display_url}"
+            print(f"Removed {removed} cached answers from {where}.")
+            if cache.shared is not None and cache.shared.problem:
+                print(f"lantern cache: shared cache: {cache.shared.problem}", file=sys.stderr)
+                return 1
             return 0
         stats = cache.stats()
         if args.json:
