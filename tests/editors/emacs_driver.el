@@ -107,6 +107,17 @@
     (driver-goto (cdr (assoc "ai" by-role)) 4 0)
     (driver-run #'lantern-generate "totals per month" "function")
     (push `("generate" . (("text" . ,(driver-text)))) session)
+    ;; Generate tests: new files.
+    (driver-run #'lantern-generate "cover load" "tests")
+    (push `("generate_tests"
+            . ,(vconcat
+                (delq nil (mapcar (lambda (buffer)
+                                    (with-current-buffer buffer
+                                      (and buffer-file-name
+                                           (string-prefix-p "test_" (file-name-nondirectory buffer-file-name))
+                                           `(("path" . ,buffer-file-name) ("text" . ,(driver-text))))))
+                                  (buffer-list)))))
+          session)
     (push `("kinds" . ,(vconcat lantern-generate-kinds)) session)
     (advice-remove 'jsonrpc-request 'driver-record)
     (push `("sent" . ,(vconcat (nreverse sent))) session)

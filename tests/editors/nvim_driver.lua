@@ -151,13 +151,14 @@ local function exercise(by_role)
   vim.wait(timeout, function() return notified_since(before, 'Lantern') ~= nil end, 20)
   session.fix_again = { text = buffer_text(bufnr), notification = notified_since(before, 'Lantern') or vim.NIL }
 
-  -- Generate a function on the last (empty) line, choosing the kind as the user would.
-  local select_ui = vim.ui.select
+  -- Generate a function on the blank line 4, then tests (new files), choosing the kind as the
+  -- user would.
+  local select_ui, wanted = vim.ui.select, 'function'
   vim.ui.select = function(items, opts, on_choice)
     session.kinds = vim.tbl_map(function(item) return item.kind end, items)
     session.kind_labels = vim.tbl_map(opts.format_item, items)
     for _, item in ipairs(items) do
-      if item.kind == 'function' then
+      if item.kind == wanted then
         on_choice(item)
       end
     end
@@ -165,8 +166,22 @@ local function exercise(by_role)
   vim.api.nvim_win_set_cursor(0, { 4, 0 })
   vim.cmd('LanternGenerate totals per month')
   vim.wait(timeout, function() return buffer_text(bufnr):find('return 42', 1, true) ~= nil end, 20)
-  vim.ui.select = select_ui
   session.generate = { text = buffer_text(bufnr) }
+  wanted = 'tests'
+  vim.cmd('LanternGenerate cover load')
+  local function test_buffers()
+    local found = {}
+    for _, other in ipairs(vim.api.nvim_list_bufs()) do
+      local name = vim.api.nvim_buf_get_name(other)
+      if vim.fn.fnamemodify(name, ':t'):find('^test_') and buffer_text(other):find('def test_', 1, true) then
+        table.insert(found, { path = name, text = buffer_text(other) })
+      end
+    end
+    return found
+  end
+  vim.wait(timeout, function() return #test_buffers() > 0 end, 20)
+  vim.ui.select = select_ui
+  session.generate_tests = test_buffers()
   return session
 end
 

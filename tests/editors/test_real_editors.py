@@ -180,6 +180,16 @@ def test_generate_offers_every_kind_and_inserts_the_function(editor: dict) -> No
     assert re.search(r"\n    return data\ndef \w+\(\):\n    return 42\n\nVERSION = 1", text), text
 
 
+def test_generate_tests_opens_a_new_test_file(editor: dict) -> None:
+    """A file kind: the new file is created (by the editor's edit, or by the config when
+    the editor cannot create files) inside the project, and opened."""
+    created = editor["session"]["generate_tests"]
+    assert len(created) == 1, created
+    path = Path(created[0]["path"])
+    assert path.is_relative_to(editor["project"]) and path.name.startswith("test_"), path
+    assert "def test_generated():" in created[0]["text"]
+
+
 def test_commands_send_the_documented_arguments(editor: dict) -> None:
     """Fix all, explain (lines 1-3), fix on line 2's AI finding, generate on line 4."""
     project = editor["project"]
@@ -191,8 +201,9 @@ def test_commands_send_the_documented_arguments(editor: dict) -> None:
         "lantern.fix",
         "lantern.fix",
         "lantern.generate",
+        "lantern.generate",
     ]
-    arguments = dict(sent)
+    arguments = dict(sent[:-1])
     assert arguments["lantern.fixAll"] == [fix_all_uri]
     assert arguments["lantern.explain"] == [
         uri,

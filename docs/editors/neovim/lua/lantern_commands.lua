@@ -121,6 +121,19 @@ local function write_files(files)
   end
 end
 
+-- The files an edit creates, with their folders made first (Neovim before 0.10 does not).
+local function prepare_created_files(edit)
+  local paths = {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.kind == 'create' then
+      local path = vim.uri_to_fname(change.uri)
+      vim.fn.mkdir(vim.fn.fnamemodify(path, ':h'), 'p')
+      table.insert(paths, path)
+    end
+  end
+  return paths
+end
+
 -- generate and fix answer {"edit", "summary"} (or {"files", "summary"}): apply, then say what
 -- changed.
 local function apply_result(result, client)
@@ -128,7 +141,11 @@ local function apply_result(result, client)
     return
   end
   if type(result.edit) == 'table' then
+    local created = prepare_created_files(result.edit)
     vim.lsp.util.apply_workspace_edit(result.edit, client.offset_encoding)
+    if created[1] then
+      vim.cmd('edit ' .. vim.fn.fnameescape(created[1]))
+    end
   elseif type(result.files) == 'table' then
     write_files(result.files)
   end
