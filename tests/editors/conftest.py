@@ -154,6 +154,8 @@ def run_editor(command: list[str], run: EditorRun, env: dict[str, str]) -> dict:
         "messages": list(result["messages"] or []),
         "notifications": list(result.get("notifications") or []),
         "session": result.get("session") or {},
+        "statuses": list(result.get("statuses") or []),
+        "final_statusline": result.get("final_statusline"),
         "project": run.tmp / "project",
     }
 

@@ -36,6 +36,17 @@
                 (push `(("message" . ,(apply #'format-message format-string args)) ("level" . "info"))
                       driver-notifications))))
 
+(defvar driver-statuses '()
+  "Each lantern/status the config received, with the mode-line text it gives, newest first.")
+
+(with-eval-after-load 'lantern-eglot
+  (advice-add 'force-mode-line-update :before
+              (lambda (&rest _)
+                (when lantern-status
+                  (push `(("state" . ,(plist-get lantern-status :state))
+                          ("statusline" . ,(string-trim (lantern-mode-line))))
+                        driver-statuses)))))
+
 (defvar driver-timeout (/ (string-to-number (getenv "LANTERN_TEST_WAIT_MS")) 1000.0))
 
 (defun driver-wait (predicate)
@@ -163,13 +174,18 @@
             (push (cons path (driver-visit path (cdr (assq 'line file)) (cdr (assq 'source file))))
                   result)
             (when role (push (cons role path) by-role))))
-        (setq session (driver-exercise by-role)))
+        (setq session (driver-exercise by-role))
+        (driver-wait (lambda () (equal (plist-get lantern-status :state) "idle"))))
     (error (push (error-message-string err) errors)))
   (with-temp-file (getenv "LANTERN_TEST_OUT")
     (insert (json-encode `(("files" . ,(or (nreverse result) (make-hash-table)))
                            ("messages" . ,(vconcat (nreverse driver-messages)))
                            ("notifications" . ,(vconcat (nreverse driver-notifications)))
                            ("session" . ,(or session (make-hash-table)))
+                           ("statuses" . ,(vconcat (nreverse driver-statuses)))
+                           ("final_statusline" . ,(if (fboundp 'lantern-mode-line)
+                                                      (string-trim (lantern-mode-line))
+                                                    :json-null))
                            ("errors" . ,(vconcat (nreverse errors))))))))
 
 (kill-emacs 0)

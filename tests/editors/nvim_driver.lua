@@ -190,6 +190,14 @@ local function run()
   if not vim.lsp.start then
     dofile(os.getenv('LANTERN_NVIM_COMPAT'))
   end
+  -- Record each lantern/status the module's handler receives, and the statusline it gives.
+  local commands = require('lantern_commands')
+  local on_status = vim.lsp.handlers['lantern/status']
+  result.statuses = {}
+  vim.lsp.handlers['lantern/status'] = function(err, params, ...)
+    on_status(err, params, ...)
+    table.insert(result.statuses, { state = params.state, statusline = commands.statusline() })
+  end
   dofile(os.getenv('LANTERN_NVIM_CONFIG'))
   local by_role = {}
   for _, file in ipairs(files) do
@@ -222,6 +230,8 @@ local function run()
     end
   end
   result.session = exercise(by_role)
+  vim.wait(timeout, function() return commands.status.state == 'idle' end, 20)
+  result.final_statusline = commands.statusline()
 end
 
 local ok, err = xpcall(run, debug.traceback)

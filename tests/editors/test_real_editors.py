@@ -219,3 +219,11 @@ def test_commands_send_the_documented_arguments(editor: dict) -> None:
         "totals per month",
         "function",
     ]
+
+
+def test_status_notifications_reach_the_statusline(editor: dict) -> None:
+    """While the model works the statusline says so; once idle it is empty again."""
+    working = [s for s in editor["statuses"] if s["state"] == "analysing"]
+    assert working, editor["statuses"]
+    assert all(s["statusline"].startswith("Lantern: ") for s in working), working
+    assert editor["final_statusline"] == ""

@@ -186,6 +186,31 @@ Without a region: the Lantern finding on this line, else the line."
   (interactive)
   (lantern--show (lantern--execute "lantern.history")))
 
+;;; The server's AI status in the mode line
+
+(defvar lantern-status nil
+  "The server's last lantern/status notification: (:state :message :count).
+State is \"idle\", \"analysing\", \"error\" or \"unreachable\".")
+
+(cl-defmethod eglot-handle-notification
+  (_server (_method (eql 'lantern/status)) &key state message count &allow-other-keys)
+  "Remember the server's AI status and show it in the mode line."
+  (setq lantern-status (list :state state :message message :count count))
+  (force-mode-line-update t))
+
+(defun lantern-mode-line ()
+  "The AI status for the mode line: empty when idle."
+  (pcase (plist-get lantern-status :state)
+    ("analysing" (format " Lantern: %s (%s)"
+                         (let ((what (plist-get lantern-status :message)))
+                           (if (and (stringp what) (not (string-empty-p what))) what "working"))
+                         (or (plist-get lantern-status :count) 1)))
+    ("unreachable" " Lantern: model unreachable")
+    ("error" " Lantern: AI error (M-x lantern-status)")
+    (_ "")))
+
+(add-to-list 'mode-line-misc-info '(:eval (lantern-mode-line)) t)
+
 (defvar lantern-command-map
   (let ((map (make-sparse-keymap)))
     (define-key map "g" #'lantern-generate)

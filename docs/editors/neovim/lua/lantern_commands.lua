@@ -5,6 +5,7 @@
 --   :[range]LanternFix               fix the finding on the cursor's line (or the lines) with AI
 --   :LanternFixAll                   apply every safe static fix in the file
 --   :LanternAnalyzeFile  :LanternAnalyzeWorkspace  :LanternStatus  :LanternClearCache  :LanternHistory
+-- and require('lantern_commands').statusline() for your statusline (the server's AI status).
 -- Each command checks that the running server offers it (executeCommandProvider), shows the
 -- server's error message when it answers {"error": ...}, and its summary after an edit.
 local M = {}
@@ -238,6 +239,33 @@ end
 -- The server applies the edit itself (workspace/applyEdit) and answers {"applied", "summary"}.
 local function fix_all(bufnr)
   M.execute(bufnr, 'lantern.fixAll', { vim.uri_from_bufnr(bufnr) }, summarize)
+end
+
+-- The server's last `lantern/status` notification: state idle | analysing | error | unreachable.
+M.status = { state = 'idle', message = '', count = 0 }
+
+vim.lsp.handlers['lantern/status'] = function(_, params)
+  if type(params) == 'table' and type(params.state) == 'string' then
+    M.status = params
+    vim.schedule(function()
+      vim.cmd('redrawstatus')
+    end)
+  end
+end
+
+-- For a statusline: '' when idle, else what the AI is doing or why it is not.
+--   vim.o.statusline = "%f %m%=%{v:lua.require'lantern_commands'.statusline()} %l:%c"
+function M.statusline()
+  local status = M.status
+  if status.state == 'analysing' then
+    local what = present(status.message) and status.message ~= '' and status.message or 'working'
+    return ('Lantern: %s (%d)'):format(what, tonumber(status.count) or 1)
+  elseif status.state == 'unreachable' then
+    return 'Lantern: model unreachable'
+  elseif status.state == 'error' then
+    return 'Lantern: AI error (:LanternStatus)'
+  end
+  return ''
 end
 
 function M.attach(_, bufnr)
