@@ -31,5 +31,12 @@ if [ "$test_status" -ne 0 ]; then
   exit 1
 fi
 rm -f ./*.vsix
+# The platform-neutral .vsix (the server comes from lantern.interpreter or the Python extension).
 step "vsce package" npx --no-install vsce package --allow-missing-repository </dev/null
 echo "client-vscode: packaged client-vscode/$(basename ./*.vsix)"
+# The linux-x64 .vsix carrying the server's wheels, and its payload installed with no index.
+step "bundle server" bash scripts/bundle-server.sh linux-x64
+step "vsce package --target" npx --no-install vsce package --allow-missing-repository \
+  --target linux-x64 -o lantern-linux-x64.vsix </dev/null
+step "offline install" bash ../.ci/vsix-offline.sh lantern-linux-x64.vsix
+echo "client-vscode: packaged client-vscode/lantern-linux-x64.vsix (server installs offline)"

@@ -29,3 +29,14 @@ def openai_servers() -> Iterator[Callable[..., OpenAIServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def model() -> Iterator[OpenAIServer]:
+    """The loopback OpenAI-compatible server answering as a code model (code_model.answer)."""
+    from tests.support import code_model
+
+    server = OpenAIServer().start()
+    server.responder = code_model.answer
+    yield server
+    server.stop()

@@ -99,16 +99,16 @@ describe("classifyProbe", () => {
 
 describe("installCommand", () => {
   const plain: Interpreter = { command: "/usr/bin/python3", args: [], source: "default" };
-  test("installs the lantern-lsp distribution with the same interpreter", () => {
-    assert.equal(installCommand(plain, "linux"), "/usr/bin/python3 -m pip install -U lantern-lsp");
+  test("installs from a checkout with the same interpreter (lantern-lsp is not on PyPI)", () => {
+    assert.equal(installCommand(plain, "linux"), "/usr/bin/python3 -m pip install /path/to/lantern");
   });
   test("quotes paths with spaces for a POSIX shell and for PowerShell", () => {
     const spaced: Interpreter = { command: "/Users/Ada Lovelace/venv/bin/python", args: [], source: "setting" };
-    assert.equal(installCommand(spaced, "darwin"), "'/Users/Ada Lovelace/venv/bin/python' -m pip install -U lantern-lsp");
+    assert.equal(installCommand(spaced, "darwin"), "'/Users/Ada Lovelace/venv/bin/python' -m pip install /path/to/lantern");
     const windows: Interpreter = { command: "C:\\Program Files\\Python312\\python.exe", args: [], source: "setting" };
     assert.equal(
       installCommand(windows, "win32"),
-      '& "C:\\Program Files\\Python312\\python.exe" -m pip install -U lantern-lsp',
+      '& "C:\\Program Files\\Python312\\python.exe" -m pip install /path/to/lantern',
     );
   });
 });

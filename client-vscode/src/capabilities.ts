@@ -34,7 +34,7 @@ export function availability(key: ServerCommandKey, server: ServerInfo | undefin
   }
   return {
     available: false,
-    reason: `${name} needs Lantern server ${since} or newer (${running}). Upgrade it with “pip install -U lantern-lsp” in the interpreter Lantern uses.`,
+    reason: `${name} needs Lantern server ${since} or newer (${running}). Update your Lantern checkout and reinstall it (“pip install /path/to/lantern”) in the interpreter Lantern uses.`,
   };
 }
 

@@ -67,5 +67,10 @@ export const SHOW_OUTPUT_COMMAND = "lantern.client.showOutput";
 /** The custom notification that drives the status bar item. */
 export const STATUS_NOTIFICATION = "lantern/status";
 
-/** The PyPI distribution that provides the `lantern` module. */
-export const PYPI_PACKAGE = "lantern-lsp";
+/**
+ * Where the server comes from: `lantern-lsp` is not on PyPI or any other index, so the
+ * install command names a checkout of the repository (or a wheel built from it), which the
+ * user fills in; the guide says how to get one.
+ */
+export const INSTALL_SOURCE = "/path/to/lantern";
+export const INSTALL_GUIDE = "https://github.com/lantern-lsp/lantern/blob/main/docs/editors.md#1-install-the-server";

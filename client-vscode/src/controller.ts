@@ -4,6 +4,7 @@
  * interpreter changes, and keep the status bar and menu context keys in step.
  */
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as vscode from "vscode";
 import {
@@ -15,9 +16,21 @@ import {
   State as ClientRunState,
   TransportKind,
 } from "vscode-languageclient/node";
+import {
+  createArgs,
+  environmentDirectory,
+  environmentPython,
+  hasServerWheel,
+  installArgs,
+  noPythonMessage,
+  pythonCandidates,
+  supportsServer,
+  versionArgs,
+  wheelsDirectory,
+} from "./bundled";
 import { availability, contextKeys, ServerInfo } from "./capabilities";
 import { LanternServer } from "./commands";
-import { LANGUAGE_IDS, SERVER_COMMANDS, ServerCommandKey, STATUS_NOTIFICATION } from "./constants";
+import { INSTALL_GUIDE, LANGUAGE_IDS, SERVER_COMMANDS, ServerCommandKey, STATUS_NOTIFICATION } from "./constants";
 import {
   classifyProbe,
   describeInterpreter,
@@ -50,6 +63,8 @@ export class Controller implements LanternServer, vscode.Disposable {
   constructor(
     private readonly output: vscode.LogOutputChannel,
     private readonly trace: vscode.LogOutputChannel,
+    /** Where the extension is installed and may keep its private server environment. */
+    private readonly bundle?: BundleLocation,
   ) {
     this.statusItem = vscode.window.createStatusBarItem("lantern.status", vscode.StatusBarAlignment.Right, 100);
     this.statusItem.name = "Lantern";
@@ -158,7 +173,7 @@ export class Controller implements LanternServer, vscode.Disposable {
 
   private async doStart(): Promise<void> {
     this.setState("starting", "");
-    const interpreter = await resolveInterpreter({
+    let interpreter = await resolveInterpreter({
       setting: vscode.workspace.getConfiguration("lantern").get<string>("interpreter"),
       workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
       home: os.homedir(),
@@ -169,7 +184,21 @@ export class Controller implements LanternServer, vscode.Disposable {
     this.interpreter = interpreter;
     this.output.info(`Interpreter: ${describeInterpreter(interpreter)}`);
 
-    const probe = await probeInterpreter(interpreter);
+    let probe = await probeInterpreter(interpreter);
+    if (probe.kind === "no-lantern" || probe.kind === "no-interpreter") {
+      // Lantern is not installed there: run the server this .vsix carries, if it carries one.
+      const bundled = await this.bundledServer(interpreter);
+      if (bundled === "no-python") {
+        this.setState("stopped", "no Python 3.11+");
+        return;
+      }
+      if (bundled) {
+        interpreter = bundled;
+        this.interpreter = bundled;
+        this.output.info(`Interpreter: the private environment ${bundled.command}`);
+        probe = await probeInterpreter(bundled);
+      }
+    }
     if (probe.kind !== "ok") {
       this.setState("stopped", "not started");
       void this.reportProbeFailure(interpreter, probe);
@@ -263,6 +292,61 @@ export class Controller implements LanternServer, vscode.Disposable {
     }
   }
 
+  /**
+   * The Python of the private environment holding the bundled server, installing it
+   * (offline, from the wheels in the .vsix) on first use; undefined when this build carries
+   * no server or the install failed (logged), "no-python" when no Python 3.11+ was found.
+   */
+  private async bundledServer(given: Interpreter): Promise<Interpreter | "no-python" | undefined> {
+    if (!this.bundle) {
+      return undefined;
+    }
+    const wheels = wheelsDirectory(this.bundle.extensionPath);
+    const files = await fs.promises.readdir(wheels).catch(() => [] as string[]);
+    if (!hasServerWheel(files)) {
+      return undefined;
+    }
+    const environment = environmentDirectory(this.bundle.storagePath, this.bundle.version);
+    const python = environmentPython(environment, process.platform);
+    if ((await probeInterpreter(python)).kind === "ok") {
+      return python;
+    }
+    const candidates = [given, ...pythonCandidates(process.platform)];
+    let base: Interpreter | undefined;
+    for (const candidate of candidates) {
+      const answer = await run(candidate.command, versionArgs(candidate), 20_000);
+      if (answer.ok && supportsServer(answer.stdout)) {
+        base = candidate;
+        break;
+      }
+    }
+    if (!base) {
+      const message = noPythonMessage(candidates);
+      this.output.error(message);
+      void vscode.window.showErrorMessage(message, "Choose Interpreter").then(async (choice) => {
+        if (choice === "Choose Interpreter") {
+          await vscode.commands.executeCommand("workbench.action.openSettings", "lantern.interpreter");
+        }
+      });
+      return "no-python";
+    }
+    const chosen = base;
+    const installed = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "Lantern: installing its server (offline, once)…" },
+      async () => {
+        await fs.promises.rm(environment, { recursive: true, force: true });
+        await fs.promises.mkdir(this.bundle!.storagePath, { recursive: true });
+        const created = await run(chosen.command, createArgs(chosen, environment), 120_000);
+        const done = created.ok ? await run(python.command, installArgs(wheels), 300_000) : created;
+        if (!done.ok) {
+          this.output.error(`Installing the bundled server with ${chosen.command} failed: ${done.stderr}`);
+        }
+        return done.ok;
+      },
+    );
+    return installed ? python : undefined;
+  }
+
   private async reportProbeFailure(interpreter: Interpreter, probe: Exclude<ProbeResult, { kind: "ok" }>): Promise<void> {
     const where = describeInterpreter(interpreter);
     const install = installCommand(interpreter, process.platform);
@@ -271,23 +355,19 @@ export class Controller implements LanternServer, vscode.Disposable {
     if (probe.kind === "no-interpreter") {
       message = `Lantern: no Python interpreter at ${where}. Set lantern.interpreter to a Python that has Lantern installed.`;
     } else if (probe.kind === "no-lantern") {
-      message = `Lantern is not installed for ${where}. Install it with: ${install}`;
-      actions.push("Install in Terminal", "Copy Command");
+      message =
+        `Lantern is not installed for ${where}. It is not on PyPI: install it from a checkout ` +
+        `of its repository with ${install} (the path is your checkout's folder).`;
+      actions.push("Copy Command", "Open Install Guide");
     } else {
       message = `Lantern could not be loaded from ${where}: ${probe.detail}`;
-      actions.push("Install in Terminal");
+      actions.push("Open Install Guide");
     }
     this.output.error(message);
     actions.push("Choose Interpreter");
     const choice = await vscode.window.showErrorMessage(message, ...actions);
-    if (choice === "Install in Terminal") {
-      const terminal = vscode.window.createTerminal("Lantern: install");
-      terminal.show();
-      terminal.sendText(install);
-      const next = await vscode.window.showInformationMessage("Restart Lantern once the installation has finished.", "Restart");
-      if (next === "Restart") {
-        await this.restart();
-      }
+    if (choice === "Open Install Guide") {
+      await vscode.env.openExternal(vscode.Uri.parse(INSTALL_GUIDE));
     } else if (choice === "Copy Command") {
       await vscode.env.clipboard.writeText(install);
     } else if (choice === "Choose Interpreter") {
@@ -336,6 +416,22 @@ async function pythonExtensionApi(): Promise<PythonExtensionApi | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Where the installed extension lives and may keep files (from its ExtensionContext). */
+export interface BundleLocation {
+  extensionPath: string;
+  storagePath: string;
+  version: string;
+}
+
+/** Run a command to completion; never rejects. */
+function run(command: string, args: string[], timeout: number): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout, windowsHide: true }, (error, stdout, stderr) => {
+      resolve({ ok: !error, stdout: String(stdout), stderr: String(stderr || error?.message || "") });
+    });
+  });
 }
 
 function probeInterpreter(interpreter: Interpreter): Promise<ProbeResult> {

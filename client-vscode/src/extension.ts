@@ -9,7 +9,11 @@ let controller: Controller | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("Lantern", { log: true });
   const trace = vscode.window.createOutputChannel("Lantern Trace", { log: true });
-  controller = new Controller(output, trace);
+  controller = new Controller(output, trace, {
+    extensionPath: context.extensionPath,
+    storagePath: context.globalStorageUri.fsPath,
+    version: String(context.extension.packageJSON.version ?? "0"),
+  });
   context.subscriptions.push(
     output,
     trace,

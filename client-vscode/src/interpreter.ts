@@ -4,7 +4,7 @@
  * Pure logic, no `vscode` import: the extension passes in the setting, the Python
  * extension's API (when installed) and the platform, so every rule here is unit-tested.
  */
-import { PYPI_PACKAGE } from "./constants";
+import { INSTALL_SOURCE } from "./constants";
 
 /** The part of the Python extension's exported API (`ms-python.python`) that we use. */
 export interface PythonExtensionApi {
@@ -148,7 +148,7 @@ function lastLine(text: string): string {
 
 /** The shell command that installs (or upgrades) Lantern for `interpreter`. */
 export function installCommand(interpreter: Interpreter, platform: NodeJS.Platform): string {
-  const words = [interpreter.command, ...interpreter.args, "-m", "pip", "install", "-U", PYPI_PACKAGE];
+  const words = [interpreter.command, ...interpreter.args, "-m", "pip", "install", INSTALL_SOURCE];
   const line = words.map((word) => shellQuote(word, platform)).join(" ");
   // PowerShell runs a quoted program path only through the call operator.
   return platform === "win32" && line.startsWith('"') ? `& ${line}` : line;

@@ -2,7 +2,12 @@
 
 It stores JSON-able values only (never pickles) under keys the caller has already
 hashed, and it never fails its caller: a corrupt, locked, unwritable or full cache
-logs one warning and the cache carries on in memory only.
+logs one warning and the cache carries on in memory only. A cache directory removed
+while in use is noticed (one warning) and created again.
+
+SQLite connections belong to the thread that made them, and diskcache makes one per
+thread: every disk operation therefore runs on the cache's own single thread, so
+`close()` can close the one connection there is and release every file.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +66,8 @@ class AnswerCache:
         self._memory: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._disk: diskcache.Cache | None = None
         self._opened = False
+        self._worker: ThreadPoolExecutor | None = None  # the one thread touching the disk
+        self._recreated = False
         self._guard = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -128,16 +136,20 @@ class AnswerCache:
 
                 if (details := self._safely(read)) is not None:
                     data.update(details, disk="ok")
-            if self.problem:
-                data["disk"] = "unavailable"
+            if self.problem:  # known only once opening was tried, just above
+                data.update(disk="unavailable", problem=self.problem)
             return data
 
     def close(self) -> None:
+        """Close the database: no file of the cache stays open afterwards."""
         with self._guard:
             if self._disk is not None:
                 self._safely(self._disk.close)
             self._disk = None
             self._opened = False
+            if self._worker is not None:
+                self._worker.shutdown(wait=True)
+                self._worker = None
 
     # -- memory ------------------------------------------------------------------------
 
@@ -164,6 +176,8 @@ class AnswerCache:
 
     def _open(self) -> diskcache.Cache | None:
         """The disk cache, opened on first use; None once it has failed."""
+        if self._opened and self._disk is not None and not self._database_exists():
+            self._reopen_removed()
         if self._opened:
             return self._disk
         self._opened = True
@@ -181,6 +195,26 @@ class AnswerCache:
             self._disk = outcome[0]
         return self._disk
 
+    def _database_exists(self) -> bool:
+        return (self.directory / "cache.db").exists()  # diskcache's database file
+
+    def _reopen_removed(self) -> None:
+        """The directory was deleted under us: SQLite would go on writing into the
+        unlinked file and every later answer would be lost. Start a new database (once;
+        if it goes again, carry on in memory)."""
+        disk, self._disk = self._disk, None
+        if disk is not None:
+            with contextlib.suppress(Exception):
+                self._run(disk.close)
+        if self._recreated:
+            self._give_up(FileNotFoundError(f"{self.directory} was removed again"))
+            return
+        self._recreated = True
+        log.warning(
+            "The answer cache at %s was removed while in use; creating it again.", self.directory
+        )
+        self._opened = False
+
     def _open_disk(self, outcome: list[Any]) -> None:
         try:
             import diskcache
@@ -195,13 +229,20 @@ class AnswerCache:
             )
             # Opening succeeds on some broken files; touch the database to find out now.
             disk.get("lantern:probe", retry=False)
+            disk.close()  # this thread's connection; the cache's own thread opens its own
             outcome.append(disk)
         except Exception as exc:
             outcome.append(exc)
 
+    def _run(self, operation: Any) -> Any:
+        """Run `operation` on the cache's own thread (see the module docstring)."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="lantern-cache")
+        return self._worker.submit(operation).result()
+
     def _safely(self, operation: Any) -> Any:
         try:
-            return operation()
+            return self._run(operation)
         except Exception as exc:
             self._give_up(exc)
             return None
@@ -216,7 +257,7 @@ class AnswerCache:
             )
         if self._disk is not None:
             with contextlib.suppress(Exception):  # already broken; nothing more to learn
-                self._disk.close()
+                self._run(self._disk.close)
         self._disk = None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,4 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # status 1 means "findings": an internal error must not look so
+        if os.environ.get("LANTERN_DEBUG"):
+            raise
+        print(
+            f"lantern {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(run with LANTERN_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 2

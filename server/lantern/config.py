@@ -2,12 +2,16 @@
 
 Sources, each overriding the one before:
 built-in defaults < user file (`$LANTERN_CONFIG`, else `$XDG_CONFIG_HOME/lantern/config.toml`)
-< workspace `pyproject.toml` `[tool.lantern]` < workspace `lantern.toml`
+< the project's `pyproject.toml` `[tool.lantern]` < its `lantern.toml`
 < environment (`LANTERN_CACHE_DIR`, `LANTERN_AI_*`) < LSP `initializationOptions`
-< `workspace/configuration` section `lantern`.
+< `workspace/configuration` section `lantern` (for the file's workspace folder).
+A file's project is the nearest folder above it with a `lantern.toml` or a
+`pyproject.toml` holding `[tool.lantern]` (`project_directory`).
 
 Keys may be written snake_case, camelCase or kebab-case. Loading never raises: an
-invalid or unknown key is dropped with a warning naming it and the value used instead.
+invalid or unknown key, or a value of the wrong shape, is dropped with a warning naming
+it and the value used instead; a source that exists but gives nothing (TOML syntax
+error, unreadable file, `LANTERN_CONFIG` naming no file) is a warning too.
 """
 
 from __future__ import annotations
@@ -17,10 +21,17 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from lantern.analysis.findings import Severity
 
@@ -46,21 +57,80 @@ class DiagnosticsSettings(_Section):
     max_file_size: int = Field(
         2_000_000, ge=1, description="Files larger than this many bytes are not analysed."
     )
+    time_budget_ms: int = Field(
+        3_000,
+        ge=100,
+        description="Stop analysing one version of a file after this many milliseconds and "
+        "publish what was found, with a note at the top of the file.",
+    )
+
+
+class CompletionSettings(_Section):
+    """Inline (ghost text) and classic completion in the editor."""
+
+    enabled: bool = Field(
+        True, description="Offer completions at all (inline suggestions and the classic list)."
+    )
+    debounce_ms: int = Field(
+        200,
+        ge=0,
+        le=5000,
+        description="Base quiet time after a keystroke before the model is asked. Lantern "
+        "adapts it to the typing rhythm within 100-400 ms (widened to include this value); "
+        "0 asks at once. An inline suggestion asked for explicitly never waits.",
+    )
+    max_lines: int = Field(
+        8, ge=1, le=50, description="The most lines one multi-line suggestion may have."
+    )
+    classic_ai: bool = Field(
+        True,
+        description="For editors without inline completion, add the model's suggestion to the "
+        "classic completion list (`textDocument/completion`), marked `Lantern AI`.",
+    )
+    local_items: bool = Field(
+        True,
+        description="Offer the document's identifiers and the language's keywords in the "
+        "classic completion list; they need no model.",
+    )
+
+
+def _known_code(entry: str) -> str:
+    """`entry` if it names rules; a ValueError naming the closest valid code otherwise
+    (loading then drops just that entry, with a warning)."""
+    from lantern.analysis.rules.selection import unknown_code
+
+    if (problem := unknown_code(entry)) is not None:
+        raise ValueError(problem)
+    return entry
+
+
+RuleCode = Annotated[str, AfterValidator(_known_code)]
 
 
 class RulesSettings(_Section):
     """Which rules run and how severe their findings are."""
 
-    select: list[str] = Field(
+    select: list[RuleCode] = Field(
         default_factory=list,
-        description="Rule codes or code prefixes to enable on top of the defaults (`LC` turns "
-        "on the complexity rules, `ALL` everything). Where `select` and `ignore` both match a "
-        "rule, the longer (more specific) entry wins.",
+        description="Rule codes or code prefixes to run *instead of* the defaults (`LS` runs "
+        "only the security rules, `ALL` every stable rule). Empty: the default set. Where "
+        "`select` and `ignore` both match a rule, the longer (more specific) entry wins.",
     )
-    ignore: list[str] = Field(
+    extend_select: list[RuleCode] = Field(
+        default_factory=list,
+        description="Rule codes or code prefixes to run in addition to `select` (or the "
+        "defaults): `LC` adds the complexity rules.",
+    )
+    ignore: list[RuleCode] = Field(
         default_factory=list, description="Rule codes or code prefixes to disable."
     )
-    severity: dict[str, Severity] = Field(
+    preview: bool = Field(
+        False,
+        description="Also run the preview rules, whose precision on real code is not yet "
+        "proven (listed in docs/rules.md). A preview rule also runs when selected by its full "
+        "code.",
+    )
+    severity: dict[RuleCode, Severity] = Field(
         default_factory=dict,
         description="Per-rule severity overrides, by rule code or code prefix.",
     )
@@ -265,6 +335,7 @@ class Settings(_Section):
         "checked folder), on top of `.gitignore`; used by `lantern check` and workspace scans.",
     )
     ai: AISettings = Field(default_factory=AISettings)
+    completion: CompletionSettings = Field(default_factory=CompletionSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="How much the server logs (stderr and the editor's log)."
@@ -275,11 +346,16 @@ class Settings(_Section):
 
 
 class ConfigLayer(dict[str, Any]):
-    """A partial configuration and where it came from (for messages)."""
+    """A partial configuration and where it came from (for messages).
 
-    def __init__(self, origin: str, values: Mapping[str, Any]) -> None:
+    `problem` says why a source that exists gave nothing (a TOML syntax error with its
+    line, an unreadable file, a `LANTERN_CONFIG` naming no file); loading reports it.
+    """
+
+    def __init__(self, origin: str, values: Mapping[str, Any], problem: str | None = None) -> None:
         super().__init__(values)
         self.origin = origin
+        self.problem = problem
 
 
 def load_settings(
@@ -287,35 +363,75 @@ def load_settings(
 ) -> tuple[Settings, list[str]]:
     """Merge `layers` (lowest first) and the environment into Settings, plus warnings."""
     env = os.environ if env is None else env
-    warnings: list[str] = []
+    warnings: list[str] = [layer.problem for layer in layers if layer.problem]
     merged: dict[str, Any] = {}
-    for layer in _order(layers, env, warnings):
+    for layer in _order(layers, env):
         merged = _deep_merge(merged, _normalise_keys(layer, Settings))
-    return _validate(merged, warnings), warnings
+    return _validate(merged, warnings, env_provider(env, warnings)), warnings
 
 
-def _order(
-    layers: list[ConfigLayer], env: Mapping[str, str], warnings: list[str]
-) -> list[ConfigLayer]:
+def _order(layers: list[ConfigLayer], env: Mapping[str, str]) -> list[ConfigLayer]:
     """File layers, then the environment, then the LSP layers."""
     files = [layer for layer in layers if not layer.origin.startswith("lsp")]
     lsp = [layer for layer in layers if layer.origin.startswith("lsp")]
-    return [*files, *_env_layers(env, warnings), *lsp]
+    return [*files, *_env_layers(env), *lsp]
 
 
 def file_layers(workspace: Path | None, env: Mapping[str, str] | None = None) -> list[ConfigLayer]:
-    """The user file and the workspace files that exist, lowest precedence first."""
-    env = os.environ if env is None else env
-    layers: list[ConfigLayer] = []
-    if explicit := env.get("LANTERN_CONFIG"):
-        layers += _toml_layer(Path(explicit).expanduser(), "LANTERN_CONFIG")
-    else:
-        config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-        layers += _toml_layer(Path(config_home) / "lantern" / "config.toml", "user config")
+    """The user file and the project files for `workspace`, lowest precedence first."""
+    layers = user_layers(env)
     if workspace is not None:
-        layers += _toml_layer(workspace / "pyproject.toml", "pyproject.toml", ("tool", "lantern"))
-        layers += _toml_layer(workspace / "lantern.toml", "lantern.toml")
+        layers += project_layers(workspace)
     return layers
+
+
+def user_layers(env: Mapping[str, str] | None = None) -> list[ConfigLayer]:
+    """`$LANTERN_CONFIG`, else `$XDG_CONFIG_HOME/lantern/config.toml` (if it exists).
+
+    A `LANTERN_CONFIG` naming a file that does not exist is reported, not ignored.
+    """
+    env = os.environ if env is None else env
+    if explicit := env.get("LANTERN_CONFIG"):
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            problem = f"LANTERN_CONFIG names {path}, which is not a file; it is ignored."
+            return [ConfigLayer("LANTERN_CONFIG", {}, problem)]
+        return _toml_layer(path, "LANTERN_CONFIG")
+    config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return _toml_layer(Path(config_home) / "lantern" / "config.toml", "user config")
+
+
+def project_directory(path: Path) -> Path | None:
+    """The nearest folder at or above `path` holding a `lantern.toml`, or a
+    `pyproject.toml` with a `[tool.lantern]` table (as ruff finds its configuration)."""
+    path = path.absolute()
+    for directory in (path, *path.parents):
+        if (directory / "lantern.toml").is_file():
+            return directory
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_lantern_table(pyproject):
+            return directory
+    return None
+
+
+def _has_lantern_table(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    # A cheap look first; a file that mentions the table is parsed (and its errors reported).
+    return re.search(r"^\s*\[\s*tool\s*\.\s*lantern\b", text, re.MULTILINE) is not None
+
+
+def project_layers(path: Path) -> list[ConfigLayer]:
+    """`pyproject.toml` `[tool.lantern]` then `lantern.toml` of `path`'s project folder."""
+    directory = project_directory(path)
+    if directory is None:
+        return []
+    return [
+        *_toml_layer(directory / "pyproject.toml", "pyproject.toml", ("tool", "lantern")),
+        *_toml_layer(directory / "lantern.toml", "lantern.toml"),
+    ]
 
 
 def _toml_layer(path: Path, origin: str, table: tuple[str, ...] = ()) -> list[ConfigLayer]:
@@ -323,8 +439,11 @@ def _toml_layer(path: Path, origin: str, table: tuple[str, ...] = ()) -> list[Co
         data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return [ConfigLayer(f"{origin} (unreadable: {exc})", {})]
+    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
+        return [ConfigLayer(origin, {}, f"{path}: invalid TOML: {exc}; its settings are ignored.")]
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return [ConfigLayer(origin, {}, f"{path}: cannot be read ({reason}); it is ignored.")]
     for key in table:
         data = data.get(key, {}) if isinstance(data, dict) else {}
     return [ConfigLayer(f"{origin} ({path})", data if isinstance(data, dict) else {})]
@@ -341,13 +460,10 @@ def lsp_layer(origin: str, value: Any) -> ConfigLayer:
     return ConfigLayer(f"lsp {origin}", value if isinstance(value, dict) else {})
 
 
-def _env_layers(env: Mapping[str, str], warnings: list[str]) -> list[ConfigLayer]:
-    values: dict[str, Any] = {}
+def _env_layers(env: Mapping[str, str]) -> list[ConfigLayer]:
     if cache_dir := env.get("LANTERN_CACHE_DIR"):
-        values["cache"] = {"dir": cache_dir}
-    if provider := env_provider(env, warnings):
-        values["ai"] = {"env_provider": provider}
-    return [ConfigLayer("environment", values)] if values else []
+        return [ConfigLayer("environment", {"cache": {"dir": cache_dir}})]
+    return []
 
 
 def env_provider(env: Mapping[str, str], warnings: list[str]) -> ProviderSettings | None:
@@ -419,8 +535,9 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _validate(merged: dict[str, Any], warnings: list[str]) -> Settings:
-    from_env = merged.get("ai", {}).pop("env_provider", None)
+def _validate(
+    merged: dict[str, Any], warnings: list[str], from_env: ProviderSettings | None
+) -> Settings:
     errors: list[Any] = []
     for _ in range(20):  # each round drops every key it complains about
         try:
@@ -466,6 +583,8 @@ def _describe(error: Mapping[str, Any], settings: Settings) -> str:
     used = _value_at(settings, loc)
     if used is _ABSENT:
         return f"{problem}; the entry is ignored."
+    if isinstance(used, BaseModel):  # a whole section was invalid and dropped
+        return f"{problem}; using the default instead."
     return f"{problem}; using {used!r} instead."
 
 
@@ -480,4 +599,4 @@ def _value_at(settings: Settings, loc: tuple[Any, ...]) -> Any:
             node = getattr(node, part)
         else:
             return _ABSENT
-    return node.model_dump() if isinstance(node, BaseModel) else node
+    return node

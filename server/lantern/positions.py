@@ -132,6 +132,13 @@ class LineIndex:
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[line]
+        if self.text.isascii():
+            # One unit per character: no slice of the line (on a minified file, copying
+            # the line for each of its thousands of findings is quadratic).
+            end = offset
+            while end > start and self.text[end - 1] in "\r\n":
+                end -= 1
+            return line, end - start
         # An offset between "\r" and "\n" belongs to the end of its line.
         prefix = self.text[start:offset].rstrip("\r\n")
         return line, _units(prefix, encoding)

@@ -17,6 +17,8 @@ from lantern.analysis.languages import LanguageSpec, detect_language, parse
 from lantern.positions import Encoding, LineIndex
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tree_sitter import Tree
 
     from lantern.config import Settings
@@ -48,6 +50,7 @@ class Snapshot:
     tree: Tree | None
     skip_reason: str | None
     settings_generation: int
+    settings: Settings | None = None  # this document's (its folder's, its project's)
 
 
 @dataclass(slots=True)
@@ -63,6 +66,7 @@ class Document:
     stale: bool = True
     source: bytes = b""
     skip_reason: str | None = None
+    settings: Settings | None = None  # None until settings are loaded
 
     @property
     def text(self) -> str:
@@ -86,28 +90,44 @@ def skip_reason(source: bytes, max_size: int) -> str | None:
 class Session:
     def __init__(self) -> None:
         self.documents: dict[str, Document] = {}
+        # The workspace's settings (its first folder's); documents may have their own.
         self.settings: Settings | None = None
         self.settings_generation = 0
+        # uri -> the settings for that document (its workspace folder and nearest config).
+        self.resolve_settings: Callable[[str], Settings] | None = None
         self.encoding = Encoding.UTF16
-        self.workspace_root: Path | None = None
+        self.workspace_root: Path | None = None  # the first workspace folder
+        self.workspace_folders: list[str] = []  # their URIs, as the client sent them
         self.pull_diagnostics = False  # the client asks for diagnostics itself
         self.initialization_options: Any = None
 
-    @property
-    def max_file_size(self) -> int:
-        return self.settings.diagnostics.max_file_size if self.settings else DEFAULT_MAX_FILE_SIZE
-
-    def update_settings(self, settings: Settings) -> None:
+    def update_settings(
+        self, settings: Settings, resolve: Callable[[str], Settings] | None = None
+    ) -> None:
+        """New workspace settings, and how to find each document's own (default: the same)."""
         self.settings = settings
+        self.resolve_settings = resolve
         self.settings_generation += 1
         for document in self.documents.values():
+            document.settings = self._settings_for(document.uri)
             document.stale = True  # the size cap may have changed
+
+    def settings_for(self, uri: str) -> Settings | None:
+        """The settings a document is analysed with (None before any are loaded)."""
+        document = self.documents.get(uri)
+        return document.settings if document is not None else self._settings_for(uri)
+
+    def _settings_for(self, uri: str) -> Settings | None:
+        if self.settings is None or self.resolve_settings is None:
+            return self.settings
+        return self.resolve_settings(uri)
 
     # -- documents ---------------------------------------------------------------------
 
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
         language = detect_language(uri, language_id)
         document = Document(uri, language_id, version, language, LineIndex(text))
+        document.settings = self._settings_for(uri)
         self.documents[uri] = document
         return document
 
@@ -144,6 +164,7 @@ class Session:
             tree=document.tree.copy() if document.tree is not None else None,
             skip_reason=document.skip_reason,
             settings_generation=self.settings_generation,
+            settings=document.settings,
         )
 
     # -- internals ---------------------------------------------------------------------
@@ -184,11 +205,19 @@ class Session:
         if document.language is None:
             document.tree = None
             return
-        reason = skip_reason(document.source, self.max_file_size)
+        settings = document.settings
+        max_size = settings.diagnostics.max_file_size if settings else DEFAULT_MAX_FILE_SIZE
+        reason = skip_reason(document.source, max_size)
         if reason is not None:
             if reason != document.skip_reason:
                 log.info("Not analysing %s: %s", document.uri, reason)
             document.skip_reason, document.tree = reason, None
             return
         document.skip_reason = None
-        document.tree = parse(document.language, document.source, document.tree)
+        edited = document.tree
+        document.tree = parse(document.language, document.source, edited)
+        if edited is not None and document.tree.root_node.has_error:
+            # Error recovery after an incremental parse can build a different tree from a
+            # fresh parse of the same text (tree-sitter-go does): re-parse so the result
+            # equals what opening the file gives. It costs one parse, milliseconds.
+            document.tree = parse(document.language, document.source)

@@ -33,7 +33,10 @@ def test_text_output_matches_the_golden_file():
     result = lantern_check("project")
     assert result.returncode == 1
     assert result.stdout == (HERE / "expected.txt").read_text()
-    assert "Found 6 problem(s) (3 error, 3 warning) in 4 of 5 file(s)" in result.stderr
+    assert "Found 4 problems (1 error, 2 warnings, 1 information) in 2 of 4 files" in (
+        result.stderr
+    )
+    assert "Skipped 1 file that is not source (1 vendored)" in result.stderr
 
 
 def test_json_output_matches_the_golden_file():
@@ -78,10 +81,16 @@ def test_sarif_of_a_clean_tree_is_valid_and_empty():
 @pytest.mark.parametrize(
     "flags,status,codes",
     [
-        (["--select", "LS102"], 1, {"LS102", "LB204", "LB211", "LB213", "LS111", "LS101"}),
+        (["--select", "LS102"], 1, {"LS102"}),  # select restricts
+        (["--select", "LS", "--extend-select", "LB211"], 1, {"LS102", "LS111", "LB211"}),
         (["--ignore", "LB,LS111", "--exclude", "vendor/"], 1, {"LS102"}),
-        (["--fail-on", "error", "--ignore", "LS"], 0, {"LB204", "LB211", "LB213"}),
-        (["--fail-on", "never"], 0, {"LS102", "LB204", "LB211", "LB213", "LS111", "LS101"}),
+        (["--fail-on", "error", "--ignore", "LB206"], 0, {"LS102", "LB204", "LS111"}),
+        (["--fail-on", "error"], 1, {"LS102", "LB204", "LS111", "LB206"}),
+        (
+            ["--fail-on", "never", "--preview"],
+            0,
+            {"LS102", "LB204", "LS111", "LB206", "LB211", "LB213"},
+        ),
         (["--ignore", "ALL"], 0, set()),
     ],
 )
@@ -93,6 +102,25 @@ def test_selection_flags_and_exit_status(flags, status, codes):
 
 def test_usage_errors_exit_2():
     assert lantern_check("no-such-folder").returncode == 2
+
+
+@pytest.mark.parametrize(
+    "flags,closest",
+    [(["--select", "LB99x"], "LB209"), (["--extend-select", "ls1o4"], "LS104"),
+     (["--ignore", "LP3O1"], "LP301")],
+)  # fmt: skip
+def test_unknown_codes_are_usage_errors_naming_the_closest_code(flags, closest):
+    result = lantern_check("project", *flags)
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"unknown rule code `{flags[1].upper()}`" in result.stderr
+    assert f"did you mean `{closest}`?" in result.stderr
+
+
+def test_vendored_files_are_skipped_unless_named():
+    walked = lantern_check("project", "--format", "json")
+    assert "project/vendor/skip.py" not in {row["path"] for row in json.loads(walked.stdout)}
+    named = lantern_check("project/vendor/skip.py", "--format", "json")
+    assert [row["code"] for row in json.loads(named.stdout)] == ["LS101"]
 
 
 def test_parallel_run_matches_a_serial_one(tmp_path: Path):

@@ -6,24 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.support import code_model
-from tests.support.openai_server import OpenAIServer
 
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
 SOURCE = "def load(path):\n    return risky(path)\n\n\ndef total(values):\n    return sum(values)\n"
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    server = OpenAIServer().start()
-    server.responder = code_model.answer
-    yield server
-    server.stop()
 
 
 def lantern(tmp_path: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:

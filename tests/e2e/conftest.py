@@ -32,7 +32,7 @@ class RecordingClient(LanguageClient):
         super().__init__(*args, **kwargs)
         self.published: list[types.PublishDiagnosticsParams] = []
         self.initialize_result: types.InitializeResult | None = None
-        self.refreshes = 0  # workspace/diagnostic/refresh requests received
+        self.registrations: list[types.Registration] = []
         self.changed = asyncio.Event()
 
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
@@ -63,8 +63,6 @@ def _noticing(handler: Callable[..., Any]) -> Callable[..., Any]:
     def noticed(ls: RecordingClient, params: Any) -> Any:  # pygls passes the client as `ls`
         if isinstance(params, types.PublishDiagnosticsParams):
             ls.published.append(params)
-        if handler is DEFAULT_CLIENT_FEATURES.get(types.WORKSPACE_DIAGNOSTIC_REFRESH):
-            ls.refreshes += 1
         result = handler(ls, params)
         ls.changed.set()
         return result
@@ -108,6 +106,11 @@ def _recording_client() -> RecordingClient:
         for method, handler in DEFAULT_CLIENT_FEATURES.items()
     }
     register_lsp_features(client, features)
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(ls: RecordingClient, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)  # as an editor would, accept it
+
     return client
 
 
@@ -134,7 +137,10 @@ async def lantern_client(
     configuration: Any = None,
     env: dict[str, str] | None = None,
     workspace: Path | None = None,
+    folders: list[Path] | None = None,
 ) -> AsyncIterator[RecordingClient]:
+    """A started, initialized server; `folders` are the workspace folders (default: the
+    one `workspace`, itself defaulting to `tmp_path`)."""
     server_env = {
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
@@ -150,13 +156,13 @@ async def lantern_client(
     client: RecordingClient = await config.start()  # type: ignore[assignment]
     if configuration is not None:
         client.set_configuration(configuration, section="lantern")
-    root = workspace or tmp_path
+    folders = folders or [workspace or tmp_path]
     client.initialize_result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities or push_capabilities(),
             initialization_options=initialization_options,
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            root_uri=folders[0].as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
         )
     )
     try:

@@ -154,7 +154,7 @@ async def test_pull_client_resolves_edits_lazily_and_never_for_a_stale_version(t
         )
         assert "LB204" in [item.code for item in report.items]
         actions = await actions_at(client, uri, 1)
-        assert actions and all(a.edit is None for a in actions)
+        assert actions and all(a.edit is None for a in actions if isinstance(a, types.CodeAction))
         fix = next(a for a in actions if a.title.startswith("Use `is`"))
         resolved = await client.code_action_resolve_async(fix)
         fixed = apply(NONE_CHECK, only_edit(resolved, uri, 1), Encoding.UTF8)
@@ -166,7 +166,7 @@ async def test_pull_client_resolves_edits_lazily_and_never_for_a_stale_version(t
 
 
 async def test_ignored_rule_is_not_reported(tmp_path: Path):
-    configuration = {"rules": {"ignore": ["LB2"], "select": ["LB201"]}}
+    configuration = {"rules": {"ignore": ["LB2"], "extend_select": ["LB201"]}}
     async with lantern_client(
         tmp_path, capabilities=push_capabilities(), initialization_options=configuration
     ) as client:

@@ -4,7 +4,6 @@ level, multi-file generation, workspace analysis and review triggers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,21 +18,31 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_ai_editor import SOURCE, UNSAFE, ai_env, resolving_capabilities, reviews
 from tests.support import code_model
-from tests.support.openai_server import Fault, OpenAIServer
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    server = OpenAIServer().start()
-    server.responder = code_model.answer
-    yield server
-    server.stop()
+from tests.support.openai_server import Fault
 
 
 async def run(client: RecordingClient, command: str, *arguments: Any) -> Any:
     return await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=command, arguments=list(arguments))
     )
+
+
+async def fix_selection_action(
+    client: RecordingClient, uri: str, start: tuple[int, int], end: tuple[int, int]
+) -> types.CodeAction:
+    """The "Fix selection with AI" action listed for the selection start..end."""
+    selection = types.Range(
+        start=types.Position(line=start[0], character=start[1]),
+        end=types.Position(line=end[0], character=end[1]),
+    )
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=selection,
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return next(a for a in actions if a.title == "Fix selection with AI")
 
 
 WHOLE = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 15}}
@@ -134,17 +143,7 @@ async def test_clients_without_lazy_resolve_get_a_command_that_applies_the_fix(t
 
         uri = (tmp_path / "store.py").as_uri()
         open_document(client, uri, SOURCE)
-        selection = types.Range(
-            start=types.Position(line=3, character=0), end=types.Position(line=5, character=15)
-        )
-        actions = await client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=selection,
-                context=types.CodeActionContext(diagnostics=[]),
-            )
-        )
-        fix = next(a for a in actions if a.title == "Fix selection with AI")
+        fix = await fix_selection_action(client, uri, (3, 0), (5, 15))
         assert fix.edit is None and fix.command is not None
         result = await run(client, fix.command.command, *fix.command.arguments)
         assert result["applied"] is True
@@ -159,17 +158,7 @@ async def test_a_fix_for_an_older_version_is_never_resolved(tmp_path, model):
     ) as client:
         uri = (tmp_path / "store.py").as_uri()
         open_document(client, uri, SOURCE)
-        selection = types.Range(
-            start=types.Position(line=3, character=0), end=types.Position(line=5, character=0)
-        )
-        actions = await client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=selection,
-                context=types.CodeActionContext(diagnostics=[]),
-            )
-        )
-        fix = next(a for a in actions if a.title == "Fix selection with AI")
+        fix = await fix_selection_action(client, uri, (3, 0), (5, 0))
         change_document(client, uri, 2, "# edited\n", start=(0, 0))
         before = len(model.generation_requests)
         resolved = await client.code_action_resolve_async(fix)

@@ -4,9 +4,7 @@ three LANTERN_AI_* variables, against the loopback OpenAI-compatible server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
-import pytest
 from lsprotocol import types
 
 from tests.e2e.conftest import (
@@ -37,14 +35,6 @@ class Store:
         return risky(item)
 """
 UNSAFE = "import pickle\n\n\ndef read(blob):\n    return pickle.loads(blob)\n"
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    server = OpenAIServer().start()
-    server.responder = code_model.answer
-    yield server
-    server.stop()
 
 
 def ai_env(server: OpenAIServer) -> dict[str, str]:

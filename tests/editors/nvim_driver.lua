@@ -187,9 +187,6 @@ end
 
 local function run()
   vim.opt.runtimepath:prepend(os.getenv('LANTERN_NVIM_RTP'))
-  if not vim.lsp.start then
-    dofile(os.getenv('LANTERN_NVIM_COMPAT'))
-  end
   -- Record each lantern/status the module's handler receives, and the statusline it gives.
   local commands = require('lantern_commands')
   local on_status = vim.lsp.handlers['lantern/status']

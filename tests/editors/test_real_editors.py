@@ -1,8 +1,8 @@
 """The shipped configs in real editors, headless, against `lantern serve` and a loopback model.
 
-- Neovim: Debian 12's 0.7.2 with the 0.8-0.10 config (docs/editors/neovim/lantern-0.8.lua).
-  0.7 lacks `vim.lsp.start`; nvim_compat_07.lua supplies it from `start_client` +
-  `buf_attach_client`, and the shipped config is otherwise loaded unchanged.
+- Neovim: Debian 12's 0.7.2 with the 0.7-0.10 config (docs/editors/neovim/lantern-0.7.lua),
+  loaded unchanged: the config itself falls back to `start_client` + `buf_attach_client`
+  where `vim.lsp.start` (0.8) is missing.
 - Emacs: Debian 12's 28.2 with eglot 1.9 (elpa-eglot) and docs/editors/emacs/lantern-eglot.el.
   Under `emacs -Q` site-lisp is not loaded, so the driver adds Debian's elpa directory to
   `package-directory-list`. Lines are compared, not columns: eglot widens empty ranges.
@@ -63,9 +63,8 @@ def run_neovim(tmp: Path, model_url: str) -> dict:
         [nvim, "--headless", "--clean", "-c", f"luafile {HERE / 'nvim_driver.lua'}"],
         prepare_run(tmp, model_url),
         {
-            "LANTERN_NVIM_CONFIG": str(EDITORS_DOCS / "neovim" / "lantern-0.8.lua"),
+            "LANTERN_NVIM_CONFIG": str(EDITORS_DOCS / "neovim" / "lantern-0.7.lua"),
             "LANTERN_NVIM_RTP": str(EDITORS_DOCS / "neovim"),
-            "LANTERN_NVIM_COMPAT": str(HERE / "nvim_compat_07.lua"),
         },
     )
 

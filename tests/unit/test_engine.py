@@ -27,19 +27,45 @@ def codes(source: bytes, options: RuleOptions | None = None, language=PYTHON) ->
 
 
 @pytest.mark.parametrize(
-    "select,ignore,expected",
+    "select,extend,ignore,expected",
     [
-        ((), (), ["LS102", "LB204"]),
-        ((), ("LS",), ["LB204"]),
-        ((), ("LB204",), ["LS102"]),
-        (("LB204",), ("LB",), ["LS102", "LB204"]),  # the more specific entry wins
-        (("LB",), ("LB204",), ["LS102"]),
-        ((), ("ALL",), []),
-        (("LS102",), ("ALL",), ["LS102"]),
+        ((), (), (), ["LS102", "LB204"]),
+        ((), (), ("LS",), ["LB204"]),
+        ((), (), ("LB204",), ["LS102"]),
+        (("LS",), (), (), ["LS102"]),  # select restricts to what it names
+        (("LB204",), (), ("LB",), ["LB204"]),  # the more specific entry wins
+        (("LB",), (), ("LB204",), []),
+        ((), ("LB204",), ("LB",), ["LS102", "LB204"]),  # extend-select adds
+        (("LS",), ("LB",), (), ["LS102", "LB204"]),
+        ((), (), ("ALL",), []),
+        (("LS102",), (), ("ALL",), ["LS102"]),
     ],
 )
-def test_select_and_ignore_by_prefix(select, ignore, expected):
-    assert codes(SOURCE, RuleOptions(select=select, ignore=ignore)) == expected
+def test_select_restricts_extend_select_adds_ignore_removes(select, extend, ignore, expected):
+    options = RuleOptions(select=select, extend_select=extend, ignore=ignore)
+    assert codes(SOURCE, options) == expected
+
+
+@pytest.mark.parametrize(
+    "options,enabled",
+    [
+        (RuleOptions(), False),
+        (RuleOptions(select=("ALL",)), False),
+        (RuleOptions(extend_select=("LB",)), False),  # a prefix is not an explicit choice
+        (RuleOptions(extend_select=("LB204",)), True),
+        (RuleOptions(select=("lb204",)), True),
+        (RuleOptions(preview=True), True),
+        (RuleOptions(preview=True, ignore=("LB204",)), False),
+        (RuleOptions(preview=True, select=("LS",)), False),
+    ],
+)
+def test_preview_rules_run_with_preview_or_when_selected_by_code(options, enabled):
+    from dataclasses import replace
+
+    from lantern.analysis.rules.selection import is_enabled
+
+    rule = replace(rule_by_code("LB204"), preview=True)
+    assert is_enabled(rule, options) is enabled
 
 
 def test_rules_off_by_default_run_when_selected():
@@ -47,7 +73,7 @@ def test_rules_off_by_default_run_when_selected():
         b"    if a == %d:\n        return %d\n" % (i, i) for i in range(12)
     )
     assert "LC401" not in codes(source)
-    assert "LC401" in codes(source, RuleOptions(select=("LC",)))
+    assert "LC401" in codes(source, RuleOptions(extend_select=("LC",)))
     assert "LC401" not in codes(source, RuleOptions(select=("LC",), complexity_threshold=20))
 
 

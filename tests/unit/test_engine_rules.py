@@ -3,7 +3,8 @@
 A fixture marks each expected finding with `expect: CODE` on the line where it starts
 (`expect-next: CODE` for the following line); every other line must stay quiet, which
 is how the traps (correct code that tools often flag) are tested. A `select: CODES`
-line enables rules that are off by default. Fixes are applied, re-parsed and re-checked.
+line enables rules that are off by default; preview rules run too. Fixes are applied,
+re-parsed and re-checked.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ def expected(text: str) -> Counter[tuple[int, str]]:
 
 
 def options_for(text: str) -> RuleOptions:
+    """Every stable and preview rule (fixtures test what each rule finds), plus the rules
+    off by default that a `select:` line names."""
     match = _SELECT.search(text)
     codes = tuple(c.strip() for c in match.group(1).split(",")) if match else ()
-    return RuleOptions(select=codes)
+    return RuleOptions(extend_select=codes, preview=True)
 
 
 def run(language: LanguageSpec, source: bytes, options: RuleOptions) -> list[Finding]:

@@ -1,7 +1,8 @@
 ;;; lantern-eglot.el --- Lantern with Eglot (Emacs 28 + eglot 1.9 or newer, Emacs 29+ built in)  -*- lexical-binding: t; -*-
 
 ;; Load this from your init file:  (load "/path/to/lantern-eglot.el")
-;; Needs `lantern' on PATH (`pipx install lantern-lsp', or a venv's bin/ on `exec-path');
+;; Needs `lantern' on PATH (`pipx install /path/to/lantern' from a checkout: it is not on
+;; PyPI), or a venv's bin/ on `exec-path');
 ;; otherwise change `lantern-command' to ("/path/to/python" "-m" "lantern" "serve").
 ;;
 ;; Eglot runs one server per major mode: these modes use Lantern instead of the server
@@ -27,7 +28,7 @@
 
 (defvar lantern-settings
   '(:diagnostics (:runOn "type")          ; or "save"
-    ;; :rules (:ignore ["PY001"] :severity (:SEC001 "error"))
+    ;; :rules (:ignore ["LP301"] :severity (:LS103 "error"))
     ;; :ai (:providers [(:name "local" :baseUrl "http://localhost:11434/v1"
     ;;                   :model "qwen2.5-coder:7b")])
     )
@@ -68,7 +69,7 @@ JSON false is :json-false, [] is an array.")
   "Run COMMAND on the server with ARGUMENTS; return its result.
 An answer of the form {\"error\": ...} is shown as a `user-error'."
   (unless (lantern--offers-p command)
-    (user-error "%s needs a newer Lantern server: pip install -U lantern-lsp" command))
+    (user-error "%s needs a newer Lantern server: pipx install --force /path/to/lantern" command))
   ;; Eglot sends edits on an idle timer: send them now, so the server answers for this text.
   (eglot--signal-textDocument/didChange)
   (let ((result (jsonrpc-request (lantern--server) :workspace/executeCommand

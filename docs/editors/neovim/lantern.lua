@@ -1,5 +1,6 @@
 -- Lantern for Neovim 0.11+: put this in your init.lua (or source it from there).
--- Needs `lantern` on PATH (`pipx install lantern-lsp`, or a venv's bin/ on PATH);
+-- Needs `lantern` on PATH (`pipx install /path/to/lantern` from a checkout; it is not on
+-- PyPI), or a venv's bin/ on PATH;
 -- otherwise set cmd = { '/path/to/python', '-m', 'lantern', 'serve' }.
 vim.lsp.config('lantern', {
   cmd = { 'lantern', 'serve' },
@@ -14,7 +15,7 @@ vim.lsp.config('lantern', {
   settings = {
     lantern = {
       diagnostics = { runOn = 'type' }, -- or 'save'
-      -- rules = { ignore = { 'PY001' }, severity = { SEC001 = 'error' } },
+      -- rules = { ignore = { 'LP301' }, severity = { LS103 = 'error' } },
       -- ai = {
       --   providers = {
       --     { name = 'local', baseUrl = 'http://localhost:11434/v1', model = 'qwen2.5-coder:7b' },
@@ -24,7 +25,7 @@ vim.lsp.config('lantern', {
     },
   },
   on_attach = function(client, bufnr)
-    -- :LanternGenerate, :LanternExplain, :LanternFix, ... (lua/lantern_commands.lua, optional)
+    -- :LanternGenerate, :LanternExplain, :LanternFix, :LanternFixAll, ... (lua/lantern_commands.lua, optional)
     local ok, commands = pcall(require, 'lantern_commands')
     if ok then
       commands.attach(client, bufnr)

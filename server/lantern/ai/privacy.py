@@ -7,6 +7,7 @@ swapped back only in code that returns to the editor. Nothing here does network 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -37,55 +38,89 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 IGNORE_FILE = ".lanternignore"
 
+log = logging.getLogger(__name__)
+
 
 def path_of(path_or_uri: str | os.PathLike[str]) -> Path:
-    """A filesystem path from a path or a `file://` URI."""
+    """A filesystem path from a path or a `file:` URI (percent-decoded)."""
     text = os.fspath(path_or_uri)
     if text.startswith("file:"):
         return Path(unquote(urlparse(text).path))
     return Path(text)
 
 
+def case_insensitive(directory: Path) -> bool:
+    """Does the file system holding `directory` ignore case (macOS, Windows)?"""
+    swapped = Path(str(directory).swapcase())
+    if swapped == directory:
+        return os.path.normcase("A") == "a"
+    try:
+        return os.path.samefile(directory, swapped)
+    except OSError:
+        return False
+
+
 class Exclusions:
-    """Decides whether a file may be sent to a model."""
+    """Decides whether a file may be sent to a model.
+
+    Every way of naming a file is normalised once, in `reason`: a `file:` URI is
+    decoded, a relative path is taken relative to the workspace root (else the working
+    directory), `..` is collapsed, and both the path as named and the file it leads to
+    through symlinks are checked: if either is excluded, the file is. On a file system
+    that ignores case, so does matching.
+    """
 
     def __init__(self, patterns: Iterable[str] = (), root: str | os.PathLike[str] | None = None):
         import pathspec
 
         self._pathspec = pathspec
-        self.root = path_of(root).resolve() if root is not None else None
-        self._builtin = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDE)
-        self._configured = pathspec.GitIgnoreSpec.from_lines(list(patterns))
+        self.root = _resolved(path_of(root)) if root is not None else None
+        self._fold = case_insensitive(self.root or Path.cwd())
+        self._builtin = self._spec(DEFAULT_EXCLUDE)
+        self._configured = self._spec(list(patterns))
         self._ignore_files: dict[Path, tuple[float, Any]] = {}
 
     def reason(self, path_or_uri: str | os.PathLike[str]) -> str | None:
         """Why the file must not be sent (the rule that matched), or None if it may be."""
         path = path_of(path_or_uri)
-        path = path.resolve() if path.is_absolute() or path.exists() else path
+        if not path.is_absolute():
+            path = (self.root or Path.cwd()) / path
+        named = Path(os.path.normpath(path))  # `..` collapsed, symlinks kept
+        for candidate in dict.fromkeys((named, _resolved(named))):
+            if (reason := self._reason(candidate)) is not None:
+                return reason
+        return None
+
+    def _reason(self, path: Path) -> str | None:
         relative = self._relative(path, self.root)
-        if self._builtin.match_file(relative):
+        if self._builtin.match_file(self._folded(relative)):
             return f"{relative} matches a built-in exclusion for secrets"
-        if self._configured.match_file(relative):
+        if self._configured.match_file(self._folded(relative)):
             return f"{relative} matches `ai.exclude`/`exclude` in the settings"
         for directory in self._directories_with_rules(path):
             spec = self._ignore_spec(directory / IGNORE_FILE)
-            if spec is not None and spec.match_file(self._relative(path, directory)):
+            if spec is not None and spec.match_file(self._folded(self._relative(path, directory))):
                 return f"{relative} is listed in {directory / IGNORE_FILE}"
         return None
+
+    def _spec(self, lines: Iterable[str]) -> Any:
+        return self._pathspec.GitIgnoreSpec.from_lines([self._folded(line) for line in lines])
+
+    def _folded(self, text: str) -> str:
+        return text.lower() if self._fold else text
 
     def _relative(self, path: Path, base: Path | None) -> str:
         if base is not None:
             try:
                 return path.relative_to(base).as_posix()
             except ValueError:
-                pass
+                if self._fold and str(path).lower().startswith(str(base).lower() + os.sep):
+                    return path.as_posix()[len(base.as_posix()) + 1 :]
         # Outside any root, match against the whole path (unanchored globs still match).
         return path.as_posix().lstrip("/")
 
     def _directories_with_rules(self, path: Path) -> list[Path]:
         """The file's directory and its parents up to the root (or `/` without one)."""
-        if not path.is_absolute():
-            return []
         directories = []
         for directory in path.parents:
             directories.append(directory)
@@ -104,9 +139,17 @@ class Exclusions:
                 lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 return None
-            cached = (mtime, self._pathspec.GitIgnoreSpec.from_lines(lines))
+            cached = (mtime, self._spec(lines))
             self._ignore_files[file] = cached
         return cached[1]
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with symlinks followed; as named (made absolute) when it cannot be (a loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
 
 
 # -- secrets ---------------------------------------------------------------------------
@@ -128,9 +171,11 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     _p(
         "private key",
         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r".*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+        r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+        r"|(?:[ \t]*(?:\\n|\r?\n)?[ \t]*[A-Za-z0-9+/=:-]+)+)",  # no END line: its base64 body
         flags=re.DOTALL,
     ),
+    _p("bearer token", r"\b[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", group=1),
     _p("password in URL", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", group=1),
     _p("OpenAI-style key", r"\bsk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_]{20,}"),
     _p("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
@@ -146,8 +191,17 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     _p("JSON web token", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     _p(
         "assigned secret",
+        # name, an optional type (`: str`, ` string`), `=`/`:`/`:=`, an optional literal
+        # prefix (b, r, f, ...), then a quoted or backquoted value.
         r"(?i)\b[\w-]*(?:passw(?:or)?d|pwd|secret|api_?key|apikey|access_?token|auth_?token"
-        r"|private_?key|client_?secret|token)[\w-]*[\"']?\s*[:=]{1,2}\s*([\"'])([^\"'\n]{8,})\1",
+        r"|private_?key|client_?secret|token)[\w-]*[\"']?(?:\s*:?[ \t]*[\w.\[\]|]+)?"
+        r"\s*[:=]{1,2}\s*[bBrRuUfF]{0,2}([\"'`])([^\"'`\n]{6,})\1",
+        group=2,
+    ),
+    _p(
+        "AWS-style secret key",  # 40 characters of base64 with mixed case and a digit
+        r"([\"'`])((?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
+        r"[A-Za-z0-9/+]{40})\1",
         group=2,
     ),
 )
@@ -163,16 +217,31 @@ class Redactor:
     the line numbers shown to the model stay the file's own.
     """
 
-    avoid: str = ""  # text that must not be mistaken for our placeholders
+    avoid: str = ""  # the source: not to be mistaken for placeholders, read for secrets
     extra_patterns: Sequence[SecretPattern] = ()
     secrets: dict[str, str] = field(default_factory=dict)  # placeholder -> original
     _by_secret: dict[str, str] = field(default_factory=dict)
+    language: str | None = None  # the source's language: its syntax tree names secrets
 
     def __post_init__(self) -> None:
         # If the text already contains our marker (Lantern's own sources do), pick another.
         self._prefix = PLACEHOLDER_PREFIX
         while self._prefix in self.avoid:
             self._prefix += "X_"
+        # Values the syntax tree shows are assigned to a secret's name are hidden wherever
+        # they occur, whatever the literal's form (annotated, prefixed, template, typed).
+        if self.language is not None and self.avoid:
+            for value in secrets_in_code(self.avoid, self.language):
+                self._placeholder_for(value)
+
+    @classmethod
+    def for_source(cls, source: str, path: str, language: str | None = None) -> Redactor:
+        """A redactor for prompts about `source`, the text of the file at `path` (in
+        `language`, a name or LSP languageId, else told by the file's extension)."""
+        from lantern.analysis.languages import detect_language, language_named
+
+        spec = (language_named(language) if language else None) or detect_language(path, language)
+        return cls(avoid=source, language=spec.name if spec is not None else None)
 
     @property
     def found(self) -> int:
@@ -246,3 +315,101 @@ def scrub(text: str, known: Iterable[str] = ()) -> str:
             text = text.replace(value, "***")
     redactor = Redactor()
     return redactor.mask(redactor.redact(text), "***")
+
+
+# -- secrets named by the syntax tree ---------------------------------------------------
+
+# Words in a name (lower case, without `_`/`-`) that say its value is a secret.
+_SECRET_WORDS = ("passw", "pwd", "secret", "token", "credential", "authorization",
+                 "apikey", "privatekey", "accesskey", "awskey", "signingkey", "encryptionkey",
+                 "bearer")  # fmt: skip
+# String literal node types per grammar family.
+_LITERALS = ("string", "template_string", "interpreted_string_literal", "raw_string_literal",
+             "string_literal", "text_block")  # fmt: skip
+# Nodes a value may sit in between the literal and its binding (`("a" "b")`, `x, y = ...`).
+_WRAPPERS = frozenset(
+    {"concatenated_string", "expression_list", "parenthesized_expression", "binary_expression",
+     "binary_operator", "as_expression", "satisfies_expression", "non_null_expression",
+     "literal_element", "literal_value"}
+)  # fmt: skip
+# The fields that name what a value is bound to, in every grammar.
+_TARGET_FIELDS = ("left", "name", "key", "pattern", "field", "property")
+_MIN_SECRET = 4  # shorter values are left alone: they recur everywhere as ordinary words
+_OPENING = re.compile(r"(?s)([A-Za-z]*)(#*)(\"\"\"|'''|\"|'|`)")
+
+
+def names_a_secret(name: str) -> bool:
+    """Does an identifier, key or property (any case or separator) name a secret?"""
+    normal = re.sub(r"[^a-z0-9]", "", name.lower())
+    return any(word in normal for word in _SECRET_WORDS)
+
+
+def secrets_in_code(source: str, language: str) -> list[str]:
+    """The values of string literals bound to a secret's name in `source`: assignments
+    (annotated, typed, augmented), declarations, keyword and default arguments, dict
+    entries, object properties, struct fields, in every supported language.
+
+    Never raises: a language without a grammar or an unparsable text gives [].
+    """
+    try:
+        from tree_sitter import QueryCursor
+
+        from lantern.analysis.context import compiled_query
+        from lantern.analysis.languages import detect_language, language_named, parse
+
+        spec = language_named(language) or detect_language("", language)
+        if spec is None:
+            return []
+        grammar = spec.grammar
+        kinds = [kind for kind in _LITERALS if grammar.id_for_node_kind(kind, True)]
+        if not kinds:
+            return []
+        tree = parse(spec, source.encode("utf-8", "surrogatepass"))
+        query = compiled_query(spec, "[" + " ".join(f"({kind})" for kind in kinds) + "] @s")
+        literals = QueryCursor(query).captures(tree.root_node).get("s", [])
+    except Exception:
+        log.debug("no syntax tree for %s: secrets are found by their shape only", language)
+        return []
+    values = []
+    for literal in literals:
+        target = _binding_target(literal)
+        if target is None or not names_a_secret(target):
+            continue
+        value = _literal_content((literal.text or b"").decode("utf-8", "surrogatepass"))
+        if len(value.strip()) >= _MIN_SECRET:
+            values.append(value)
+    return values
+
+
+def _binding_target(literal: Any) -> str | None:
+    """The text of the name `literal` is bound to, if it is the value of a binding."""
+    node, parent = literal, literal.parent
+    for _ in range(6):
+        if parent is None:
+            return None
+        if parent.type in _LITERALS:
+            node, parent = parent, parent.parent  # a piece of a concatenation or f-string
+            continue
+        if parent.type == "keyed_element":  # Go: `Key: value` in a composite literal
+            first = parent.named_children[0] if parent.named_child_count else None
+            if first is not None and first.end_byte <= node.start_byte:
+                return (first.text or b"").decode("utf-8", "replace")
+            return None
+        for name in _TARGET_FIELDS:
+            target = parent.child_by_field_name(name)
+            if target is not None and target.end_byte <= node.start_byte:
+                return (target.text or b"").decode("utf-8", "replace")
+        if parent.type not in _WRAPPERS:
+            return None
+        node, parent = parent, parent.parent
+    return None
+
+
+def _literal_content(text: str) -> str:
+    """The characters between a literal's delimiters (`b"x"`, `r#"x"#`, `` `x` ``, ...)."""
+    opening = _OPENING.match(text)
+    if opening is None:
+        return text
+    closing = opening.group(3) + opening.group(2)
+    end = len(text) - len(closing) if text.endswith(closing) else len(text)
+    return text[opening.end() : max(end, opening.end())]

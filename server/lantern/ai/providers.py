@@ -10,6 +10,7 @@ API keys are read from the environment when a client is built and never logged.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -135,13 +136,15 @@ class Provider:
                 "default_headers": self.settings.headers or None,
             }
             if self.settings.api_version:
-                self._client = openai.AsyncAzureOpenAI(
+                self._client = _within_deadline(openai.AsyncAzureOpenAI)(
                     azure_endpoint=self.settings.base_url,
                     api_version=self.settings.api_version,
                     **common,
                 )
             else:
-                self._client = openai.AsyncOpenAI(base_url=self.settings.base_url, **common)
+                self._client = _within_deadline(openai.AsyncOpenAI)(
+                    base_url=self.settings.base_url, **common
+                )
         return self._client
 
     async def close(self) -> None:
@@ -267,6 +270,7 @@ class Provider:
         request_id = f"lantern-{uuid.uuid4().hex[:12]}"
         extra = {**extra, "extra_headers": {"X-Client-Request-Id": request_id}}
         started = time.monotonic()
+        deadline = _CALL_DEADLINE.set(started + timeout)
         try:
             if route == "chat":
                 response: Any = await client.chat.completions.create(
@@ -298,6 +302,8 @@ class Provider:
             failure = self._failure(exc)
             failure.request_id = getattr(exc, "request_id", None) or request_id
             raise failure from None
+        finally:
+            _CALL_DEADLINE.reset(deadline)
         if text is None:
             raise ProviderFailure(
                 "bad_response", f"{self.name}: the answer has no text", request_id=request_id
@@ -331,6 +337,8 @@ class Provider:
             else:
                 kind = "bad_request"
             message = f"{name}: HTTP {status}" + (f" ({detail})" if detail else "")
+            if kind == "rate_limited" and retry_after:
+                message += f"; it asks to wait {retry_after:g}s before the next request"
             return ProviderFailure(kind, scrub(message, self.secrets()), retry_after)
         if isinstance(exc, openai.APITimeoutError):
             return ProviderFailure(
@@ -399,6 +407,33 @@ def _server_message(exc: Any) -> str:
         except Exception:
             message = None
     return " ".join(str(message or "").split())[:200]
+
+
+# When the request being made must be answered (time.monotonic()), for the SDK's retries.
+_CALL_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "lantern_call_deadline", default=None
+)
+_BOUNDED: dict[type, type] = {}
+
+
+def _within_deadline(client_class: type) -> Any:
+    """`client_class` (an openai client) whose built-in retry gives up at once when the
+    server's `Retry-After` would outlast the call's deadline: sleeping past it only to be
+    cut off would hide the rate limit behind a timeout, and the provider is rested for
+    the time it asked instead (`ProviderPool._failed`)."""
+    if client_class not in _BOUNDED:
+
+        class Bounded(client_class):  # type: ignore[misc, valid-type]
+            def _should_retry(self, response: Any) -> bool:
+                wait = _retry_after(response.headers)
+                deadline = _CALL_DEADLINE.get()
+                if wait is not None and deadline is not None and time.monotonic() + wait > deadline:
+                    return False
+                return bool(super()._should_retry(response))
+
+        Bounded.__name__ = client_class.__name__
+        _BOUNDED[client_class] = Bounded
+    return _BOUNDED[client_class]
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -235,7 +235,7 @@ class AIService:
 
         def prepare() -> _Job:
             spec = _language(path, language)
-            redactor = Redactor(avoid=source)
+            redactor = Redactor.for_source(source, path, language)
             lines = redactor.redact(source).splitlines()
             start, end = _clamp_range(start_line, end_line, len(lines))
             code = numbered(lines[start - 1 : end], start)
@@ -308,7 +308,7 @@ class AIService:
         indent = code_blocks.leading_indent("\n".join(original_lines))
 
         def prepare() -> _Job:
-            redactor = Redactor(avoid=source)
+            redactor = Redactor.for_source(source, path, language)
             lines = redactor.redact(source).splitlines()
             prompt = template("fix")
             values = {
@@ -374,7 +374,7 @@ class AIService:
 
         def prepare() -> _Job:
             spec = _language(path, language)
-            redactor = Redactor(avoid=source)
+            redactor = Redactor.for_source(source, path, language)
             redacted = redactor.redact(source)
             lines = redacted.splitlines()
             start, end = _clamp_range(start_line, end_line, len(lines))
@@ -426,7 +426,7 @@ class AIService:
         root = Path(project_root) if project_root is not None else self.workspace_root
 
         def prepare() -> _Job:
-            redactor = Redactor(avoid=source)
+            redactor = Redactor.for_source(source, path, language)
             lines = redactor.redact(source).splitlines()
             prompt = template("generate")
             frameworks = detect_frameworks(source, root)
@@ -500,7 +500,7 @@ class AIService:
         root = Path(project_root) if project_root is not None else self.workspace_root
 
         def prepare() -> _Job:
-            redactor = Redactor(avoid=source)
+            redactor = Redactor.for_source(source, path, language)
             prompt = template("generate", "generate_files")
             values = {
                 "path": _display_path(path),
@@ -571,7 +571,7 @@ class AIService:
 
         def prepare() -> _Job:
             spec = _language(path, language)
-            redactor = Redactor(avoid=source)
+            redactor = Redactor.for_source(source, path, language)
             lines = redactor.redact(source).splitlines() or [""]
             current = lines[line - 1] if line - 1 < len(lines) else ""
             # The redacted line may differ in length: cut at the original column's text.

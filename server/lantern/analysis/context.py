@@ -7,12 +7,13 @@ for odd input; helpers return None or empty results when the shape is unexpected
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
 
-from tree_sitter import Node, Query, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from lantern.analysis.languages import LanguageSpec
 
@@ -62,8 +63,10 @@ def family(language: str) -> str:
 class RuleOptions:
     """Analysis settings, plain and hashable (the engine is independent of `lantern.config`)."""
 
-    select: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()  # restricts to these codes/prefixes (empty: defaults)
+    extend_select: tuple[str, ...] = ()  # adds these
     ignore: tuple[str, ...] = ()
+    preview: bool = False  # run preview rules too
     severity: tuple[tuple[str, str], ...] = ()
     complexity_threshold: int = 10
     max_nesting_depth: int = 4
@@ -99,13 +102,17 @@ class FileContext:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def enclosing_function(self, node: Node) -> Node | None:
-        kinds = FUNCTION_TYPES.get(self.family, frozenset())
-        parent = node.parent
-        while parent is not None:
-            if parent.type in kinds:
-                return parent
-            parent = parent.parent
-        return None
+        return self.enclosing(node, FUNCTION_TYPES.get(self.family, frozenset()))
+
+    def enclosing(self, node: Node, kinds: frozenset[str]) -> Node | None:
+        """The innermost node of one of `kinds` strictly around `node`, or None.
+
+        Answered from a span index built once per file: `Node.parent` descends from the
+        root in tree-sitter, so walking parents costs O(depth) per step and O(depth²)
+        per question, which deeply nested code turns into minutes.
+        """
+        spans = self.memo(("spans", kinds), lambda: NodeSpans.of(self, kinds))
+        return spans.around(node)
 
     def scope_of(self, node: Node) -> Node:
         """The function enclosing `node`, else the whole file."""
@@ -123,6 +130,54 @@ class FileContext:
                 return None
             parent = parent.parent
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpans:
+    """Every node of some kinds in one file, by start byte, each with the index of the
+    innermost one around it (-1 for none): nesting questions in O(nesting) not O(depth²)."""
+
+    starts: list[int]
+    nodes: list[Node]
+    parents: list[int]
+    kinds: frozenset[str]
+
+    @classmethod
+    def of(cls, ctx: FileContext, kinds: frozenset[str]) -> NodeSpans:
+        grammar = ctx.language.grammar
+        valid = sorted(k for k in kinds if grammar.id_for_node_kind(k, True))
+        found: list[Node] = []
+        if valid:
+            query = compiled_query(ctx.language, "[" + " ".join(f"({k})" for k in valid) + "] @n")
+            found = QueryCursor(query).captures(ctx.tree.root_node).get("n", [])
+        found.sort(key=lambda n: (n.start_byte, -n.end_byte))
+        parents: list[int] = []
+        open_: list[int] = []  # indexes of the spans around the current one, outermost first
+        for index, node in enumerate(found):
+            while open_ and found[open_[-1]].end_byte < node.end_byte:  # it ended before
+                open_.pop()
+            parents.append(open_[-1] if open_ else -1)
+            open_.append(index)
+        return cls([n.start_byte for n in found], found, parents, kinds)
+
+    def around(self, node: Node) -> Node | None:
+        start, end = node.start_byte, node.end_byte
+        index = bisect_right(self.starts, start) - 1
+        while index >= 0:
+            candidate = self.nodes[index]
+            if candidate.start_byte <= start and end <= candidate.end_byte:
+                if (candidate.start_byte, candidate.end_byte) != (start, end):
+                    return candidate
+                if candidate.id != node.id:
+                    return self._by_parents(node)  # same span: ancestor or descendant?
+            index = self.parents[index]
+        return None
+
+    def _by_parents(self, node: Node) -> Node | None:
+        parent = node.parent
+        while parent is not None and parent.type not in self.kinds:
+            parent = parent.parent
+        return parent
 
 
 def walk(node: Node, skip: frozenset[str] = frozenset()) -> Iterator[Node]:

@@ -15,8 +15,10 @@ the server and `lantern check` both call it.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+import re
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -30,12 +32,13 @@ from lantern.analysis.context import (
     RuleOptions,
     compiled_query,
 )
-from lantern.analysis.findings import Finding, Severity
+from lantern.analysis.findings import Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
+from lantern.analysis.rules.selection import is_enabled, longest_prefix
 from lantern.analysis.suppression import apply_suppressions
-from lantern.analysis.syntax import syntax_findings
+from lantern.analysis.syntax import syntax_errors
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,9 @@ class Analysis:
     findings: tuple[Finding, ...]  # what to report
     reanalysed: tuple[tuple[int, int], ...] | None = None  # byte ranges re-run; None = all
     interface: tuple[object, ...] = ()  # the file-wide facts rules use (see `_interface`)
+    # Set when the time budget ran out: the findings are partial, and the next analysis
+    # of the document starts from scratch rather than from these.
+    stopped_after_ms: int | None = None
 
 
 def rule_options(rules: Any) -> RuleOptions:
@@ -69,6 +75,8 @@ def rule_options(rules: Any) -> RuleOptions:
         return RuleOptions()
     return RuleOptions(
         select=tuple(rules.select),
+        extend_select=tuple(rules.extend_select),
+        preview=rules.preview,
         ignore=tuple(rules.ignore),
         severity=tuple(sorted((code, str(level)) for code, level in rules.severity.items())),
         complexity_threshold=rules.complexity_threshold,
@@ -83,27 +91,76 @@ def analyse(
     return list(analyse_document(language, source, tree, options).findings)
 
 
+class _Clock:
+    """The time budget of one analysis (None: unlimited)."""
+
+    def __init__(self, budget_ms: int | None) -> None:
+        self.started = time.monotonic()
+        self.deadline = None if budget_ms is None else self.started + budget_ms / 1000
+        self.stopped = False
+
+    def expired(self, _progress: object = None) -> bool:
+        """True once the budget is spent (also tree-sitter's progress callback: True
+        cancels the query)."""
+        if self.deadline is not None and not self.stopped:
+            self.stopped = time.monotonic() > self.deadline
+        return self.stopped
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self.started) * 1000)
+
+
 def analyse_document(
     language: LanguageSpec,
     source: bytes,
     tree: Tree,
     options: RuleOptions | None = None,
     previous: Analysis | None = None,
+    budget_ms: int | None = None,
 ) -> Analysis:
-    """Analyse `source`, reusing `previous` (the same document's last analysis) if possible."""
+    """Analyse `source`, reusing `previous` (the same document's last analysis) if possible.
+
+    With `budget_ms`, rules stop running once that much time has passed: the findings
+    so far are returned with one information notice at the top of the file saying so,
+    and `stopped_after_ms` set.
+    """
     options = options or RuleOptions()
+    clock = _Clock(budget_ms)
     ctx = FileContext(language, source, tree, options)
     regions: list[tuple[int, int]] | None = None
     catalogue()  # the rule modules register the file facts
-    interface = _interface(ctx)
-    if previous is not None and previous.language == language.name and previous.options == options:
+    unsearchable = _unsearchable(tree.root_node)  # first: file facts are queries too
+    interface = _interface(ctx) if unsearchable is None else ()
+    usable = (
+        unsearchable is None
+        and previous is not None
+        and previous.stopped_after_ms is None
+        and previous.language == language.name
+        and previous.options == options
+    )
+    if usable:
+        assert previous is not None
         regions = _changed_regions(ctx, previous, interface)
-    if previous is None or regions is None:
-        rule_findings = _run_rules(ctx, None)
+    if unsearchable is not None:
+        rule_findings = []
+    elif not usable or regions is None:
+        rule_findings = _run_rules(ctx, None, clock)
     else:
-        rule_findings = _merge(ctx, previous, regions)
-    syntax = syntax_findings(tree)
-    reported = apply_suppressions(rule_findings, source, language.line_comment)
+        assert previous is not None
+        rule_findings = _merge(ctx, previous, regions, clock)
+    syntax = syntax_errors(language, source, tree)
+    if unsearchable is not None:
+        syntax.append(notice(f"Rules did not run: {unsearchable}."))
+    reported = apply_suppressions(rule_findings, source, language.line_comment, tree)
+    stopped = clock.elapsed_ms() if clock.stopped else None
+    if stopped is not None:
+        log.info("analysis of a %s file stopped after %d ms", language.name, stopped)
+        syntax.append(
+            notice(
+                f"Analysis stopped after {stopped} ms (diagnostics.time_budget_ms): "
+                "findings further down may be missing."
+            )
+        )
     findings = tuple(sorted([*syntax, *reported], key=_order))
     return Analysis(
         language.name,
@@ -114,7 +171,43 @@ def analyse_document(
         findings,
         None if regions is None else tuple(regions),
         interface,
+        stopped,
     )
+
+
+# tree-sitter's query cursor counts depth in 16 bits: past 65,535 levels its matches are
+# wrong and take minutes (a 480 KB left-nested `+` chain: 54 s). Keep a margin.
+_QUERY_DEPTH = 65_000
+
+
+# Queries are quadratic in the children of an ERROR node (error recovery over a long run
+# of `(` gives one with a child per character): 20,000 children, 0.6 s per query.
+_ERROR_CHILDREN = 10_000
+
+
+def _unsearchable(root: Node) -> str | None:
+    """Why the rules' queries cannot search this tree in reasonable time (nested past
+    `_QUERY_DEPTH`, or an ERROR node with more than `_ERROR_CHILDREN` children), or None.
+    Only subtrees large enough to matter are visited: ordinary files cost a look at the
+    top-level statements."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= _QUERY_DEPTH:
+            return (
+                f"the code is nested more than {_QUERY_DEPTH:,} levels deep, past what "
+                "tree-sitter's queries can search"
+            )
+        if node.is_error and node.child_count > _ERROR_CHILDREN:
+            return (
+                f"the file does not parse ({node.child_count:,} pieces in one syntax error); "
+                "fix the syntax errors first"
+            )
+        for child in node.children:
+            size = child.descendant_count
+            if depth + 1 + size > _QUERY_DEPTH or size > _ERROR_CHILDREN:
+                stack.append((child, depth + 1))
+    return None
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:
@@ -124,30 +217,10 @@ def _order(finding: Finding) -> tuple[int, int, str]:
 # -- which rules run ----------------------------------------------------------------------
 
 
-def _longest_prefix(code: str, prefixes: Sequence[str]) -> int:
-    """Length of the longest of `prefixes` that `code` starts with; -1 when none does."""
-    best = -1
-    for prefix in prefixes:
-        normal = prefix.strip().upper()
-        if normal in ("ALL", "") or code.startswith(normal):
-            best = max(best, 0 if normal in ("ALL", "") else len(normal))
-    return best
-
-
-def is_enabled(rule: Rule, options: RuleOptions) -> bool:
-    """Defaults, then `select`/`ignore` by code prefix: the most specific match wins;
-    on a tie, `ignore` wins."""
-    selected = _longest_prefix(rule.code, options.select)
-    ignored = _longest_prefix(rule.code, options.ignore)
-    if selected < 0 and ignored < 0:
-        return rule.default_enabled
-    return selected > ignored
-
-
 def severity_of(rule: Rule, options: RuleOptions) -> Severity:
     best, chosen = -1, rule.severity
     for prefix, value in options.severity:
-        length = _longest_prefix(rule.code, (prefix,))
+        length = longest_prefix(rule.code, (prefix,))
         if length > best:
             try:
                 best, chosen = length, Severity(value)
@@ -202,8 +275,11 @@ def _plan(language: LanguageSpec, options: RuleOptions) -> _Plan:
 # -- running ------------------------------------------------------------------------------
 
 
-def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[Finding]:
-    """Run every enabled check, over the whole file or only inside `regions`.
+def _run_rules(
+    ctx: FileContext, regions: list[tuple[int, int]] | None, clock: _Clock | None = None
+) -> list[Finding]:
+    """Run every enabled check, over the whole file or only inside `regions`, until
+    `clock` runs out (the query is cancelled, the remaining checks skipped).
 
     Regions are served by one pass over their bounding range (one query, one set of
     memoised facts) with matches and hits outside the regions dropped: much cheaper
@@ -228,11 +304,9 @@ def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[
 
     if regions == []:
         return []
+    clock = clock or _Clock(None)
     if plan.query is not None:
-        cursor = QueryCursor(plan.query)
-        if ctx.region is not None:
-            cursor.set_byte_range(*ctx.region)
-        for pattern, captures in cursor.matches(ctx.tree.root_node):
+        for pattern, captures in _matches(ctx, plan.query, clock):
             if regions is not None and not inside(next(iter(captures.values()))[0].start_byte):
                 continue
             rule, check, severity = plan.owners[pattern]
@@ -241,11 +315,63 @@ def _run_rules(ctx: FileContext, regions: list[tuple[int, int]] | None) -> list[
             except Exception:  # a broken check must not take the others down
                 log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
     for rule, check, severity in plan.regional:
+        if clock.expired():
+            break
         try:
             report(rule, severity, check.function(ctx, {}))
         except Exception:
             log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
     return list(findings.values())
+
+
+# Large files are queried in slices of about this many bytes, so that the time budget
+# is checked between slices (tree-sitter's own progress callback crashes py-tree-sitter
+# 0.26.1 when a query has matches).
+_SLICE = 128_000
+
+
+def _matches(
+    ctx: FileContext, query: Query, clock: _Clock
+) -> Iterator[tuple[int, dict[str, list[Node]]]]:
+    """The query's matches in document order, stopping when `clock` runs out.
+
+    A slice ends at a top-level statement's end and includes the next statement too, so
+    a pattern over two adjacent statements still matches; matches seen twice are skipped.
+    """
+    root = ctx.tree.root_node
+    if ctx.region is not None or len(ctx.source) <= _SLICE:
+        cursor = QueryCursor(query)
+        if ctx.region is not None:
+            cursor.set_byte_range(*ctx.region)
+        for match in cursor.matches(root):
+            if clock.expired():
+                return
+            yield match
+        return
+    seen: set[tuple[object, ...]] = set()
+    for start, end in _slices(root):
+        if clock.expired():
+            return
+        cursor = QueryCursor(query)
+        cursor.set_byte_range(start, end)
+        for pattern, captures in cursor.matches(root):
+            if clock.expired():
+                return
+            key = (pattern, *(nodes[0].id for nodes in captures.values()))
+            if key not in seen:
+                seen.add(key)
+                yield pattern, captures
+
+
+def _slices(root: Node) -> list[tuple[int, int]]:
+    children = root.children
+    slices, start = [], 0
+    for index in range(len(children) - 1):
+        if children[index].end_byte - start >= _SLICE:
+            slices.append((start, children[index + 1].end_byte))
+            start = children[index + 1].start_byte
+    slices.append((start, root.end_byte))
+    return slices
 
 
 def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:
@@ -266,6 +392,11 @@ def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:
 # -- incremental --------------------------------------------------------------------------
 
 
+# An incremental analysis re-running more than this share of the file falls back to a
+# full one: past it, the bookkeeping costs more than it saves.
+_INCREMENTAL_SHARE = 0.5
+
+
 def _changed_regions(
     ctx: FileContext, previous: Analysis, interface: tuple[object, ...]
 ) -> list[tuple[int, int]] | None:
@@ -274,7 +405,9 @@ def _changed_regions(
     Each changed span widens to its outermost enclosing function. A span outside any
     function widens to its top-level statement, and then every top-level statement that
     mentions a name bound there (in the old or the new text) is re-analysed too, since
-    rules resolve names through module-level assignments.
+    rules resolve names through module-level assignments. Every step is linear in the
+    file or better, and when the regions would cover much of the file (a multi-cursor
+    edit at both ends, a paste) the answer is None: a full analysis is cheaper.
     """
     old, new = previous.source, ctx.source
     prefix = _common_prefix(old, new)
@@ -283,6 +416,9 @@ def _changed_regions(
     if old_end == prefix and new_end == prefix:
         return []
     if previous.interface != interface:
+        return None
+    budget = _INCREMENTAL_SHARE * len(new)
+    if max(old_end, new_end) - prefix > budget:
         return None
     old_tree = previous.tree.copy()
     old_tree.edit(
@@ -295,7 +431,6 @@ def _changed_regions(
     )
     lang_family = ctx.family
     delta = len(new) - len(old)
-    names: set[bytes] = set()
     new_spans = [(prefix, max(new_end, prefix + 1))]
     new_spans += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(ctx.tree)]
     # Findings that straddle the edit are dropped by the merge: re-find them.
@@ -303,9 +438,10 @@ def _changed_regions(
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             new_spans.append((min(finding.start_byte, prefix), max(new_end, prefix + 1)))
     # Where the edit was in the old text, moved into new coordinates.
-    old_root = previous.tree.root_node
-    for start, end, statements in _units(old_root, prefix, max(old_end, prefix + 1), lang_family):
-        names |= _bound_names(statements, old)
+    old_top = _TopLevel(previous.tree.root_node)
+    old_statements: dict[int, Node] = {}
+    for start, end, statements in _units(old_top, prefix, max(old_end, prefix + 1), lang_family):
+        old_statements.update((s.start_byte, s) for s in statements)
         new_spans.append(
             (
                 start if start <= prefix else start + delta,
@@ -313,42 +449,52 @@ def _changed_regions(
             )
         )
     regions = []
-    root = ctx.tree.root_node
-    for start, end in new_spans:
+    top = _TopLevel(ctx.tree.root_node)
+    new_statements: dict[int, Node] = {}
+    for start, end in _union(new_spans):
         for unit_start, unit_end, statements in _units(
-            root, start, max(end, start + 1), lang_family
+            top, start, max(end, start + 1), lang_family
         ):
-            names |= _bound_names(statements, new)
+            new_statements.update((s.start_byte, s) for s in statements)
             regions.append((unit_start, unit_end))
-    if names:
-        for child in root.children:
-            if any(_mentions(new, name, child.start_byte, child.end_byte) for name in names):
-                regions.append((child.start_byte, child.end_byte))
+    if _size(_union(regions)) > budget:
+        return None
+    names = _bound_names(list(old_statements.values()), old)
+    names |= _bound_names(list(new_statements.values()), new)
+    regions += top.mentioning(new, names)
     merged = _union(regions)
+    if _size(merged) > budget:
+        return None
     # Error recovery can move function boundaries: every syntax error, before and after
     # the edit, must lie inside the regions; widen them to the errors' units once.
     moved = [
         (start if start <= prefix else start + delta, end if end <= prefix else end + delta)
-        for start, end in _error_spans(old_root)
+        for start, end in _error_spans(previous.tree.root_node)
     ]
-    errors = [*moved, *_error_spans(root)]
+    errors = [*moved, *_error_spans(ctx.tree.root_node)]
     outside = [span for span in errors if not _covered(span, merged)]
     if outside:
-        for start, end in outside:
+        for start, end in _union(outside):
             for unit_start, unit_end, statements in _units(
-                root, start, max(end, start + 1), lang_family
+                top, start, max(end, start + 1), lang_family
             ):
                 if statements:
                     return None  # a syntax error at module level: structure is unreliable
                 regions.append((unit_start, unit_end))
         merged = _union(regions)
-        if any(not _covered(span, merged) for span in errors):
+        if _size(merged) > budget or any(not _covered(span, merged) for span in errors):
             return None
     return merged
 
 
+def _size(spans: list[tuple[int, int]]) -> int:
+    return sum(end - start for start, end in spans)
+
+
 def _covered(span: tuple[int, int], regions: list[tuple[int, int]]) -> bool:
-    return any(low <= span[0] and span[1] <= high for low, high in regions)
+    """Is `span` inside one of `regions` (sorted, disjoint)?"""
+    index = bisect_right(regions, (span[0], float("inf"))) - 1
+    return index >= 0 and regions[index][0] <= span[0] and span[1] <= regions[index][1]
 
 
 def _error_spans(root: Node) -> list[tuple[int, int]]:
@@ -365,7 +511,9 @@ def _error_spans(root: Node) -> list[tuple[int, int]]:
     return spans
 
 
-def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]]) -> list[Finding]:
+def _merge(
+    ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]], clock: _Clock
+) -> list[Finding]:
     """Old findings outside `regions` (shifted), plus fresh ones inside them."""
     old, new = previous.source, ctx.source
     prefix = _common_prefix(old, new)
@@ -378,15 +526,17 @@ def _merge(ctx: FileContext, previous: Analysis, regions: list[tuple[int, int]])
             return byte
         return byte - delta if byte >= new_end else old_end
 
-    old_regions = [(to_old(start), to_old(end)) for start, end in regions]
+    old_regions = _union((to_old(start), to_old(end)) for start, end in regions)
+    starts = [start for start, _ in old_regions]
     kept = []
     for finding in previous.rule_findings:
-        if any(start <= finding.start_byte < end for start, end in old_regions):
+        index = bisect_right(starts, finding.start_byte) - 1
+        if index >= 0 and finding.start_byte < old_regions[index][1]:
             continue
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             continue  # it overlaps the edited bytes
         kept.append(_shift(finding, delta) if finding.start_byte >= old_end else finding)
-    fresh = _run_rules(ctx, regions)
+    fresh = _run_rules(ctx, regions, clock)
     return [*kept, *fresh]
 
 
@@ -399,30 +549,77 @@ def _shift(finding: Finding, delta: int) -> Finding:
     return replace(moved, data={**(finding.data or {}), "fix": {**fix, "edits": edits}})
 
 
-def _units(root: Node, start: int, end: int, lang_family: str) -> list[tuple[int, int, list[Node]]]:
+class _TopLevel:
+    """The top-level statements of one tree, listed once (tree-sitter builds a new
+    list of nodes on every `children` call), with their start bytes for bisection."""
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.children = root.children
+        self.starts = [child.start_byte for child in self.children]
+        self.ends = [child.end_byte for child in self.children]
+
+    def touching(self, start: int, end: int) -> list[Node]:
+        """The statements overlapping [start, end) (end > start)."""
+        first = bisect_right(self.ends, start)  # the first that ends after `start`
+        last = bisect_left(self.starts, end)  # past the last that starts before `end`
+        return self.children[first:last]
+
+    def mentioning(self, source: bytes, names: set[bytes]) -> list[tuple[int, int]]:
+        """The spans of the statements where one of `names` occurs as a whole word:
+        one scan of the source, however many names and statements there are."""
+        names = {name for name in names if name}  # a MISSING identifier has no text
+        if not names:
+            return []
+        words = b"|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+        pattern = re.compile(rb"(?<![A-Za-z0-9_])(?:" + words + rb")(?![A-Za-z0-9_])")
+        spans: dict[int, tuple[int, int]] = {}
+        position = 0
+        while (match := pattern.search(source, position)) is not None:
+            index = bisect_right(self.starts, match.start()) - 1
+            if index >= 0 and match.start() < self.ends[index]:
+                spans[index] = (self.starts[index], self.ends[index])
+                position = self.ends[index]  # one hit per statement is enough
+            else:
+                position = match.end()
+        return list(spans.values())
+
+
+def _units(
+    top: _TopLevel, start: int, end: int, lang_family: str
+) -> list[tuple[int, int, list[Node]]]:
     """The spans to re-analyse for a change at [start, end): the outermost function
     around it, else the top-level statements it touches (returned for name lookups)."""
+    root = top.root
     end = min(end, root.end_byte)
-    node = root.descendant_for_byte_range(start, end)
+    outermost = _outermost_function(root, start, end, lang_family)
+    if outermost is not None:
+        return [(outermost.start_byte, outermost.end_byte, [])]
+    statements = top.touching(start, max(end, start + 1))
+    return [(c.start_byte, c.end_byte, [c]) for c in statements]
+
+
+def _outermost_function(root: Node, start: int, end: int, lang_family: str) -> Node | None:
+    """The outermost function (with its decorators) around [start, end) below the
+    innermost class around it: a class's own statements can change what its methods mean.
+
+    Walks down from the root with a cursor: walking up through `Node.parent` costs a
+    descent from the root per step, quadratic in the nesting depth.
+    """
     functions = FUNCTION_TYPES.get(lang_family, frozenset())
     classes = CLASS_TYPES.get(lang_family, frozenset())
-    outermost = None
-    while node is not None and node != root:
-        if node.type in functions:
-            outermost = node
-        elif node.type in classes:
-            break  # a class's own statements can change what its methods mean
-        node = node.parent
-    if outermost is not None:
-        parent = outermost.parent
-        if parent is not None and parent.type == "decorated_definition":
-            outermost = parent
-        if outermost.start_byte <= start and end <= outermost.end_byte:
-            return [(outermost.start_byte, outermost.end_byte, [])]
-    statements = [
-        c for c in root.children if c.start_byte < max(end, start + 1) and start < c.end_byte
-    ]
-    return [(c.start_byte, c.end_byte, [c]) for c in statements]
+    cursor = root.walk()
+    outermost, parent = None, root
+    while cursor.goto_first_child_for_byte(start) is not None:
+        node = cursor.node
+        if node is None or not (node.start_byte <= start and end <= node.end_byte):
+            break
+        if node.type in classes:
+            outermost = None
+        elif node.type in functions and outermost is None:
+            outermost = parent if parent.type == "decorated_definition" else node
+        parent = node
+    return outermost
 
 
 _BINDING_FIELDS = ("left", "name")
@@ -466,18 +663,6 @@ def _identifiers(node: Node, source: bytes) -> set[bytes]:
             else:
                 found |= _identifiers(child, source)
     return found
-
-
-def _mentions(source: bytes, name: bytes, start: int, end: int) -> bool:
-    """Does `name` occur as a whole word in source[start:end]?"""
-    position = source.find(name, start, end)
-    while position != -1:
-        before = source[position - 1 : position]
-        after = source[position + len(name) : position + len(name) + 1]
-        if not (before.isalnum() or before == b"_") and not (after.isalnum() or after == b"_"):
-            return True
-        position = source.find(name, position + 1, end)
-    return False
 
 
 def _interface(ctx: FileContext) -> tuple[object, ...]:

@@ -40,3 +40,11 @@ class Finding:
     def shifted(self, delta: int) -> Finding:
         """The same finding moved by `delta` bytes (after an edit above it)."""
         return replace(self, start_byte=self.start_byte + delta, end_byte=self.end_byte + delta)
+
+
+NOTICE = "lantern"  # the code of a notice about the analysis itself, not about the code
+
+
+def notice(message: str) -> Finding:
+    """An information at the top of the file about the analysis (stopped, skipped)."""
+    return Finding(NOTICE, message, Severity.INFORMATION, 0, 0, category="notice")

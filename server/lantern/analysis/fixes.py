@@ -8,13 +8,16 @@ first one, in source order, wins), so fix-all stays well-formed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tree_sitter import Node, Tree
 
 from lantern.analysis.context import FileContext
 from lantern.analysis.languages import LanguageSpec, parse
 from lantern.analysis.rules.model import Edit, Fix
+from lantern.analysis.suppression import ALL, in_comment, suppressed_codes
 from lantern.analysis.syntax import syntax_errors
 
 
@@ -43,21 +46,14 @@ def _disjoint(edits: Iterable[Edit]) -> list[Edit]:
     return chosen
 
 
-def adds_syntax_error(
+def reparse(
     language: LanguageSpec, source: bytes, tree: Tree, edits: Iterable[Edit]
-) -> bool:
-    """True when applying `edits` to `source` leaves more syntax errors than it has now.
-
-    `tree` is the current parse of `source` (not modified). The new text is re-parsed
-    incrementally from a copy of it, so the check costs about one edit's re-parse. An
-    edit whose result does not parse as well as the original is never offered.
-    """
-    chosen = _disjoint(edits)
-    if not chosen:
-        return False
+) -> tuple[bytes, Tree]:
+    """`source` with `edits` applied, and its tree, re-parsed incrementally from a copy
+    of `tree` (the current parse of `source`, which is not modified)."""
     new_tree = tree.copy()
     new_source = source
-    for edit in reversed(chosen):  # from the end, so earlier offsets stay valid
+    for edit in reversed(_disjoint(edits)):  # from the end, so earlier offsets stay valid
         inserted = edit.text.encode("utf-8")
         start_point = _point(new_source, edit.start)
         old_end_point = _point(new_source, edit.end)
@@ -70,7 +66,21 @@ def adds_syntax_error(
             old_end_point,
             _point(new_source, edit.start + len(inserted)),
         )
-    new_tree = parse(language, new_source, new_tree)
+    return new_source, parse(language, new_source, new_tree)
+
+
+def adds_syntax_error(
+    language: LanguageSpec, source: bytes, tree: Tree, edits: Iterable[Edit]
+) -> bool:
+    """True when applying `edits` to `source` leaves more syntax errors than it has now.
+
+    The check costs about one incremental re-parse. An edit whose result does not parse
+    as well as the original is never offered.
+    """
+    edits = list(edits)
+    if not _disjoint(edits):
+        return False
+    new_source, new_tree = reparse(language, source, tree, edits)
     after = syntax_errors(language, new_source, new_tree)
     if not after:
         return False
@@ -126,7 +136,14 @@ def remove_argument(ctx: FileContext, argument: Node) -> Edit:
 
 
 def python_import(ctx: FileContext, module: str) -> Edit | None:
-    """An edit adding `import module` to a Python file, or None when it is imported."""
+    """An edit adding `import module` to a Python file, or None when it is imported.
+
+    Memoised per file: every finding of a rule may ask, and each answer walks the module.
+    """
+    return ctx.memo(("python_import", module), lambda: _python_import(ctx, module))
+
+
+def _python_import(ctx: FileContext, module: str) -> Edit | None:
     from lantern.analysis.pyflow import imports
 
     if imports(ctx).get(module) == module:
@@ -150,42 +167,124 @@ def python_import(ctx: FileContext, module: str) -> Edit | None:
     return Edit(anchor, anchor, f"\nimport {module}")
 
 
-_IGNORE_COMMENT = re.compile(rb"(#|//)[ \t]*lantern:[ \t]*ignore\[(?P<codes>[^\]\n]*)\]")
-_STRING_TYPES = frozenset(
-    {"string", "string_content", "template_string", "raw_string_literal",
-     "interpreted_string_literal", "comment", "concatenated_string", "string_fragment"}
-)  # fmt: skip
+_IGNORE_COMMENT = re.compile(rb"(#|//|/\*)[ \t]*lantern:[ \t]*ignore\[(?P<codes>[^\]\n]*)\]")
+_JSX_TAGS = frozenset({"jsx_opening_element", "jsx_self_closing_element"})
 
 
-def ignore_edit(language: LanguageSpec, source: bytes, tree: Tree, start: int, code: str) -> Edit:
-    """The edit that suppresses `code` on the line holding byte `start`.
+def ignore_edit(
+    language: LanguageSpec, source: bytes, tree: Tree, start: int, code: str
+) -> Edit | None:
+    """The edit that suppresses `code` on the line holding byte `start`, or None.
 
-    Adds the code to an existing `lantern: ignore[...]` comment on that line; otherwise
-    appends a comment to the line, or, when the line ends inside a multi-line string,
-    puts the comment on its own line above (where it covers the next line).
+    Tried in order, and each checked by re-parsing the result: the marker must be a real
+    comment, the file must gain no syntax error, and the finding's line must then be
+    suppressed. Adds the code to a `lantern: ignore[...]` comment already on the line;
+    else appends a comment to the line; else (JSX) puts it inside the element's tag
+    before its `>` or `/>`; else puts it on its own line above (where it covers the next
+    line): a backslash continuation, a multi-line string or JSX text at the line's end.
+
+    The choice does not depend on the code, so it is made once per line and source: a
+    minified file has thousands of findings on one line, and each would rescan and
+    re-parse it.
     """
-    line_start = source.rfind(b"\n", 0, start) + 1
-    line_end = source.find(b"\n", start)
-    line_end = len(source) if line_end == -1 else line_end
+    newlines = _newlines(source)
+    index = bisect_right(newlines, start - 1)  # newlines before `start`
+    line_start = newlines[index - 1] + 1 if index > 0 else 0
+    line_end = newlines[index] if index < len(newlines) else len(source)
     if line_end > line_start and source[line_end - 1 : line_end] == b"\r":
         line_end -= 1
-    line = source[line_start:line_end]
-    existing = _IGNORE_COMMENT.search(line)
-    if existing is not None:
-        close = line_start + existing.end("codes")
-        separator = ", " if existing.group("codes").strip() else ""
-        return Edit(close, close, f"{separator}{code}")
-    marker = f"{language.line_comment} lantern: ignore[{code}]"
-    probe = max(line_start, line_end - 1)
-    node = tree.root_node.descendant_for_byte_range(probe, probe)
-    inside_string = False
-    while node is not None:
-        if node.type in _STRING_TYPES and node.end_byte > line_end:
-            inside_string = True
-            break
-        node = node.parent
-    if inside_string or not line.strip():
-        indent = line[: len(line) - len(line.lstrip(b" \t"))].decode()
-        return Edit(line_start, line_start, f"{indent}{marker}\n")
+    tag_end = _jsx_tag_end(tree, start, line_start, line_end)
+    plans = _line_plans(source, tree, language.line_comment)
+    key = (line_start, tag_end)
+    if key not in plans:
+        candidates = _candidates(language, source, tree, index, line_start, line_end, tag_end)
+        plans[key] = next(
+            (
+                (at, template)
+                for at, template, line in candidates
+                if _suppresses(
+                    language, source, tree, Edit(at, at, _fill(template, code)), line, code
+                )
+            ),
+            None,
+        )
+    if (plan := plans[key]) is None:
+        return None
+    at, template = plan
+    return Edit(at, at, _fill(template, code))
+
+
+_CODE = "\0code\0"  # where a template takes the rule code
+
+
+def _fill(template: str, code: str) -> str:
+    return template.replace(_CODE, code)
+
+
+def _candidates(
+    language: LanguageSpec,
+    source: bytes,
+    tree: Tree,
+    line: int,
+    line_start: int,
+    line_end: int,
+    tag_end: int | None,
+) -> list[tuple[int, str, int]]:
+    """(where, text template, the line that must then be suppressed), in order of preference."""
+    text = source[line_start:line_end]
+    indent = text[: len(text) - len(text.lstrip(b" \t"))].decode()
+    marker = f"{language.line_comment} lantern: ignore[{_CODE}]"
     spacing = "  " if language.line_comment == "#" else " "
-    return Edit(line_end, line_end, f"{spacing}{marker}")
+    candidates: list[tuple[int, str, int]] = []
+    for existing in _IGNORE_COMMENT.finditer(text):
+        if in_comment(tree, line_start + existing.start(), line_start + existing.end()):
+            separator = ", " if existing.group("codes").strip() else ""
+            candidates.append((line_start + existing.end("codes"), f"{separator}{_CODE}", line))
+            break
+    if text.strip():
+        candidates.append((line_end, f"{spacing}{marker}", line))
+    if tag_end is not None:
+        candidates.append((tag_end, f"{marker}\n{indent}", line))
+    candidates.append((line_start, f"{indent}{marker}\n", line + 1))
+    if language.line_comment == "//":
+        candidates.append((line_start, f"{indent}{{/* lantern: ignore[{_CODE}] */}}\n", line + 1))
+    return candidates
+
+
+@lru_cache(maxsize=2)  # small: each entry keeps a whole source alive
+def _newlines(source: bytes) -> list[int]:
+    """Offsets of every b"\n" (bytes cache their hash: a repeat lookup costs O(1))."""
+    return [match.start() for match in re.finditer(b"\n", source)]
+
+
+@lru_cache(maxsize=2)
+def _line_plans(
+    source: bytes, tree: Tree, comment: str
+) -> dict[tuple[int, int | None], tuple[int, str] | None]:
+    """(line start, JSX tag end) -> the chosen (where, template), filled as lines are asked for."""
+    return {}
+
+
+def _jsx_tag_end(tree: Tree, start: int, line_start: int, line_end: int) -> int | None:
+    """Where the JSX tag holding byte `start` closes (`>` or `/>`), if on the same line."""
+    node = tree.root_node.descendant_for_byte_range(start, start)
+    while node is not None and node.type not in _JSX_TAGS:
+        node = node.parent
+    if node is None or node.child_count == 0:
+        return None
+    close = node.children[-1]
+    return close.start_byte if line_start <= close.start_byte <= line_end else None
+
+
+def _suppresses(
+    language: LanguageSpec, source: bytes, tree: Tree, edit: Edit, line: int, code: str
+) -> bool:
+    """Whether `edit` leaves the file parseable with `code` suppressed on `line`."""
+    new_source, new_tree = reparse(language, source, tree, [edit])
+    if len(syntax_errors(language, new_source, new_tree)) > len(
+        syntax_errors(language, source, tree)
+    ):
+        return False
+    table = suppressed_codes(new_source, language.line_comment, new_tree)
+    codes = table.get(line, set())
+    return code.upper() in codes or ALL in codes

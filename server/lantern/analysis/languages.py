@@ -8,6 +8,7 @@ text does not fit the grammar.
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -83,6 +84,20 @@ def detect_language(path_or_uri: str, language_id: str | None = None) -> Languag
             return by_extension
         return spec
     return by_extension
+
+
+_SHEBANG = re.compile(rb"#![ \t]*(?:\S*/)?(?:env[ \t]+(?:-\S+[ \t]+)*)?(?P<name>[A-Za-z]+)")
+_INTERPRETERS = {"python": "python", "pypy": "python", "node": "javascript", "nodejs": "javascript"}
+
+
+def language_of_shebang(first_line: bytes) -> LanguageSpec | None:
+    """The language of a script by its `#!` line: `#!/usr/bin/env python3`,
+    `#!/usr/bin/python3.12`, `#!/usr/bin/env -S node --flags`, ...; None otherwise."""
+    match = _SHEBANG.match(first_line)
+    if match is None:
+        return None
+    name = _INTERPRETERS.get(match.group("name").decode().lower())
+    return _BY_NAME.get(name) if name else None
 
 
 # A Parser is not safe to share between threads; each thread keeps its own per language.

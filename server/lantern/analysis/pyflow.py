@@ -59,6 +59,119 @@ def _collect_imports(ctx: FileContext) -> dict[str, str]:
     return names
 
 
+# -- paths that always raise ---------------------------------------------------------------
+
+# Library context managers that re-raise the active exception when their block ends
+# (SQLAlchemy's `safe_reraise`, oslo's `save_and_reraise_exception`).
+_RERAISING_MANAGERS = frozenset({"safe_reraise", "save_and_reraise_exception"})
+
+
+def reraising_managers(ctx: FileContext) -> frozenset[str]:
+    """Names of context managers whose `with` block never completes normally: the known
+    library ones, and `@contextmanager` generators of this file whose body ends in a
+    `raise` after its `yield`."""
+    return ctx.memo("py.reraising", lambda: _collect_reraising(ctx))
+
+
+def _collect_reraising(ctx: FileContext) -> frozenset[str]:
+    names = set(_RERAISING_MANAGERS)
+    if b"contextmanager" not in ctx.source:
+        return frozenset(names)
+    query = _query(ctx, "(decorated_definition definition: (function_definition)) @definition")
+    for node in QueryCursor(query).captures(ctx.tree.root_node).get("definition", []):
+        decorators = [ctx.text(d).lstrip("@").strip() for d in node.named_children[:-1]]
+        if not any(d.split(".")[-1] == "contextmanager" for d in decorators):
+            continue
+        function = node.child_by_field_name("definition")
+        body = function.child_by_field_name("body") if function is not None else None
+        statements = body.named_children if body is not None else []
+        yields = [i for i, s in enumerate(statements) if _is_yield(s)]
+        if yields and statements[-1].type == "raise_statement" and yields[0] < len(statements) - 1:
+            names.add(ctx.text(function.child_by_field_name("name")))
+    return frozenset(names)
+
+
+def _is_yield(statement: Node) -> bool:
+    return statement.type == "expression_statement" and any(
+        child.type == "yield" for child in statement.named_children
+    )
+
+
+def always_raises(ctx: FileContext, statement: Node) -> bool:
+    """Does `statement` never complete normally: `raise`, or a `with` block under a
+    context manager that always re-raises (see `reraising_managers`)?"""
+    if statement.type == "raise_statement":
+        return True
+    if statement.type != "with_statement":
+        return False
+    managers = reraising_managers(ctx)
+    for clause in statement.named_children:
+        if clause.type != "with_clause":
+            continue
+        for item in clause.named_children:
+            value = item.named_children[0] if item.named_child_count else None
+            if value is not None and value.type == "as_pattern":
+                value = value.named_children[0] if value.named_child_count else None
+            if value is not None and value.type == "call":
+                name = ctx.text(value.child_by_field_name("function")).split(".")[-1]
+                if name in managers:
+                    return True
+    return False
+
+
+# Calls that never return: the process exits or the test stops.
+_NO_RETURN_CALLS = frozenset(
+    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip",
+     "pytest.exit", "abort", "typer.Exit", "parser.error"}
+)  # fmt: skip
+_NO_RETURN_METHODS = frozenset({"fail", "skipTest"})  # unittest's, and test helpers'
+_NO_RETURN_ANNOTATION = re.compile(r"\b(NoReturn|Never)\b")
+
+
+def never_returns(ctx: FileContext, statement: Node) -> bool:
+    """Is `statement` a call that never returns: `sys.exit()`, `self.fail()`, or a
+    function or method of this file annotated `NoReturn` or whose body always raises?"""
+    call = statement.named_children[0] if statement.named_child_count else None
+    if call is None or call.type != "call":
+        return False
+    function = call.child_by_field_name("function")
+    text = ctx.text(function)
+    if text in _NO_RETURN_CALLS or qualified_name(ctx, function) in _NO_RETURN_CALLS:
+        return True
+    if function is not None and function.type == "attribute":
+        holder = ctx.text(function.child_by_field_name("object"))
+        method = ctx.text(function.child_by_field_name("attribute"))
+        return method in _NO_RETURN_METHODS or (
+            holder in ("self", "cls") and method in no_return_functions(ctx)
+        )
+    return text in no_return_functions(ctx)
+
+
+def no_return_functions(ctx: FileContext) -> frozenset[str]:
+    """Names of this file's functions and methods that never return normally."""
+    return ctx.memo("py.no-return", lambda: _collect_no_return(ctx))
+
+
+def _collect_no_return(ctx: FileContext) -> frozenset[str]:
+    names: set[str] = set()
+    for function in file_captures(ctx).get("function", []):
+        if function.type != "function_definition":
+            continue
+        name = ctx.text(function.child_by_field_name("name"))
+        annotation = function.child_by_field_name("return_type")
+        if annotation is not None and _NO_RETURN_ANNOTATION.search(ctx.text(annotation)):
+            names.add(name)
+            continue
+        body = function.child_by_field_name("body")
+        statements = [s for s in (body.named_children if body else []) if s.type != "comment"]
+        if not statements or statements[-1].type != "raise_statement":
+            continue
+        own = ctx.source[body.start_byte : body.end_byte]
+        if b"return" not in own and b"yield" not in own:
+            names.add(name)
+    return frozenset(names)
+
+
 # -- assignments --------------------------------------------------------------------------
 
 
@@ -237,6 +350,9 @@ def parameters(function: Node) -> set[str]:
         target = param.child_by_field_name("name") if param.type != "identifier" else param
         if target is None and param.named_child_count:
             target = param.named_children[0]
+        # `*args: T` / `**kwargs: T`: the name sits inside the splat pattern.
+        if target is not None and target.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+            target = target.named_children[0] if target.named_child_count else None
         if target is not None and target.type == "identifier":
             names.add((target.text or b"").decode())
     return names
@@ -393,6 +509,15 @@ _SAFE_CONVERSIONS = frozenset(
     {"int", "float", "len", "bool", "abs", "round", "ord", "hex", "shlex.quote", "quote",
      "pipes.quote", "shlex.join"}
 )  # fmt: skip
+# Identifier quoting (`connection.ops.quote_name(table)`, `quote_ident`, `qn(col)`): an
+# identifier cannot be a placeholder, so quoting it is how SQL names are built safely.
+# Matched on the callee's last segment, in any language (`escapeId`, `pq.QuoteIdentifier`).
+IDENTIFIER_QUOTERS = re.compile(
+    r"(?i)^_?(quote_?(name|names|ident|identifier|table|column|col|id)\w*|qn\w*|"
+    r"escape_?(name|ident|identifier|table|column|id))$"
+)
+# Quoting methods of SQLAlchemy-style identifier preparers: `self.identifier_preparer.quote(x)`.
+_IDENTIFIER_PREPARER = re.compile(r"(identifier_preparer|preparer)\.quote\w*$")
 _PLACEHOLDER_TEXT = re.compile(r"^[\s,()?%s$:@\d]*$")
 _CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 
@@ -414,14 +539,17 @@ def string_shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringS
         operator = ctx.text(node.child_by_field_name("operator"))
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if operator == "+":
-            shape = string_shape(ctx, left, depth + 1).merge(string_shape(ctx, right, depth + 1))
-            shape.built = True
+            shape = StringShape(built=True)
+            for operand in concatenation_operands(ctx, node, "binary_operator"):
+                shape = shape.merge(string_shape(ctx, operand, depth + 1))
             return shape
         if operator == "%" and left is not None and left.type in ("string", "concatenated_string"):
             shape = string_shape(ctx, left, depth + 1)
             values = (
                 right.named_children if right is not None and right.type == "tuple" else [right]
             )
+            if right is not None and right.type == "dictionary":  # "%(table)s" % {...}
+                values = [p.child_by_field_name("value") for p in right.named_children]
             for value in values:
                 if value is not None and not is_safe_value(ctx, value, depth + 1):
                     shape.dynamic.append(value)
@@ -457,6 +585,29 @@ def string_shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringS
     if kind == "identifier":
         return _name_shape(ctx, node, depth)
     return StringShape(dynamic=[node])
+
+
+def concatenation_operands(
+    ctx: FileContext, node: Node, kind: str = "binary_expression"
+) -> list[Node]:
+    """The operands of a `a + b + c` chain, left to right, without recursion (a chain of
+    literal pieces is one level of indirection, however long)."""
+    operands: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == kind and ctx.text(current.child_by_field_name("operator")) == "+":
+            stack.extend(
+                child
+                for child in (
+                    current.child_by_field_name("right"),
+                    current.child_by_field_name("left"),
+                )
+                if child is not None
+            )
+        else:
+            operands.append(current)
+    return operands
 
 
 def _fstring_shape(ctx: FileContext, node: Node, depth: int) -> StringShape:
@@ -511,11 +662,24 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
         function = node.child_by_field_name("function")
         if ctx.text(function) in _SAFE_CONVERSIONS:
             return True
+        if IDENTIFIER_QUOTERS.match(ctx.text(function).rsplit(".", 1)[-1]):
+            return True
+        if _IDENTIFIER_PREPARER.search(ctx.text(function)):
+            return True
         if function is not None and function.type == "attribute":
             method = ctx.text(function.child_by_field_name("attribute"))
             receiver = function.child_by_field_name("object")
             if method == "join" and receiver is not None and receiver.type == "string":
                 joined = positional(node, 0)
+                arguments = node.child_by_field_name("arguments")
+                if arguments is not None and arguments.type == "generator_expression":
+                    joined = arguments  # `", ".join(x for x in xs)`: no argument list
+                if joined is not None and joined.type in (
+                    "generator_expression",
+                    "list_comprehension",
+                ):
+                    body = joined.child_by_field_name("body")  # ", ".join(qn(c) for c in cols)
+                    return body is not None and is_safe_value(ctx, body, depth + 1)
                 return joined is not None and _placeholder_sequence(ctx, joined, depth + 1)
         return False
     if kind == "binary_operator":
@@ -526,13 +690,72 @@ def is_safe_value(ctx: FileContext, node: Node, depth: int = 0) -> bool:
         if operator == "+" and left is not None and right is not None:
             return is_safe_value(ctx, left, depth + 1) and is_safe_value(ctx, right, depth + 1)
         return False
+    if kind == "dictionary":  # a table of constants
+        values = [p.child_by_field_name("value") for p in node.named_children if p.type == "pair"]
+        return all(v is not None and is_safe_value(ctx, v, depth + 1) for v in values)
+    if kind == "subscript":  # an entry of a constant table: `self._operators["contains"]`
+        container = node.child_by_field_name("value")
+        return container is not None and is_safe_value(ctx, container, depth + 1)
+    if kind == "attribute":
+        # A constant of the code itself: `Model.TABLE`, `self.table` set to a literal in
+        # the class body.
+        attribute = ctx.text(node.child_by_field_name("attribute"))
+        if _CONSTANT_NAME.match(attribute):
+            return True
+        holder = ctx.text(node.child_by_field_name("object"))
+        return holder in ("self", "cls") and _class_constant(ctx, node, attribute, depth)
     if kind == "identifier":
         name = ctx.text(node)
         bindings = [b for b in bindings_before(ctx, name, node)]
         if not bindings:
             return bool(_CONSTANT_NAME.match(name))
-        return all(b.value is not None and is_safe_value(ctx, b.value, depth + 1) for b in bindings)
+        return all(_safe_binding(ctx, b, depth) for b in bindings)
     return False
+
+
+def _safe_binding(ctx: FileContext, binding: Binding, depth: int) -> bool:
+    """A value assigned from a safe value, or a loop variable over a literal sequence
+    (`for editor in "vim", "nano":`)."""
+    if binding.value is not None:
+        return is_safe_value(ctx, binding.value, depth + 1)
+    node = binding.node
+    if node.type != "for_statement" or node.child_by_field_name("left") is None:
+        return False
+    if node.child_by_field_name("left").type != "identifier":
+        return False
+    sequence = node.child_by_field_name("right")
+    if sequence is not None and sequence.type == "expression_list":
+        items = sequence.named_children  # `for x in "a", "b":`
+    elif sequence is not None and sequence.type in ("tuple", "list", "set"):
+        items = sequence.named_children
+    else:
+        return False
+    return bool(items) and all(is_safe_value(ctx, item, depth + 1) for item in items)
+
+
+def _class_constant(ctx: FileContext, node: Node, attribute: str, depth: int) -> bool:
+    """Is `attribute` assigned a safe value directly in the body of the class around
+    `node`, and never assigned through `self.` in that class?"""
+    owner = node.parent
+    while owner is not None and owner.type != "class_definition":
+        owner = owner.parent
+    body = owner.child_by_field_name("body") if owner is not None else None
+    if (
+        body is None
+        or f"self.{attribute} =".encode() in ctx.source[body.start_byte : body.end_byte]
+    ):
+        return False
+    values = [
+        statement.named_children[0].child_by_field_name("right")
+        for statement in body.named_children
+        if statement.type == "expression_statement"
+        and statement.named_child_count
+        and statement.named_children[0].type == "assignment"
+        and ctx.text(statement.named_children[0].child_by_field_name("left")) == attribute
+    ]
+    return bool(values) and all(
+        value is not None and is_safe_value(ctx, value, depth + 1) for value in values
+    )
 
 
 def _placeholder_sequence(ctx: FileContext, node: Node, depth: int) -> bool:

@@ -2,7 +2,9 @@
 
 A comment suppresses the named codes (or, without brackets, every rule) on its own line,
 and on the next line when the comment stands alone on its line. Syntax errors are never
-suppressed. Only comments in the file's own comment syntax count.
+suppressed. Only comments in the file's own comment syntax count (`#`; or `//` and
+`/* */`, which JSX needs: `{/* lantern: ignore[LS111] */}`), and only real comments:
+given the tree, a marker inside a string, a docstring or JSX text is not a comment.
 """
 
 from __future__ import annotations
@@ -10,25 +12,36 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from lantern.analysis.findings import Finding
 
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
 MARKER = b"lantern: ignore"
 _PATTERN = re.compile(
-    rb"(?P<prefix>#|//)[ \t]*lantern:[ \t]*ignore(?:\[(?P<codes>[A-Za-z0-9_,\- \t]*)\])?"
+    rb"(?P<prefix>#|//|/\*)[ \t]*lantern:[ \t]*ignore(?:\[(?P<codes>[A-Za-z0-9_,\- \t]*)\])?"
 )
 ALL = "*"
 
 
-def suppressed_codes(source: bytes, line_comment: str) -> dict[int, set[str]]:
-    """Line number (0-based) -> codes suppressed there (`ALL` for every rule)."""
+def suppressed_codes(
+    source: bytes, line_comment: str, tree: Tree | None = None
+) -> dict[int, set[str]]:
+    """Line number (0-based) -> codes suppressed there (`ALL` for every rule).
+
+    With `tree` (the parse of `source`), a marker counts only inside a comment node.
+    """
     if MARKER not in source:
         return {}
-    prefix = line_comment.encode()
+    prefixes = {b"#"} if line_comment == "#" else {b"//", b"/*"}
     result: dict[int, set[str]] = {}
     line_starts = None
     for match in _PATTERN.finditer(source):
-        if match.group("prefix") != prefix:
+        if match.group("prefix") not in prefixes:
+            continue
+        if tree is not None and not in_comment(tree, match.start(), match.end()):
             continue
         if line_starts is None:
             line_starts = _line_starts(source)
@@ -38,16 +51,23 @@ def suppressed_codes(source: bytes, line_comment: str) -> dict[int, set[str]]:
             {c.strip().upper() for c in codes.decode().split(",") if c.strip()} if codes else {ALL}
         )
         result.setdefault(line, set()).update(named)
-        own_line = source[line_starts[line] : match.start()].strip() == b""
+        # Alone on its line; `{` opens a JSX comment: `{/* lantern: ignore */}`.
+        own_line = source[line_starts[line] : match.start()].strip() in (b"", b"{")
         if own_line:
             result.setdefault(line + 1, set()).update(named)
     return result
 
 
+def in_comment(tree: Tree, start: int, end: int) -> bool:
+    """Whether bytes [start, end) lie inside one comment node of `tree`."""
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    return node is not None and "comment" in node.type
+
+
 def apply_suppressions(
-    findings: Iterable[Finding], source: bytes, line_comment: str
+    findings: Iterable[Finding], source: bytes, line_comment: str, tree: Tree | None = None
 ) -> list[Finding]:
-    table = suppressed_codes(source, line_comment)
+    table = suppressed_codes(source, line_comment, tree)
     if not table:
         return list(findings)
     starts = _line_starts(source)

@@ -1,4 +1,5 @@
-"""Syntax errors: tree-sitter ERROR and MISSING nodes as findings with readable messages.
+"""Syntax errors: tree-sitter ERROR and MISSING nodes as findings with readable messages,
+and Python's indentation errors, which tree-sitter's grammar accepts on purpose.
 
 tree-sitter recovers from errors by inserting zero-width MISSING nodes (`missing ")"`)
 or wrapping what it could not place in ERROR nodes. An ERROR node can swallow many
@@ -8,6 +9,7 @@ else to its first offending token.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from itertools import islice
 
@@ -25,7 +27,81 @@ _CLOSERS = {close: open_ for open_, close in _OPENERS.items()}
 
 def syntax_errors(language: LanguageSpec, source: bytes, tree: Tree) -> list[Finding]:
     """Every syntax error of a parsed file, as `analyse` reports them."""
-    return syntax_findings(tree)
+    findings = syntax_findings(tree)
+    if language.name == "python" and len(findings) < MAX_SYNTAX_FINDINGS:
+        indentation = python_indentation_error(source, tree)
+        if indentation is not None and all(
+            f.start_byte != indentation.start_byte for f in findings
+        ):
+            findings = sorted([*findings, indentation], key=lambda f: f.start_byte)
+    return findings
+
+
+# Python statements that hold a block of statements, and the node types of those blocks.
+_PY_BLOCKS = frozenset({"module", "block"})
+_PY_SKIPPED = frozenset({"comment", "ERROR"})
+
+
+def python_indentation_error(source: bytes, tree: Tree) -> Finding | None:
+    """The indentation error CPython reports for `source`, or None.
+
+    tree-sitter-python accepts an empty block and a statement indented deeper than its
+    siblings (tree-sitter-python#108, #67), so CPython decides: but compiling costs, so
+    only when the tree shows a suspect shape (an empty block, siblings starting at
+    different columns, both tabs and spaces in indentation). Compiling never executes
+    anything; the message is CPython's own (unexpected indent, unindent does not match
+    any outer indentation level, expected an indented block, inconsistent use of tabs
+    and spaces), placed on the first non-blank character of the line it names.
+    """
+    mixed = (b"\n\t" in source and b"\n " in source) or b" \t" in source or b"\t " in source
+    if not mixed and not _suspect_block(tree.root_node):
+        return None
+    try:
+        compile(source, "<lantern>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except IndentationError as exc:  # TabError is one too
+        return _at_line(source, (exc.lineno or 1) - 1, str(exc.msg))
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None  # tree-sitter reports other syntax errors; deep nesting is not ours
+    return None
+
+
+def _suspect_block(root: Node) -> bool:
+    """A block with no statement, or statements of one block at different columns.
+
+    Walks statements and the clauses that hold blocks only, never expressions.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in _PY_BLOCKS:
+            statements = [c for c in node.named_children if c.type not in _PY_SKIPPED]
+            if node.type == "block" and not statements:
+                return True
+            rows = [s.start_point for i, s in enumerate(statements)
+                    if i == 0 or s.start_point[0] != statements[i - 1].end_point[0]]  # fmt: skip
+            columns = {column for _, column in rows}  # `a; b` shares a line: not a start
+            if len(columns) > 1 or (node.type == "module" and columns - {0}):
+                return True
+            stack += statements
+        else:
+            stack += (c for c in node.named_children if c.type in _PY_BLOCKS or _holds_blocks(c))
+    return False
+
+
+def _holds_blocks(node: Node) -> bool:
+    return node.type.endswith(("_clause", "_definition", "_statement"))
+
+
+def _at_line(source: bytes, row: int, message: str) -> Finding:
+    """A syntax finding on line `row` (0-based), from its first non-blank character."""
+    lines = source.split(b"\n")
+    while row > 0 and (row >= len(lines) or not lines[row].strip()):
+        row -= 1
+    start = sum(len(line) + 1 for line in lines[:row])
+    text = lines[row] if row < len(lines) else b""
+    content = text.rstrip(b" \t\r")
+    first = len(content) - len(content.lstrip(b" \t\f"))
+    return _syntax_error(f": {message}", start + first, start + len(content))
 
 
 def syntax_findings(tree: Tree) -> list[Finding]:

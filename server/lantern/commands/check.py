@@ -5,7 +5,17 @@ files are analysed in parallel processes. Settings come from the same files the 
 reads (`pyproject.toml` `[tool.lantern]`, `lantern.toml`, the user config); command-line
 options add to them.
 
-Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on usage errors.
+Each file gets the settings of its project: the nearest folder above it with a
+`lantern.toml` or a `pyproject.toml` holding `[tool.lantern]`, whatever folder `lantern
+check` is started from (the same rule as in the editor).
+
+Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on a usage error
+(a missing path, a bad option), a configuration file that cannot be used (TOML syntax
+error, unreadable, `LANTERN_CONFIG` naming no file), a file that could not be read (or a
+path named explicitly that was skipped, but not for an unsupported language), a report
+that cannot be written, or an internal error; never a traceback. A symlink loop or
+dangling link met in a folder walk is reported but does not fail the run: there is no
+file behind it. A closed standard output (`| head`) is not an error.
 """
 
 from __future__ import annotations
@@ -15,15 +25,24 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from lantern import __version__
+from lantern.analysis import generated
 from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import rule_options
-from lantern.analysis.files import FileReport, Ignores, check_file, discover
+from lantern.analysis.files import (
+    UNSUPPORTED_LANGUAGE,
+    FileReport,
+    Ignores,
+    check_file,
+    discover,
+)
 from lantern.analysis.findings import Severity
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import Rule
@@ -72,7 +91,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="extend",
         default=[],
         metavar="CODES",
-        help="Rule codes or prefixes to enable, comma-separated (e.g. LC,LB206; ALL).",
+        help="Run only these rule codes or prefixes, comma-separated, instead of the "
+        "configured `select` (e.g. LS,LB206; ALL).",
+    )
+    parser.add_argument(
+        "--extend-select",
+        type=_codes,
+        action="extend",
+        default=[],
+        metavar="CODES",
+        help="Rule codes or prefixes to run in addition, comma-separated (e.g. LC).",
+    )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="Also run the preview rules (precision on real code not yet proven).",
     )
     parser.add_argument(
         "--ignore",
@@ -96,24 +129,50 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="Exit 1 when a finding is at least this severe (default: information, i.e. any).",
     )
     parser.add_argument(
+        "--no-default-excludes",
+        dest="default_excludes",
+        action="store_false",
+        help="Also check folders skipped by default (node_modules, dist, target, .venv, ...).",
+    )
+    parser.add_argument(
         "--jobs", "-j", type=int, default=0, help="Worker processes (default: one per CPU)."
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [str(path) for path in args.paths if not path.exists()]
+    # lexists: a symlink loop or a dangling link exists, and is reported as unreadable.
+    missing = [str(path) for path in args.paths if not os.path.lexists(path)]
     if missing:
         print(f"lantern check: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
-    options, exclude, max_size, docs_url = _settings(args)
-    ignores = Ignores(exclude, base=Path.cwd())
-    paths = list(discover(args.paths, ignores))
-    reports = _check_all(paths, options, max_size, args.jobs)
+    unknown = _unknown_codes(args)
+    if unknown:
+        for problem in unknown:
+            print(f"lantern check: {problem}", file=sys.stderr)
+        return 2
+    projects = _Projects(args)
+    named = set(args.paths)
+    excluded: list[Path] = []
+    work: list[tuple[Path, RuleOptions, int, bool]] = []
+    for root in args.paths:
+        settings = projects.settings_for(root if root.is_dir() else root.parent)
+        base = projects.directory_of(root if root.is_dir() else root.parent) or Path.cwd()
+        ignores = Ignores([*settings.exclude, *args.exclude], base=base)
+        found = discover([root], ignores, default_excludes=args.default_excludes, excluded=excluded)
+        for path in found:
+            options, max_size = projects.options_for(path.parent)
+            work.append((path, options, max_size, path in named))
+    if projects.errors:
+        for error in dict.fromkeys(projects.errors):
+            print(f"lantern check: configuration error: {error}", file=sys.stderr)
+        return 2
+    reports = _check_all(work, args.jobs)
     if args.ai:
         _review(reports)
     for report in reports:
-        if report.skipped and report.path in args.paths:
+        if report.skipped and (report.path in args.paths or report.unreadable):
             print(f"lantern check: skipped {report.path}: {report.skipped}", file=sys.stderr)
+    docs_url = projects.settings_for(Path.cwd()).rules.docs_url
 
     def writer(out: TextIO) -> None:
         if args.format == "json":
@@ -124,14 +183,91 @@ def run(args: argparse.Namespace) -> int:
             write_text(reports, out)
 
     if args.output is not None:
-        with args.output.open("w", encoding="utf-8") as out:
-            writer(out)
+        try:
+            with args.output.open("w", encoding="utf-8") as out:
+                writer(out)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            print(f"lantern check: cannot write {args.output}: {reason}", file=sys.stderr)
+            return 2
     else:
-        writer(sys.stdout)
-    _summary(reports, sys.stderr)
+        _write_to_stdout(writer)
+    _summary(reports, sys.stderr, excluded)
+    named = set(args.paths)
+    if any(
+        r.failed or (r.path in named and r.skipped not in (None, UNSUPPORTED_LANGUAGE))
+        for r in reports
+    ):
+        return 2  # a file that should have been checked was not: not a clean run
     threshold = FAIL_ON[args.fail_on]
     failing = any(f.severity.rank <= threshold for r in reports for f in r.findings)
     return 1 if failing else 0
+
+
+def _write_to_stdout(writer: Callable[[TextIO], None]) -> None:
+    """Write the report to stdout; a reader that stopped early (`| head`) is not an error."""
+    try:
+        writer(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class _Projects:
+    """Settings per project folder (nearest config above a file), loaded once each.
+
+    Warnings about values are printed once; a configuration file that cannot be used is
+    collected in `errors` (the run then stops with status 2).
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.errors: list[str] = []
+        self._warned: set[str] = set()
+        self._directories: dict[Path, Path | None] = {}
+        self._settings: dict[Path | None, Any] = {}
+        self._options: dict[Path | None, tuple[RuleOptions, int]] = {}
+
+    def directory_of(self, folder: Path) -> Path | None:
+        from lantern.config import project_directory
+
+        folder = folder.absolute()
+        if folder not in self._directories:
+            self._directories[folder] = project_directory(folder)
+        return self._directories[folder]
+
+    def settings_for(self, folder: Path) -> Any:
+        from lantern.config import load_settings, project_layers, user_layers
+
+        project = self.directory_of(folder)
+        if project not in self._settings:
+            layers = [*user_layers(), *(project_layers(project) if project else [])]
+            self.errors += [layer.problem for layer in layers if layer.problem]
+            settings, warnings = load_settings(layers)
+            for warning in warnings:
+                if warning not in self._warned and not any(warning == e for e in self.errors):
+                    self._warned.add(warning)
+                    print(f"lantern check: {warning}", file=sys.stderr)
+            self._settings[project] = settings
+        return self._settings[project]
+
+    def options_for(self, folder: Path) -> tuple[RuleOptions, int]:
+        """Rule options (the project's, then the selection flags) and the size cap."""
+        project = self.directory_of(folder)
+        if project not in self._options:
+            settings = self.settings_for(folder)
+            options = rule_options(settings.rules)
+            options = replace(
+                options,
+                select=tuple(self.args.select) or options.select,  # the flag replaces `select`
+                extend_select=(*options.extend_select, *self.args.extend_select),
+                ignore=(*options.ignore, *self.args.ignore),
+                preview=options.preview or self.args.preview,
+            )
+            self._options[project] = (options, settings.diagnostics.max_file_size)
+        return self._options[project]
 
 
 def _review(reports: list[FileReport]) -> None:
@@ -144,32 +280,24 @@ def _review(reports: list[FileReport]) -> None:
         print(f"lantern check --ai: {problem}", file=sys.stderr)
 
 
-def _settings(args: argparse.Namespace) -> tuple[RuleOptions, list[str], int, str]:
-    """Rule options, excludes, the size cap and the docs URL: config files, then flags."""
-    from lantern.config import file_layers, load_settings
+def _unknown_codes(args: argparse.Namespace) -> list[str]:
+    from lantern.analysis.rules.selection import unknown_code
 
-    settings, warnings = load_settings(file_layers(Path.cwd()))
-    for warning in warnings:
-        print(f"lantern check: {warning}", file=sys.stderr)
-    options = rule_options(settings.rules)
-    options = replace(
-        options,
-        select=(*options.select, *args.select),
-        ignore=(*options.ignore, *args.ignore),
-    )
-    exclude = [*settings.exclude, *args.exclude]
-    return options, exclude, settings.diagnostics.max_file_size, settings.rules.docs_url
+    problems = []
+    for flag in ("select", "extend_select", "ignore"):
+        for entry in getattr(args, flag):
+            if (problem := unknown_code(entry)) is not None:
+                problems.append(f"{problem} (in --{flag.replace('_', '-')})")
+    return problems
 
 
-def _check_one(job: tuple[Path, RuleOptions, int]) -> FileReport:
-    path, options, max_size = job
-    return check_file(path, options, max_size)
+def _check_one(job: tuple[Path, RuleOptions, int, bool]) -> FileReport:
+    path, options, max_size, explicit = job
+    # Generated, minified and vendored files are skipped unless named explicitly.
+    return check_file(path, options, max_size, skip_generated=not explicit)
 
 
-def _check_all(
-    paths: list[Path], options: RuleOptions, max_size: int, jobs: int
-) -> list[FileReport]:
-    work = [(path, options, max_size) for path in paths]
+def _check_all(work: list[tuple[Path, RuleOptions, int, bool]], jobs: int) -> list[FileReport]:
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers == 1 or len(work) < PARALLEL_THRESHOLD:
         return [_check_one(job) for job in work]
@@ -216,31 +344,80 @@ def write_text(reports: list[FileReport], out: TextIO) -> None:
         )
 
 
-def _summary(reports: list[FileReport], out: TextIO) -> None:
+def _count(number: int, noun: str) -> str:
+    """`1 file`, `2 files`, `1 problem`, `3 errors`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _summary(reports: list[FileReport], out: TextIO, excluded: list[Path] | None = None) -> None:
     checked = sum(1 for report in reports if report.skipped is None)
     findings = [f for report in reports for f in report.findings]
-    if not findings:
-        out.write(f"All clear: {checked} file(s) checked.\n")
-        return
-    files = sum(1 for report in reports if report.findings)
-    by_severity = Counter(str(f.severity) for f in findings)
-    parts = ", ".join(
-        f"{by_severity[s]} {s}"
-        for s in ("error", "warning", "information", "hint")
-        if by_severity[s]
+    not_source = Counter(
+        generated.category(r.skipped)
+        for r in reports
+        if r.skipped and generated.category(r.skipped) in generated.CATEGORIES
     )
-    fixable = sum(1 for f in findings if (f.data or {}).get("fix"))
-    out.write(
-        f"Found {len(findings)} problem(s) ({parts}) in {files} of {checked} file(s); "
-        f"{fixable} have a quick fix in the editor.\n"
+    if not_source:
+        total = sum(not_source.values())
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(not_source.items()))
+        out.write(
+            f"Skipped {_count(total, 'file')} that {'is' if total == 1 else 'are'} "
+            f"not source ({kinds}); "
+            "name a file explicitly to check it anyway.\n"
+        )
+    skipped = Counter(
+        "unreadable" if r.unreadable else r.skipped.split(" (")[0]
+        for r in reports
+        if r.skipped and generated.category(r.skipped) not in generated.CATEGORIES
     )
+    not_checked = ""
+    if skipped:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
+        not_checked = f"; {_count(sum(skipped.values()), 'file')} not checked ({reasons})"
+    if not findings and skipped:
+        out.write(f"No problems in {_count(checked, 'file')} checked{not_checked}.\n")
+    elif not findings:
+        out.write(f"All clear: {_count(checked, 'file')} checked.\n")
+    else:
+        files = sum(1 for report in reports if report.findings)
+        by_severity = Counter(str(f.severity) for f in findings)
+        parts = ", ".join(
+            _count(by_severity[s], s) if s in ("error", "warning") else f"{by_severity[s]} {s}"
+            for s in ("error", "warning", "information", "hint")
+            if by_severity[s]
+        )
+        fixable = sum(1 for f in findings if (f.data or {}).get("fix"))
+        verb = "has" if fixable == 1 else "have"
+        out.write(
+            f"Found {_count(len(findings), 'problem')} ({parts}) in {files} of "
+            f"{_count(checked, 'file')}; {fixable} {verb} a quick fix in the editor{not_checked}.\n"
+        )
+    if excluded:
+        names = ", ".join(f"{_shown(folder)}/" for folder in excluded[:5])
+        more = f" and {len(excluded) - 5} more" if len(excluded) > 5 else ""
+        out.write(
+            f"{_count(len(excluded), 'folder')} skipped by the default excludes ({names}{more}); "
+            "`--no-default-excludes` checks them.\n"
+        )
 
 
-def _sarif_uri(path: Path) -> str:
+def _shown(path: Path) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.absolute().relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return path.resolve().as_uri()
+        return path.as_posix()
+
+
+def sarif_location(path: Path) -> dict[str, str]:
+    """A SARIF `artifactLocation`: a percent-encoded relative URI with `uriBaseId` under
+    the source root (the working folder), else an absolute `file:` URI without it
+    (SARIF 2.1.0 §3.4.4: with `uriBaseId`, `uri` must be relative)."""
+    absolute = Path(os.path.normpath(path.absolute()))  # no `..`, symlinks kept
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def sarif_rules(docs_url: str = DOCS_URL) -> list[dict[str, Any]]:
@@ -289,6 +466,23 @@ def _rule_properties(rule: Rule) -> dict[str, Any]:
     return properties
 
 
+def _invocation(reports: list[FileReport]) -> dict[str, Any]:
+    """Files that were not checked, as tool notifications (SARIF 2.1.0 §3.20.21)."""
+    notifications = [
+        {
+            "level": "error" if report.failed else "warning" if report.broken_link else "note",
+            "message": {"text": f"Not checked: {report.skipped}."},
+            "locations": [{"physicalLocation": {"artifactLocation": sarif_location(report.path)}}],
+        }
+        for report in reports
+        if report.skipped
+    ]
+    return {
+        "executionSuccessful": not any(report.failed for report in reports),
+        "toolExecutionNotifications": notifications,
+    }
+
+
 def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL) -> None:
     rules = sarif_rules(docs_url)
     index = {rule["id"]: position for position, rule in enumerate(rules)}
@@ -309,10 +503,7 @@ def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL
                     "locations": [
                         {
                             "physicalLocation": {
-                                "artifactLocation": {
-                                    "uri": _sarif_uri(report.path),
-                                    "uriBaseId": "%SRCROOT%",
-                                },
+                                "artifactLocation": sarif_location(report.path),
                                 "region": {
                                     "startLine": start.line,
                                     "startColumn": start.column,
@@ -339,6 +530,7 @@ def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
+                "invocations": [_invocation(reports)],
                 "results": results,
             }
         ],

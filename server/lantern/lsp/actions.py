@@ -9,9 +9,11 @@ for that version, and an action whose document has moved on resolves to no edit.
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
 
-from lantern.analysis.findings import Finding
+from lantern.analysis.findings import NOTICE, Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
 from lantern.lsp import ai_actions, diagnostics
@@ -38,21 +40,28 @@ def register(server: LanternServer) -> None:
     async def code_action(
         ls: LanternServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
+        await ls.settings_ready.wait()  # which actions exist depends on the settings
         snapshot = ls.session.snapshot(params.text_document.uri)
         if snapshot is None or snapshot.tree is None:
             return None
         findings = await diagnostics.findings_for(ls, snapshot)
         wanted = params.context.only
-        actions: list[types.CodeAction] = []
+        chosen = []
         if _wants(wanted, QUICK_FIX):
-            # Whole lines: editors ask at the cursor, users mean the line's problems.
-            start = snapshot.index.byte_at_position(params.range.start.line, 0, Encoding.UTF8)
-            end = snapshot.index.byte_at_position(params.range.end.line + 1, 0, Encoding.UTF8)
-            for finding in findings:
-                if finding.code != "syntax" and _touches(finding, start, end):
-                    actions += _quick_fixes(ls, snapshot, finding)
-        if wanted and _wants(wanted, FIX_ALL) and (fix_all := _fix_all(ls, snapshot, findings)):
-            actions.append(fix_all)
+            chosen = _at_range(snapshot, findings, params.range, ls.session.encoding)
+
+        def build() -> list[types.CodeAction]:
+            # Off the event loop: every edit is re-parsed before it is offered, and that
+            # must not hold up the didChange notifications queued behind this request.
+            actions = [action for f in chosen for action in _quick_fixes(ls, snapshot, f)]
+            # Asked for by kind, or (no kind asked) beside a safe fix at the cursor: so every
+            # editor's code action menu reaches it, also those without a "source action" UI.
+            offer = _wants(wanted, FIX_ALL) if wanted else bool(_safe_fixes(chosen))
+            if offer and (fix_all := _fix_all(ls, snapshot, findings)):
+                actions.append(fix_all)
+            return actions
+
+        actions = await asyncio.to_thread(build)
         if _resolves_lazily(ls):
             for action in actions:
                 action.edit = None
@@ -77,6 +86,34 @@ def register(server: LanternServer) -> None:
                     if candidate.title == action.title:
                         action.edit = candidate.edit
         return action
+
+
+# Editors ask at the cursor and users mean the line's problems; but on a one-line
+# (minified) file "the line" is the whole file, so beyond the findings at the range itself
+# only this many more from its lines get actions.
+MAX_MORE_ON_THE_LINES = 4
+
+
+def _at_range(
+    snapshot: Snapshot, findings: list[Finding], at: types.Range, encoding: Encoding
+) -> list[Finding]:
+    """The findings to offer quick fixes for: those the range touches, then a few more
+    on its lines (the nearest first); never syntax errors or notices. `at` is in `encoding`."""
+    index = snapshot.index
+    start = index.byte_at_position(at.start.line, 0, Encoding.UTF8)
+    end = index.byte_at_position(at.end.line + 1, 0, Encoding.UTF8)
+    on_lines = [f for f in findings if f.code not in ("syntax", NOTICE) and _touches(f, start, end)]
+    if len(on_lines) <= MAX_MORE_ON_THE_LINES:
+        return on_lines
+    exact_start = index.byte_at_position(at.start.line, at.start.character, encoding)
+    exact_end = index.byte_at_position(at.end.line, at.end.character, encoding)
+    touched = [f for f in on_lines if _touches(f, exact_start, exact_end)]
+    touched_ids = {id(f) for f in touched}
+    nearest = sorted(
+        (f for f in on_lines if id(f) not in touched_ids),
+        key=lambda f: min(abs(f.start_byte - exact_start), abs(f.end_byte - exact_start)),
+    )
+    return touched + nearest[:MAX_MORE_ON_THE_LINES]
 
 
 def _wants(only: list[str] | None, kind: str) -> bool:

@@ -257,7 +257,7 @@ async def _analyze_file(ls: LanternServer, *arguments: Any) -> Any:
     else:
         result["ai"] = None
         result["aiSkipped"] = _why_not_ready(ls)
-    _publish(ls, snapshot.uri)
+    diagnostics.refresh(ls, snapshot.uri)
     ai_part = f", {result['ai']} from the AI review" if result["ai"] is not None else ""
     result["summary"] = f"{result['static']} static finding(s){ai_part}."
     return result
@@ -317,13 +317,6 @@ async def _history(ls: LanternServer, *arguments: Any) -> Any:
 
 def _tell(ls: LanternServer, message: str) -> None:
     ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
-
-
-def _publish(ls: LanternServer, uri: str) -> None:
-    if ls.session.pull_diagnostics:
-        diagnostics.refresh_all(ls)
-    else:
-        diagnostics.schedule(ls, uri, immediately=True)
 
 
 def _why_not_ready(ls: LanternServer) -> str:

@@ -1,58 +1,89 @@
-"""Settings from the client: initializationOptions and `workspace/configuration`.
+"""Settings from the client and the project files, per workspace folder and per project.
 
-Loaded on `initialized` (not in `initialize`, which must answer fast) and again on
-`workspace/didChangeConfiguration`. Invalid keys never stop the server: they are
-dropped and the user is told once which key was wrong and what is used instead.
+Each document is analysed with: the user file < the nearest `pyproject.toml`
+`[tool.lantern]` / `lantern.toml` above it < the environment < `initializationOptions` <
+the `workspace/configuration` section for the workspace folder that holds it
+(`scopeUri`). Settings are loaded on `initialized` (not in `initialize`, which must
+answer fast) and again on `workspace/didChangeConfiguration`, when workspace folders
+are added or removed, and when a `lantern.toml` or `pyproject.toml` changes on disk.
+Invalid keys never stop the server: they are dropped and the user is told once which
+key was wrong and what is used instead.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from lantern.lsp.server import LanternServer
+
+if TYPE_CHECKING:
+    from lantern.config import ConfigLayer, Settings
 
 log = logging.getLogger(__name__)
 
 SECTION = "lantern"
+CONFIG_FILES = ("lantern.toml", "pyproject.toml")
 
 
 def register(server: LanternServer) -> None:
     @server.handler(types.INITIALIZED)
     async def initialized(ls: LanternServer, params: types.InitializedParams) -> None:
-        await reload(ls, None)
+        _watch_config_files(ls)
+        await reload(ls)
 
     @server.handler(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
         ls: LanternServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        await reload(ls, params.settings)
+        ls.pushed_settings = params.settings
+        await reload(ls)
+
+    @server.handler(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_workspace_folders(
+        ls: LanternServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        session = ls.session
+        removed = {folder.uri for folder in params.event.removed}
+        folders = [uri for uri in session.workspace_folders if uri not in removed]
+        folders += [f.uri for f in params.event.added if f.uri not in folders]
+        session.workspace_folders = folders
+        session.workspace_root = _path(folders[0]) if folders else None
+        await reload(ls)
+
+    @server.handler(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: LanternServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        if any(change.uri.rsplit("/", 1)[-1] in CONFIG_FILES for change in params.changes):
+            await reload(ls)
 
 
-async def reload(ls: LanternServer, pushed: Any) -> None:
+async def reload(ls: LanternServer) -> None:
     """Rebuild the settings from every source and re-analyse what is open."""
-    from lantern.config import file_layers, load_settings, lsp_layer
+    from lantern.config import lsp_layer, user_layers
 
     session = ls.session
-    layers = [
-        *file_layers(session.workspace_root),
-        lsp_layer("initializationOptions", session.initialization_options),
-    ]
-    client_settings = await _client_section(ls) if _can_pull_configuration(ls) else pushed
-    layers.append(lsp_layer("workspace/configuration", client_settings))
+    folders = list(session.workspace_folders)
+    if _can_pull_configuration(ls):
+        sections = await _client_sections(ls, folders)
+    else:
+        sections = [ls.pushed_settings] * (len(folders) + 1)
     try:
-        settings, warnings = load_settings(layers)
+        resolver = _Resolver(
+            ls,
+            [*user_layers(), lsp_layer("initializationOptions", session.initialization_options)],
+            {None: sections[0], **dict(zip(folders, sections[1:], strict=True))},
+        )
+        settings = resolver.for_path(session.workspace_root)
     finally:
         ls.settings_ready.set()  # even a failure must not leave pulls waiting forever
     logging.getLogger("lantern").setLevel(settings.log_level.upper())
-    for warning in warnings:
-        log.warning("Configuration: %s", warning)
-    if warnings:
-        message = "Lantern configuration: " + " ".join(warnings)
-        ls.show_once(f"config:{message}", message)
-    session.update_settings(settings)
+    session.update_settings(settings, resolver)
 
     from lantern.lsp import review
     from lantern.lsp.diagnostics import refresh_all
@@ -62,17 +93,98 @@ async def reload(ls: LanternServer, pushed: Any) -> None:
         review.on_event(ls, uri, "open")
 
 
+class _Resolver:
+    """uri -> Settings for one generation of settings; each (folder, project) loads once."""
+
+    def __init__(self, ls: LanternServer, base: list[ConfigLayer], sections: dict[Any, Any]):
+        self.ls = ls
+        self.base = base  # the user file and initializationOptions
+        self.sections = sections  # folder uri (None: no folder) -> its client section
+        self.folders = [(uri, path) for uri in sections if uri and (path := _path(uri))]
+        self.loaded: dict[tuple[str | None, Path | None], Settings] = {}
+
+    def __call__(self, uri: str) -> Settings:
+        path = _path(uri)
+        if path is None:  # untitled and other non-file documents: the workspace's settings
+            return self.for_path(self.ls.session.workspace_root)
+        return self.for_path(path.parent, self._folder_of(path))
+
+    def for_path(self, directory: Path | None, folder: str | None = None) -> Settings:
+        from lantern.config import project_directory
+
+        if directory is not None and folder is None:
+            folder = self._folder_of(directory)
+        project = project_directory(directory) if directory is not None else None
+        key = (folder, project)
+        if key not in self.loaded:
+            self.loaded[key] = self._load(folder, project)
+        return self.loaded[key]
+
+    def _folder_of(self, path: Path) -> str | None:
+        """The innermost workspace folder holding `path`, else the first folder."""
+        holding = [(len(p.parts), uri) for uri, p in self.folders if path.is_relative_to(p)]
+        if holding:
+            return max(holding)[1]
+        return self.folders[0][0] if self.folders else None
+
+    def _load(self, folder: str | None, project: Path | None) -> Settings:
+        from lantern.config import load_settings, lsp_layer, project_layers
+
+        section = self.sections.get(folder, self.sections[None])
+        layers = [
+            *self.base,
+            *(project_layers(project) if project is not None else []),
+            lsp_layer("workspace/configuration", section),
+        ]  # load_settings puts file layers below the environment and the LSP layers
+        settings, warnings = load_settings(layers)
+        # One message per load, naming only what the user has not been told yet.
+        new = [w for w in dict.fromkeys(warnings) if f"config:{w}" not in self.ls.shown]
+        for warning in new:
+            log.warning("Configuration: %s", warning)
+            self.ls.shown.add(f"config:{warning}")
+        if new:
+            message = "Lantern configuration: " + " ".join(new)
+            self.ls.show_once(f"config:{message}", message)
+        return settings
+
+
+def _path(uri: str) -> Path | None:
+    if not uri.startswith("file:"):
+        return None
+    path = to_fs_path(uri)
+    return Path(path) if path else None
+
+
 def _can_pull_configuration(ls: LanternServer) -> bool:
     workspace = ls.client_capabilities.workspace
     return bool(workspace and workspace.configuration)
 
 
-async def _client_section(ls: LanternServer) -> Any:
+async def _client_sections(ls: LanternServer, folders: list[str]) -> list[Any]:
+    """The `lantern` section: for the whole workspace, then for each folder (scopeUri)."""
+    items = [types.ConfigurationItem(section=SECTION)]
+    items += [types.ConfigurationItem(scope_uri=uri, section=SECTION) for uri in folders]
     try:
-        answer = await ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
-        )
+        answer = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
     except Exception as exc:  # a client that fails here must not cost us the session
         log.warning("workspace/configuration failed (%s); using the other sources", exc)
-        return None
-    return answer[0] if answer else None
+        answer = None
+    if not isinstance(answer, (list, tuple)) or len(answer) != len(items):
+        first = answer[0] if isinstance(answer, (list, tuple)) and answer else None
+        return [first] * len(items)
+    return list(answer)
+
+
+def _watch_config_files(ls: LanternServer) -> None:
+    """Ask the client to tell us when project configuration files change on disk."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
+    registration = types.Registration(
+        id="lantern-config-files",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+    )
+    ls.client_register_capability(types.RegistrationParams(registrations=[registration]))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
-from lantern.analysis.findings import Finding, Severity
+from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.lsp import review
 from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
@@ -34,9 +34,12 @@ _SEVERITY = {
 
 @dataclass
 class _State:
+    # Several workers, so one document's long analysis never holds another's; a lock per
+    # document keeps its analyses in order (each starts from the previous one).
     executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="lantern-analysis")
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="lantern-analysis")
     )
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     # uri -> (version, settings generation, findings): what was last computed.
     results: dict[str, tuple[int, int, list[Finding]]] = field(default_factory=dict)
@@ -87,10 +90,19 @@ def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
     state = _state(ls)
     if (timer := state.timers.pop(uri, None)) is not None:
         timer.cancel()
-    settings = ls.session.settings
+    settings = ls.session.settings_for(uri)
     delay = 0.0 if immediately or settings is None else settings.diagnostics.debounce_ms / 1000
     loop = ls.loop
     state.timers[uri] = loop.call_later(delay, lambda: loop.create_task(_publish(ls, uri)))
+
+
+def refresh(ls: LanternServer, uri: str) -> None:
+    """`uri`'s diagnostics may have changed (AI findings arrived): publish them again, or
+    ask a pulling client to pull."""
+    if ls.session.pull_diagnostics:
+        refresh_all(ls)
+    else:
+        schedule(ls, uri, immediately=True)
 
 
 def refresh_all(ls: LanternServer) -> None:
@@ -112,6 +124,8 @@ def forget(ls: LanternServer, uri: str, *, closed: bool = True) -> None:
         timer.cancel()
     state.results.pop(uri, None)
     state.analyses.pop(uri, None)
+    if closed:
+        state.locks.pop(uri, None)
     if closed and not ls.session.pull_diagnostics:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
@@ -149,14 +163,25 @@ async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
 async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
     """The findings for one snapshot, computed once per (version, settings)."""
     state = _state(ls)
+    lock = state.locks.setdefault(snapshot.uri, asyncio.Lock())
+    async with lock:
+        return await _findings_for(ls, state, snapshot)
+
+
+async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) -> list[Finding]:
     key = (snapshot.version, snapshot.settings_generation)
     cached = state.results.get(snapshot.uri)
     if cached is not None and cached[:2] == key:
         return cached[2]
-    settings = ls.session.settings
+    settings = snapshot.settings
     enabled = settings is None or settings.diagnostics.enabled
-    if snapshot.tree is None or snapshot.language is None or not enabled:
-        findings: list[Finding] = []
+    if snapshot.skip_reason is not None and snapshot.language is not None and enabled:
+        # Said in the editor, at the top of the file, not only in the server's log.
+        findings: list[Finding] = [
+            notice(f"Lantern did not analyse this file: {snapshot.skip_reason}.")
+        ]
+    elif snapshot.tree is None or snapshot.language is None or not enabled:
+        findings = []
     else:
         options = rule_options(settings.rules if settings is not None else None)
         previous = state.analyses.get(snapshot.uri)
@@ -169,6 +194,7 @@ async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
             snapshot.tree,
             options,
             previous,
+            settings.diagnostics.time_budget_ms if settings is not None else None,
         )
         findings = list(analysis.findings)
         if snapshot.uri in ls.session.documents:
@@ -184,7 +210,7 @@ def to_diagnostic(
     start = index.position_at_byte(finding.start_byte, encoding)
     end = index.position_at_byte(finding.end_byte, encoding)
     description = None
-    if docs_url and finding.code != "syntax" and finding.source == "lantern":
+    if docs_url and finding.code not in ("syntax", NOTICE) and finding.source == "lantern":
         description = types.CodeDescription(href=f"{docs_url}#{finding.code.lower()}")
     return types.Diagnostic(
         range=types.Range(
@@ -203,6 +229,6 @@ def to_diagnostic(
 def diagnostics_of(
     ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
 ) -> list[types.Diagnostic]:
-    settings = ls.session.settings
+    settings = snapshot.settings
     docs_url = settings.rules.docs_url if settings is not None else None
     return [to_diagnostic(f, snapshot.index, ls.session.encoding, docs_url) for f in findings]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lantern.lsp import diagnostics, review
+from lantern.lsp import completion, diagnostics, review
 from lantern.lsp.server import LanternServer
 from lantern.session import TextChange
 
@@ -28,13 +28,13 @@ def register(server: LanternServer) -> None:
         changes = [_text_change(change) for change in params.content_changes]
         if ls.session.change(document.uri, document.version, changes) is None:
             return
-        if _runs_on_type(ls):
+        if _runs_on_type(ls, document.uri):
             diagnostics.schedule(ls, document.uri)
         review.on_event(ls, document.uri, "change")
 
     @server.handler(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: LanternServer, params: types.DidSaveTextDocumentParams) -> None:
-        if not _runs_on_type(ls):
+        if not _runs_on_type(ls, params.text_document.uri):
             diagnostics.schedule(ls, params.text_document.uri, immediately=True)
         review.on_event(ls, params.text_document.uri, "save")
 
@@ -43,6 +43,7 @@ def register(server: LanternServer) -> None:
         ls.session.close(params.text_document.uri)
         diagnostics.forget(ls, params.text_document.uri)
         review.forget(ls, params.text_document.uri)
+        completion.forget(ls, params.text_document.uri)
 
 
 def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
@@ -52,6 +53,6 @@ def _text_change(change: types.TextDocumentContentChangeEvent) -> TextChange:
     return TextChange(change.text)
 
 
-def _runs_on_type(ls: LanternServer) -> bool:
-    settings = ls.session.settings
+def _runs_on_type(ls: LanternServer, uri: str) -> bool:
+    settings = ls.session.settings_for(uri)
     return settings is None or settings.diagnostics.run_on == "type"

@@ -33,6 +33,10 @@ def register(server: LanternServer) -> None:
             text_document is not None and text_document.diagnostic is not None
         )
         session.workspace_root = _workspace_root(params)
+        if params.workspace_folders:
+            session.workspace_folders = [folder.uri for folder in params.workspace_folders]
+        elif session.workspace_root is not None:
+            session.workspace_folders = [session.workspace_root.as_uri()]
         session.initialization_options = params.initialization_options
         if params.process_id:
             ls.loop.create_task(_exit_when_gone(params.process_id))

@@ -170,7 +170,7 @@ async def _review_once(ls: LanternServer, uri: str, document: _Document) -> int 
             ai.failed(error, asked=False)
             return
         ai.succeeded()
-        _republish(ls, uri)
+        diagnostics.refresh(ls, uri)
 
     try:
         with ai.working(f"reviewing {len(pending)} unit(s) of {uri.rsplit('/', 1)[-1]}"):
@@ -188,13 +188,6 @@ async def _review_once(ls: LanternServer, uri: str, document: _Document) -> int 
     finally:
         progress.end("cancelled" if document.cancel.is_set() else f"{done} reviewed")
     return snapshot.version
-
-
-def _republish(ls: LanternServer, uri: str) -> None:
-    if ls.session.pull_diagnostics:
-        diagnostics.refresh_all(ls)
-    else:
-        diagnostics.schedule(ls, uri, immediately=True)
 
 
 def known_diagnostics(

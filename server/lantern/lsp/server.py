@@ -13,14 +13,23 @@ import functools
 import inspect
 import logging
 import os
+import re
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from cattrs import ClassValidationError, transform_error
 from lsprotocol import types
-from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
+from pygls.exceptions import (
+    FeatureRequestError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
@@ -34,12 +43,115 @@ log = logging.getLogger("lantern")
 _CRASH_METHODS = frozenset(filter(None, os.environ.get("LANTERN_TEST_CRASH", "").split(",")))
 
 
-class _LanternProtocol(LanguageServerProtocol):
-    """pygls's protocol, minus its own copy of each text document.
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A request whose params did not fit the method's type: answered with `error`."""
 
-    `Session` keeps the one copy Lantern reads; pygls's would be a second one, updated
-    on every keystroke and never read. `ls.workspace` therefore holds no text documents.
+    id: Any
+    method: str
+    jsonrpc: str
+    error: JsonRpcException
+
+
+class _LanternProtocol(LanguageServerProtocol):
+    """pygls's protocol, minus its own copy of each text document, plus the JSON-RPC and
+    LSP life-cycle answers pygls 2.1 does not give: every request gets a response.
+
+    - params that do not fit the method: -32602 InvalidParams (pygls logs and drops them);
+    - a wrong or missing `jsonrpc` member, or a batch (JSON array; LSP has no batches):
+      -32600 InvalidRequest for each request in it (pygls drops them);
+    - any request but `initialize` before `initialize`: -32002 ServerNotInitialized, and
+      notifications then are dropped, except `exit` (pygls runs them);
+    - any request after `shutdown`: -32600 InvalidRequest (pygls drops it, so the client
+      waits forever);
+    - `exit` ends the process with status 0 after `shutdown`, else 1 (pygls computes the
+      status but its `start_io` swallows the SystemExit): `exit_code` keeps it for `serve`.
+
+    `Session` keeps the one copy of each document Lantern reads; pygls's would be a
+    second one, updated on every keystroke and never read, so `ls.workspace` holds none.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initialize_received = False
+        self.exit_code: int | None = None
+        self._finished: list[tuple[Any, Any]] = []  # see _execute_handler
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                method = data["method"]
+                return _Unreadable(data["id"], method, data["jsonrpc"], _explained(exc, method))
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, list):
+            for item in message:
+                self._refuse(item, JsonRpcInvalidRequest("Batch messages are not supported"))
+            return
+        if isinstance(message, dict) or message.jsonrpc != self.VERSION:
+            self._refuse(message, JsonRpcInvalidRequest('"jsonrpc" must be "2.0"'))
+            return
+        method = getattr(message, "method", None)
+        if method == types.INITIALIZE:
+            self.initialize_received = True
+        elif method is not None and not self.initialize_received and method != types.EXIT:
+            self._refuse(message, JsonRpcServerNotInitialized())
+            return
+        if self._shutdown and method is not None and method != types.EXIT:
+            self._refuse(message, JsonRpcInvalidRequest("The server is shutting down"))
+            return
+        if isinstance(message, _Unreadable):
+            self._send_response(message.id, None, message.error.to_response_error())
+            return
+        super().handle_message(message)
+
+    def _refuse(self, message: Any, error: JsonRpcException) -> None:
+        """Answer a request with `error`; log and drop anything else."""
+        if isinstance(message, dict):
+            msg_id, method = message.get("id"), message.get("method")
+        else:
+            msg_id, method = getattr(message, "id", None), getattr(message, "method", None)
+        if method is not None and msg_id is not None:
+            self._send_response(msg_id, None, error.to_response_error())
+        else:
+            log.debug("Dropped a message (%s): %s", error.message, method)
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Iterator[Any]:
+        self.exit_code = 0 if self._shutdown else 1
+        yield from super().lsp_exit(*args)
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Callable,
+        callback: Callable,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls keeps the future of every generator or async handler in
+        `_request_futures` until it sends a response; notifications get none, so each
+        didOpen/didChange/didClose (and each step of a generator handler) would stay
+        there for the life of the server, with its params. Finished entries are dropped
+        when the next message is handled: not at once, since a future can finish while
+        pygls iterates the table (`shutdown` cancels them all)."""
+        self._drop_finished()
+
+        def done(future: Any) -> None:
+            self._finished.append((msg_id, future))  # atomic: may run on a worker thread
+            callback(future)
+
+        super()._execute_handler(msg_id, handler, done, args, kwargs)
+
+    def _drop_finished(self) -> None:
+        finished = self._finished
+        while finished:
+            msg_id, future = finished.pop()
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
 
     def _forward(self, method: str, params: Any) -> Iterator[Any]:
         if (handler := self.fm.features.get(method)) is not None:
@@ -84,11 +196,13 @@ class LanternServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.session = Session()
-        self._shown: set[str] = set()
+        self.shown: set[str] = set()  # keys of the messages shown (see show_once)
+        self.pushed_settings: Any = None  # the last didChangeConfiguration settings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.diagnostics_state: Any = None  # owned by lantern.lsp.diagnostics
         self.review_state: Any = None  # owned by lantern.lsp.review
         self.ai_edge: Any = None  # owned by lantern.lsp.ai
+        self.completion_state: Any = None  # owned by lantern.lsp.completion
         # Set once the first settings are loaded: nothing is analysed before that.
         self.settings_ready = asyncio.Event()
 
@@ -155,9 +269,9 @@ class LanternServer(LanguageServer):
         self, key: str, message: str, kind: types.MessageType = types.MessageType.Warning
     ) -> None:
         """window/showMessage, at most once per key for the life of the server."""
-        if key in self._shown:
+        if key in self.shown:
             return
-        self._shown.add(key)
+        self.shown.add(key)
         self.notify_threadsafe(
             lambda: self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         )
@@ -169,6 +283,20 @@ class LanternServer(LanguageServer):
             send()
         elif not loop.is_closed():
             loop.call_soon_threadsafe(send)
+
+
+def _explained(exc: JsonRpcException, method: Any) -> JsonRpcException:
+    """`exc` with a message naming what did not fit (`$.range: expected ...`)."""
+    cause = exc.__cause__
+    if not isinstance(exc, JsonRpcInvalidParams) or not isinstance(cause, ClassValidationError):
+        return exc
+    problems = "; ".join(_camel(line) for line in transform_error(cause, path="$")[:5])
+    return JsonRpcInvalidParams(f"Invalid params for {method}: {problems}")
+
+
+def _camel(text: str) -> str:
+    """Protocol field names in messages as the client wrote them (`textDocument`)."""
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), text)
 
 
 def _is_notification(method: str) -> bool:
@@ -235,6 +363,7 @@ def create_server() -> LanternServer:
     from lantern.lsp import (
         actions,
         commands,
+        completion,
         configuration,
         diagnostics,
         documents,
@@ -245,18 +374,20 @@ def create_server() -> LanternServer:
 
     server = LanternServer()
     features = (lifecycle, configuration, documents, diagnostics, actions, commands, review)
-    for feature in (*features, progress):
+    for feature in (*features, completion, progress):
         feature.register(server)
     return server
 
 
 def serve(tcp: tuple[str, int] | None = None) -> int:
+    # LANTERN_LOG_LEVEL=DEBUG logs everything, pygls's traffic included (for bug reports).
+    level = os.environ.get("LANTERN_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.INFO,
+        level=level if level in logging.getLevelNamesMapping() else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("pygls").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     server = create_server()
     client_log = _ClientLogHandler(server)
     client_log.setFormatter(logging.Formatter("%(message)s"))
@@ -265,4 +396,5 @@ def serve(tcp: tuple[str, int] | None = None) -> int:
         server.start_tcp(*tcp)
     else:
         server.start_io()
-    return 0
+    exit_code = server.protocol.exit_code  # type: ignore[attr-defined]
+    return 0 if exit_code is None else exit_code

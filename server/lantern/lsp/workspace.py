@@ -84,7 +84,11 @@ async def _analyse_file(
 
     settings = ls.session.settings
     assert settings is not None
-    report = await asyncio.to_thread(check_file, path, rules, settings.diagnostics.max_file_size)
+    # Like a folder walk in `lantern check`: vendored, minified and generated files are
+    # not the project's source, and neither analysed nor sent to the model.
+    report = await asyncio.to_thread(
+        check_file, path, rules, settings.diagnostics.max_file_size, skip_generated=True
+    )
     if report.skipped is not None:
         return 0, 0
     try:

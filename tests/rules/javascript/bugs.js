@@ -12,7 +12,7 @@ function compare(a, b) {
   if (typeof a == 'string') {
     return 4;
   }
-  if (a === a) { // expect: LB208
+  if (a > a) { // expect: LB208
     return 5;
   }
   if ('always') { // expect: LB208

@@ -48,7 +48,7 @@ def comparisons(x, y, items):
     if x is None or y is not None:
         return 3
     rows = session.query(User).filter(User.deleted_at == None)
-    if x == x:  # expect: LB208
+    if x < x:  # expect: LB208
         return 4
     if x != x:
         return "nan"
@@ -74,7 +74,7 @@ def unreachable(x):
 def maybe_unassigned(flag, path):
     if flag:
         result = compute()
-    return result  # expect: LB206
+    return result  # expect: LB214
 
 
 def handled_everywhere(flag):
@@ -94,7 +94,7 @@ def cleanup(path):
         handle = open(path)
         data = handle.read()
     finally:
-        handle.close()  # expect: LB206
+        handle.close()  # expect: LB214
     return data
 
 

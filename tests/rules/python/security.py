@@ -23,7 +23,9 @@ def code_injection(request, expression):
     exec(expression)  # expect: LS101
     code = "result = " + expression
     exec(code)  # expect: LS101
-    compile(f"x = {expression}", "<string>", "exec")  # expect: LS101
+    exec(compile(f"x = {expression}", "<string>", "exec"))  # expect: LS101
+    compiled = compile(expression, "<string>", "eval")  # compiling runs nothing
+    eval(compiled)  # expect: LS101
 
 
 def command_injection(host, name, folder):

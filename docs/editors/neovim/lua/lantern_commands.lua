@@ -68,7 +68,7 @@ function M.execute(bufnr, command, arguments, on_result)
     return
   end
   if not M.offers(client, command) then
-    notify(command .. ' needs a newer Lantern server: pip install -U lantern-lsp', vim.log.levels.WARN)
+    notify(command .. ' needs a newer Lantern server: pipx install --force /path/to/lantern', vim.log.levels.WARN)
     return
   end
   request(client, 'workspace/executeCommand', { command = command, arguments = arguments }, function(err, result)

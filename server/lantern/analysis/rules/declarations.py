@@ -16,7 +16,7 @@ CODE_INJECTION = Rule(
     "LS101",
     "code-injection",
     SEC,
-    E,
+    W,
     "Code built from data is evaluated (eval, exec, compile, new Function, string timers).",
     "Evaluating text that is not a literal lets whoever controls that text run code in "
     "your process. Parse data with a parser (`ast.literal_eval`, `json.loads`, "
@@ -29,12 +29,19 @@ CODE_INJECTION = Rule(
     ),
     fix="Python: `eval(x)` becomes `ast.literal_eval(x)` (and `import ast` is added).",
     fix_safety="unsafe",
+    not_reported=(
+        "`compile()` alone: it runs nothing; `exec(compile(text, ...))` is one finding, at the "
+        "`exec`.",
+        "Running a file's whole contents (`exec(f.read())`, `exec(compile(path.read_text(), "
+        "...))`): that is loading a script, as runpy does.",
+        "Literal code, and text built only from literals.",
+    ),
 )
 COMMAND_INJECTION = Rule(
     "LS102",
     "command-injection",
     SEC,
-    E,
+    W,
     "A shell command is built from data (shell=True, os.system, child_process.exec, sh -c).",
     "A shell interprets `;`, `|`, `$()` and quotes in the command text, so any data spliced "
     "into it can run other commands. Pass the program and its arguments as a list, "
@@ -47,12 +54,17 @@ COMMAND_INJECTION = Rule(
         ),
         Example("go", 'exec.Command("sh", "-c", "ls "+dir)', 'exec.Command("ls", dir)'),
     ),
+    not_reported=(
+        "`pty.spawn(argv)` and the `os.exec*`/`os.spawn*` family with an argument list: no shell "
+        "is involved (a `sh -c` list still is reported).",
+        "Commands built only from literals and constants.",
+    ),
 )
 SQL_INJECTION = Rule(
     "LS103",
     "sql-injection",
     SEC,
-    E,
+    W,
     "SQL text is built from data and executed instead of passing parameters.",
     "Formatting values into SQL (f-strings, `%`, `.format`, `+`, `fmt.Sprintf`, template "
     "strings) lets a value change the statement. Keep the SQL constant with placeholders "
@@ -69,6 +81,14 @@ SQL_INJECTION = Rule(
             "db.query(`SELECT * FROM users WHERE id = ${id}`);",
             "db.query('SELECT * FROM users WHERE id = $1', [id]);",
         ),
+    ),
+    not_reported=(
+        "Identifiers quoted by a quoting function (`quote_name(table)`, "
+        "`connection.ops.quote_name`, `quote_ident`, `escapeId`, `pq.QuoteIdentifier`): an "
+        "identifier cannot be a placeholder.",
+        "Constants of the code itself: UPPER_CASE names and attributes, and `self.x` set to a "
+        "literal in the class body.",
+        "Numbers (`int()`, `len()`), and placeholder lists such as `', '.join('?' * n)`.",
     ),
 )
 HARDCODED_SECRET = Rule(
@@ -92,22 +112,33 @@ HARDCODED_SECRET = Rule(
     ),
     fix='Python: the literal becomes `os.environ["NAME"]`; JavaScript: `process.env.NAME`.',
     fix_safety="unsafe",
+    not_reported=(
+        "Values that name a field, key or header rather than hold a secret: "
+        '`SESSION_KEY = "_auth_user_id"`, `{allPass: "overEvery"}`, `"X-Connection-Token"`.',
+        "Docstrings (their example keys are examples), regular expressions, placeholders, "
+        "environment lookups.",
+        "URLs whose password is a placeholder or spells `password`/`secret`.",
+    ),
 )
 UNSAFE_DESERIALIZATION = Rule(
     "LS105",
     "unsafe-deserialization",
     SEC,
-    E,
+    W,
     "pickle/marshal/shelve/dill/joblib/torch.load on data that is not a literal.",
     "Unpickling runs code chosen by whoever wrote the bytes. Only load pickles you produced "
     "and trust; for data from elsewhere use JSON or another data-only format.",
     (Example("python", "obj = pickle.loads(request.data)", "obj = json.loads(request.data)"),),
+    not_reported=(
+        "Bytes this program pickled itself and kept in memory: `pickle.loads(pickle.dumps(x))`, "
+        "and a `self.x` that every assignment in the class sets from `pickle.dumps`.",
+    ),
 )
 UNSAFE_YAML = Rule(
     "LS106",
     "unsafe-yaml-load",
     SEC,
-    E,
+    W,
     "yaml.load/load_all without a safe Loader (or with Loader/UnsafeLoader/FullLoader).",
     "PyYAML's full and unsafe loaders construct arbitrary Python objects from tags in the "
     "document. Use `yaml.safe_load` or `Loader=yaml.SafeLoader`.",
@@ -120,7 +151,7 @@ WEAK_HASH = Rule(
     "LS107",
     "weak-password-hash",
     SEC,
-    E,
+    W,
     "MD5 or SHA-1 is used to hash passwords, tokens or other secrets.",
     "MD5 and SHA-1 are fast and broken: stored password hashes made with them are cracked "
     "in bulk. Use a password hash (`hashlib.scrypt`, bcrypt, argon2, PBKDF2) for "
@@ -133,12 +164,16 @@ WEAK_HASH = Rule(
             "digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)",
         ),
     ),
+    not_reported=(
+        "MD5/SHA-1 for cache keys, ETags or checksums, or with `usedforsecurity=False`; the "
+        "statement must speak of passwords, tokens or salts.",
+    ),
 )
 TLS_DISABLED = Rule(
     "LS108",
     "tls-verification-disabled",
     SEC,
-    E,
+    W,
     "TLS certificate verification is turned off (verify=False, rejectUnauthorized: false, "
     "InsecureSkipVerify: true).",
     "Without verification anyone on the network path can impersonate the server and read "
@@ -155,6 +190,12 @@ TLS_DISABLED = Rule(
     fix="Python: remove `verify=False`; JavaScript: `rejectUnauthorized: true`; "
     "Go: `InsecureSkipVerify: false`.",
     fix_safety="unsafe",
+    not_reported=(
+        "`check_hostname = False` on an object that also gets `verify_mode = CERT_NONE`: one "
+        "finding per context object, on the `CERT_NONE` line.",
+        "Go test files (`package x_test`, or importing `testing`): tests talk to their own "
+        "self-signed servers.",
+    ),
 )
 INSECURE_TEMPFILE = Rule(
     "LS109",
@@ -172,7 +213,7 @@ ASSERT_AUTH = Rule(
     "LS110",
     "assert-for-authorization",
     SEC,
-    E,
+    W,
     "An assert guards an authorisation check; asserts vanish under `python -O`.",
     "Assertions are removed when Python runs with optimisations, so the check silently "
     "disappears in production. Raise an exception explicitly. Asserts for invariants and "
@@ -186,12 +227,18 @@ ASSERT_AUTH = Rule(
     ),
     fix="`assert cond` becomes `if not (cond): raise PermissionError(...)`.",
     fix_safety="unsafe",
+    not_reported=(
+        "An assert whose only hint is a name (`features.can_return_rows`, `role`): an "
+        "authorisation assert must also ask about a principal (`request`, `user`, `session`...) or"
+        " call an authentication API (`has_perm`, `check_password`...).",
+        "Asserts in tests.",
+    ),
 )
 XSS_SINK = Rule(
     "LS111",
     "xss-sink",
     SEC,
-    E,
+    W,
     "Data that is not a literal is written as HTML (innerHTML, outerHTML, "
     "insertAdjacentHTML, document.write, dangerouslySetInnerHTML).",
     "HTML sinks parse their input, so data containing markup runs script in the page. Use "
@@ -240,6 +287,11 @@ BARE_EXCEPT = Rule(
     ),
     fix="`except:` becomes `except Exception:`.",
     fix_safety="unsafe",
+    not_reported=(
+        "Handlers that re-raise, directly (`raise`) or through a context manager that always "
+        "re-raises (a `@contextmanager` whose code after `yield` ends in `raise`, SQLAlchemy's "
+        "`safe_reraise`).",
+    ),
 )
 SWALLOWED_EXCEPTION = Rule(
     "LB203",
@@ -256,12 +308,17 @@ SWALLOWED_EXCEPTION = Rule(
             "try:\n    save()\nexcept OSError:\n    log.exception('save failed')",
         ),
     ),
+    preview=True,
+    not_reported=(
+        "Narrow handlers (`except KeyError: pass`), and handlers in `__del__` (a finaliser must "
+        "not raise).",
+    ),
 )
 NONE_COMPARISON = Rule(
     "LB204",
     "none-comparison",
     BUG,
-    W,
+    INFO,
     "`== None` / `!= None` instead of `is None` / `is not None`.",
     "`==` calls `__eq__`, which objects may override (and NumPy arrays broadcast); identity "
     "is what is meant. Comparisons inside ORM filter expressions are not reported.",
@@ -280,21 +337,58 @@ UNREACHABLE = Rule(
     (Example("python", "return total\nprint('done')", "print('done')\nreturn total"),),
     fix="The unreachable statements are removed.",
     fix_safety="unsafe",
+    not_reported=(
+        "A `yield` after `raise`/`return`: it makes the function a generator, so it is not dead "
+        "code.",
+    ),
 )
 USED_BEFORE_ASSIGNMENT = Rule(
     "LB206",
     "used-before-assignment",
     BUG,
     E,
-    "A local variable is read on a path where it was never assigned.",
-    "If the branch, loop or `try` body that assigns the variable does not run, reading it "
-    "raises UnboundLocalError. Assign a default before the branch or handle every path.",
+    "A local variable is read before any assignment to it has run.",
+    "Assigning a name anywhere in a function makes it local to the whole function, so reading "
+    "it before the first assignment raises UnboundLocalError, even when a global of that name "
+    "exists. Assign it first, or declare it `global`/`nonlocal` if the outer one was meant.",
+    (
+        Example(
+            "python",
+            "def report():\n    print(limit)\n    limit = load_limit()",
+            "def report():\n    limit = load_limit()\n    print(limit)",
+        ),
+    ),
+    not_reported=(
+        "Reads after an assignment that only some paths make: that is LB214 (preview).",
+        "Walrus targets read after the walrus in evaluation order (`x if (x := f()) else y`, a "
+        "comprehension's `if` before its element); typed `*args: T`/`**kwargs: T`.",
+        "Paths that end in `raise`, `assert False`, a re-raising context manager, "
+        "`sys.exit()`/`self.fail()`, or a call to a function of the file annotated `NoReturn` or "
+        "always raising.",
+    ),
+)
+POSSIBLY_UNASSIGNED = Rule(
+    "LB214",
+    "possibly-unassigned",
+    BUG,
+    W,
+    "A local variable is read after an assignment that only some paths make.",
+    "If the branch or `try` body that assigns the variable did not run, reading it raises "
+    "UnboundLocalError. On real code most such reads are guarded by a correlated condition "
+    "the analysis cannot see (`if verbose: t = now()` ... `if verbose: print(t)`), so this "
+    "rule is in preview.",
     (
         Example(
             "python",
             "if ok:\n    result = compute()\nreturn result",
             "result = None\nif ok:\n    result = compute()\nreturn result",
         ),
+    ),
+    preview=True,
+    not_reported=(
+        "Everything LB206 does not report; loop variables read after their loop (taken as set: the"
+        " loop ran); reads under a condition that starts after the assignment (a correlated "
+        "condition).",
     ),
 )
 INFINITE_RECURSION = Rule(
@@ -328,8 +422,13 @@ CONSTANT_CONDITION = Rule(
             "python", "assert (x > 0, 'x must be positive')", "assert x > 0, 'x must be positive'"
         ),
     ),
-    fix="`assert (cond, msg)` becomes `assert cond, msg`.",
-    fix_safety="safe",
+    fix="`assert (cond, msg)` becomes `assert cond, msg` (unsafe: the assert, which never "
+    "failed, starts checking).",
+    fix_safety="unsafe",
+    not_reported=(
+        "`x == x`, `x === x`, `x <= x`, `x >= x`, `x != x`: NaN tests in every language (only `<`,"
+        " `>` and identity are constant).",
+    ),
 )
 SUSPICIOUS_RANGE = Rule(
     "LB209",
@@ -360,18 +459,27 @@ UNCLOSED_RESOURCE = Rule(
     "interpreters), and written data may not reach the disk. Use `with open(...) as f:` "
     "in Python and `defer f.Close()` in Go.",
     (Example("python", "data = open(path).read()", "with open(path) as f:\n    data = f.read()"),),
+    not_reported=(
+        "Handles returned, stored on an object, closed, used in `with`, or handed to a wrapper "
+        "that owns them (`Wrapper(handle)`, directly or through a variable).",
+    ),
 )
 LOOSE_EQUALITY = Rule(
     "LB211",
     "loose-equality",
     BUG,
-    W,
+    INFO,
     "JavaScript `==`/`!=` coerce types (`'' == 0` is true).",
     "Use `===`/`!==`. Comparisons with `null` (which also match `undefined`) and `typeof` "
     "checks are not reported.",
     (Example("javascript", "if (count == '0') {}", "if (count === 0) {}"),),
     fix="`==` becomes `===`, `!=` becomes `!==`.",
     fix_safety="unsafe",
+    preview=True,
+    not_reported=(
+        "`typeof` checks, directly or through a variable holding `typeof x`; comparisons with "
+        "`null`/`undefined`.",
+    ),
 )
 MISSING_AWAIT = Rule(
     "LB212",
@@ -397,13 +505,29 @@ IGNORED_ERROR = Rule(
     "ignored-error",
     BUG,
     W,
-    "A Go error is discarded (`_ =` or an error-returning call used as a statement).",
+    "A Go call whose declaration returns an error is used as a statement, dropping the error.",
     "An ignored error turns a failure into silent data loss. Check it, return it, or wrap "
-    "it. `defer x.Close()` and `fmt.Print*` are not reported.",
+    "it. The callee is resolved to its declaration (this file's functions and methods, "
+    "parameters of function type, the standard library's signatures), never matched by name. "
+    "In preview: in mature Go code most dropped errors are deliberate.",
     (
         Example(
-            "go", "_ = os.Remove(path)", "if err := os.Remove(path); err != nil {\n\treturn err\n}"
+            "go",
+            "os.MkdirAll(dir, 0o755)",
+            "if err := os.MkdirAll(dir, 0o755); err != nil {\n\treturn err\n}",
         ),
+    ),
+    preview=True,
+    not_reported=(
+        "Callees that cannot be resolved to a declaration (never matched by name): a parameter of "
+        "function type is judged by its type, a method by the receiver's type.",
+        "Calls that cannot fail: writes to `bytes.Buffer`, `strings.Builder`, `bufio.Writer` (its "
+        "error is kept for `Flush`) and any `hash.Hash`; `io.WriteString`/`fmt.Fprint*` into "
+        "those.",
+        "Methods that return nothing (`sync.WaitGroup.Wait`, `base64.Encoding.Encode`).",
+        "Explicit discards (`_ = f()`), `Close`/`Flush`, `os.Remove*`, `os.Setenv`, writes to "
+        "`os.Stdout`/`os.Stderr` (golangci-lint's default exclusions), draining into `io.Discard`.",
+        "Writers that keep their first error in a field the caller reads afterwards; test files.",
     ),
 )
 LIST_MEMBERSHIP = Rule(
@@ -422,8 +546,12 @@ LIST_MEMBERSHIP = Rule(
         ),
     ),
     fix="The list literal becomes a set literal (offered when the name is only used in "
-    "membership tests).",
-    fix_safety="safe",
+    "membership tests; unsafe: an unhashable probe raises TypeError with a set).",
+    fix_safety="unsafe",
+    not_reported=(
+        "Lists also used for their order or contents (iterated, indexed, passed on): a set would "
+        "not do.",
+    ),
 )
 STRING_CONCAT_LOOP = Rule(
     "LP302",
@@ -439,6 +567,10 @@ STRING_CONCAT_LOOP = Rule(
             "out = ''\nfor line in lines:\n    out += line",
             "out = ''.join(lines)",
         ),
+    ),
+    not_reported=(
+        "A second `+=` of the same accumulator in the same loop: one finding per accumulator and "
+        "loop.",
     ),
 )
 REGEX_IN_LOOP = Rule(
@@ -505,6 +637,7 @@ RULES: tuple[Rule, ...] = (
     NONE_COMPARISON,
     UNREACHABLE,
     USED_BEFORE_ASSIGNMENT,
+    POSSIBLY_UNASSIGNED,
     INFINITE_RECURSION,
     CONSTANT_CONDITION,
     SUSPICIOUS_RANGE,

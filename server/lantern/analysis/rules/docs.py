@@ -30,28 +30,64 @@ Every finding has a stable code: `L` + a category letter + three digits.
 errors. A code is never reused for another meaning. The same concept in several
 languages shares one code.
 
+**Severity policy.** `error` only where a finding is near-certain and harmful: a syntax
+error, a read that always raises (LB206), unbounded recursion (LB207), a credential with a
+recognisable shape (LS104). Injections and other risky patterns whose data source Lantern
+cannot prove external, and likely bugs, are `warning`s. Style-like and performance advice
+is `information` (or `hint`). Every default is measured on real code by
+`benchmarks/bench_realcode.py`: on a dozen popular projects, findings judged wrong must stay
+at most 5 % of all findings and none of the errors, at most 1 finding per 1,000 lines.
+
+**Stable and preview rules.** A rule whose precision on real code is not yet proven is in
+*preview*: off by default, on with `preview = true` (or `lantern check --preview`), or when
+selected by its full code (`select = ["LB213"]`; a prefix or `ALL` does not turn preview
+rules on). The table marks them `preview`. Rules marked `off` are stable but opt-in.
+
 **Configure** (in `pyproject.toml` `[tool.lantern.rules]`, `lantern.toml`, or the editor's
-`lantern.rules` settings):
+`lantern.rules` settings). Selection works as in ruff: `select` *restricts* the rules to
+those it names (empty: the defaults), `extend_select` adds to them, `ignore` removes; where
+a selecting and an ignoring entry both match, the longer (more specific) one wins. An
+unknown code is reported by name with the closest valid one, and ignored.
 
 ```toml
 [tool.lantern.rules]
-select = ["LC"]            # enable rules that are off by default (codes or prefixes; "ALL")
-ignore = ["LP", "LB211"]   # disable rules; the more specific of select/ignore wins
+select = ["LS", "LB"]      # run only these (codes or prefixes; "ALL" every stable rule)
+extend_select = ["LC"]     # and these (LC rules are off by default)
+ignore = ["LB204"]         # but not these
+preview = true             # also run the preview rules
 severity = { LS109 = "error", LP = "hint" }
 complexity_threshold = 12  # LC401
 max_nesting_depth = 5      # LC402
 ```
 
-On the command line: `lantern check src --select LC --ignore LP301 --fail-on error`.
+On the command line, `--select` replaces the configured `select`, `--extend-select` and
+`--ignore` add to theirs: `lantern check src --extend-select LC --ignore LP301 --preview`.
+
+**Not source.** Walking a folder, `lantern check` skips vendored copies (a `vendor`,
+`third_party`, ... folder), minified bundles (`*.min.js`, or one very long line), generated
+files (`Code generated ... DO NOT EDIT`, `@generated`, `*_pb2.py`, ...) and templates with a
+code extension, and says how many in its summary. Naming such a file explicitly checks it.
 
 **Suppress** one finding with a comment on its line, or alone on the line above:
 `# lantern: ignore[LS103]` (Python) or `// lantern: ignore[LS103]` (JavaScript, Go);
 several codes are separated by commas, and `# lantern: ignore` without codes silences
-every rule on that line. Editors offer this as the quick fix "Ignore CODE on this line".
+every rule on that line. Only real comments count: the same text inside a string, a
+docstring or JSX text is not a suppression; in JSX write `{/* lantern: ignore[LS111] */}`
+alone on the line above, or a `//` comment inside the tag. Editors offer this as the quick
+fix "Ignore CODE on this line", placed where it is a comment and the code stays valid
+(above a line that ends in a `\\` continuation or inside a multi-line string).
 
 **Fixes** are *safe* (they keep the program's meaning; `source.fixAll.lantern` applies
-them all) or *unsafe* (offered one at a time, to be reviewed).
+them all) or *unsafe* (they change what the program does, usually to fix it: offered one at
+a time, to be reviewed).
 """
+
+
+def _default(rule: Rule) -> str:
+    """`preview`, `on` or `off`: how the rule runs with default settings."""
+    if rule.preview:
+        return "preview"
+    return "on" if rule.default_enabled else "off"
 
 
 def _languages(rule: Rule) -> str:
@@ -65,7 +101,7 @@ def render() -> str:
     for rule in rules:
         lines.append(
             f"| [{rule.code}](#{rule.code.lower()}) | {rule.name} | {rule.category} | "
-            f"{rule.severity} | {'on' if rule.default_enabled else 'off'} | "
+            f"{rule.severity} | {_default(rule)} | "
             f"{rule.fix_safety or '—'} | {_languages(rule)} |"
         )
     lines.append("")
@@ -83,7 +119,7 @@ def _section(rule: Rule) -> list[str]:
         f"**{rule.summary}**",
         "",
         f"Category: {rule.category} · default severity: {rule.severity} · "
-        f"{'on' if rule.default_enabled else 'off'} by default · languages: {_languages(rule)}",
+        f"{_default(rule)} by default · languages: {_languages(rule)}",
         "",
         rule.rationale,
         "",
@@ -104,6 +140,10 @@ def _section(rule: Rule) -> list[str]:
             "```",
             "",
         ]
+    if rule.not_reported:
+        lines += ["**Not reported**:", ""]
+        lines += [f"- {item}" for item in rule.not_reported]
+        lines += [""]
     if rule.fix:
         lines += [f"**Fix** ({rule.fix_safety}): {rule.fix}", ""]
     else:

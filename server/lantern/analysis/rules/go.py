@@ -13,12 +13,13 @@ from collections.abc import Iterator
 
 from tree_sitter import Node, QueryCursor
 
+from lantern.analysis import goflow
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
-from lantern.analysis.pyflow import StringShape
+from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape, concatenation_operands
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import GO, Fix, Hit, file_fact
-from lantern.analysis.rules.python import unreachable_after
+from lantern.analysis.rules.python import NAN_TESTS, unreachable_after
 from lantern.analysis.rules.secrets import speaks_of_secrets
 
 _MAX_DEPTH = 6
@@ -41,17 +42,7 @@ def _describe(ctx: FileContext, node: Node) -> str:
 
 def packages(ctx: FileContext) -> dict[str, str]:
     """Local package name -> import path."""
-
-    def collect() -> dict[str, str]:
-        query = compiled_query(ctx.language, "(import_spec path: (_) @path) @spec")
-        names = {}
-        for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
-            path = string_value(captures["path"][0]) or ""
-            alias = captures["spec"][0].child_by_field_name("name")
-            names[ctx.text(alias) if alias is not None else path.rsplit("/", 1)[-1]] = path
-        return names
-
-    return ctx.memo("go.packages", collect)
+    return goflow.packages(ctx)
 
 
 def callee(ctx: FileContext, function: Node) -> str:
@@ -75,10 +66,7 @@ def _arguments(call: Node) -> list[Node]:
 
 
 def _scope(ctx: FileContext, node: Node) -> Node:
-    parent = node.parent
-    while parent is not None and parent.type not in _FUNCTIONS:
-        parent = parent.parent
-    return parent or ctx.tree.root_node
+    return ctx.enclosing(node, _FUNCTIONS) or ctx.tree.root_node
 
 
 def _assignments(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node, bool]]]:
@@ -123,10 +111,9 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
     if kind == "parenthesized_expression" and node.named_child_count == 1:
         return shape(ctx, node.named_children[0], depth + 1)
     if kind == "binary_expression" and ctx.text(node.child_by_field_name("operator")) == "+":
-        merged = shape(ctx, node.child_by_field_name("left"), depth + 1).merge(
-            shape(ctx, node.child_by_field_name("right"), depth + 1)
-        )
-        merged.built = True
+        merged = StringShape(built=True)
+        for operand in concatenation_operands(ctx, node):
+            merged = merged.merge(shape(ctx, operand, depth + 1))
         return merged
     if kind == "call_expression":
         name = callee(ctx, node.child_by_field_name("function"))
@@ -173,7 +160,11 @@ def _safe(ctx: FileContext, node: Node, depth: int) -> bool:
     if node.type in ("int_literal", "float_literal", "true", "false"):
         return True
     if node.type == "call_expression":
-        return callee(ctx, node.child_by_field_name("function")) in ("strconv.Itoa", "len")
+        name = callee(ctx, node.child_by_field_name("function"))
+        # Numbers, and quoted identifiers (`pq.QuoteIdentifier(table)`), are not data.
+        return name in ("strconv.Itoa", "len") or bool(
+            IDENTIFIER_QUOTERS.match(name.rsplit(".", 1)[-1])
+        )
     if node.type in (
         "interpreted_string_literal",
         "raw_string_literal",
@@ -261,7 +252,8 @@ def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     """,
 )
 def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    if ctx.text(captures["key"][0]) == "InsecureSkipVerify":
+    # Tests talk to their own servers, whose certificates are self-signed on purpose.
+    if ctx.text(captures["key"][0]) == "InsecureSkipVerify" and not _is_test_code(ctx):
         yield Hit.at(
             captures["element"][0],
             "InsecureSkipVerify: true accepts any certificate, so the connection can be "
@@ -288,16 +280,27 @@ def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     yield from unreachable_after(ctx, captures["jump"][0])
 
 
-@c.CONSTANT_CONDITION.check(
-    GO, '(binary_expression operator: ["==" "<" ">" "<=" ">="]) @comparison'
-)
+# Matched bare, the operator checked here: naming the operator child in the pattern keeps a
+# match open per level of a left-nested chain, quadratic in its length.
+@c.CONSTANT_CONDITION.check(GO, "(binary_expression) @comparison")
 def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     comparison = captures["comparison"][0]
+    operator = comparison.child_by_field_name("operator")
+    if operator is None or operator.type not in ("==", "<", ">", "<=", ">="):
+        return
     left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
     if left is None or right is None:
         return
     pure = ("identifier", "selector_expression")
-    if left.type in pure and right.type in pure and ctx.text(left) == ctx.text(right):
+    operator = comparison.child_by_field_name("operator")
+    # `x == x` (also `<=`, `>=`) is false only for a NaN float: a NaN test, not a typo.
+    nan_test = operator is not None and operator.type in NAN_TESTS
+    if (
+        left.type in pure
+        and right.type in pure
+        and ctx.text(left) == ctx.text(right)
+        and not nan_test
+    ):
         yield Hit.at(
             comparison,
             f"`{ctx.text(comparison)}` compares a value with itself: compare with the intended "
@@ -336,96 +339,56 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             return
 
 
-_ERROR_CALLS = frozenset(
-    {"os.Remove", "os.RemoveAll", "os.Mkdir", "os.MkdirAll", "os.WriteFile", "os.Setenv",
-     "os.Chdir", "os.Chmod", "os.Chown", "os.Rename", "os.Symlink", "os.Link", "os.Truncate",
-     "ioutil.WriteFile", "json.Unmarshal", "xml.Unmarshal", "yaml.Unmarshal",
-     "http.ListenAndServe", "http.ListenAndServeTLS", "io.Copy", "io.WriteString",
-     "strconv.Atoi", "strconv.ParseInt", "strconv.ParseFloat", "strconv.ParseBool",
-     "strconv.ParseUint", "json.Marshal", "os.Open", "os.Create", "os.ReadFile",
-     "ioutil.ReadFile", "ioutil.ReadAll", "io.ReadAll", "url.Parse", "time.Parse",
-     "sql.Open", "http.Get", "http.Post", "http.NewRequest", "template.ParseFiles",
-     "filepath.Abs", "exec.LookPath", "net.Dial", "net.Listen"}
-)  # fmt: skip
-_ERROR_METHODS = frozenset(
-    {".Close", ".Decode", ".Encode", ".Exec", ".ExecContext", ".Scan", ".Commit", ".Run",
-     ".Start", ".Wait", ".Shutdown", ".Execute", ".ExecuteTemplate", ".ParseForm",
-     ".Unmarshal", ".Flush", ".Sync", ".Ping", ".SetDeadline", ".Serve", ".ListenAndServe"}
-)  # fmt: skip
-
-
-def _local_error_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
-    """(names returning an error as their last result, names that do not)."""
-
-    def collect() -> tuple[set[str], set[str]]:
-        query = compiled_query(
-            ctx.language,
-            """
-            (function_declaration name: (identifier) @name) @function
-            (method_declaration name: (field_identifier) @name) @function
-            """,
-        )
-        errors, others = set(), set()
-        for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
-            result = captures["function"][0].child_by_field_name("result")
-            text = ctx.text(result).strip("() ") if result is not None else ""
-            name = ctx.text(captures["name"][0])
-            (errors if re.search(r"\berror$", text) else others).add(name)
-        return errors - others, others
-
-    return ctx.memo("go.errors", collect)
-
-
 @file_fact("go")
 def _go_file_facts(ctx: FileContext) -> tuple[object, ...]:
-    errors, others = _local_error_functions(ctx)
-    return tuple(sorted(packages(ctx).items())), frozenset(errors), frozenset(others)
+    return tuple(sorted(packages(ctx).items())), goflow.declarations(ctx).key()
 
 
 def _returns_error(ctx: FileContext, call: Node) -> bool:
-    function = call.child_by_field_name("function")
-    if function is None:
-        return False
-    name = callee(ctx, function)
-    local_errors, local_others = _local_error_functions(ctx)
-    if function.type == "identifier":
-        return name in local_errors
-    short = (
-        ctx.text(function.child_by_field_name("field"))
-        if function.type == "selector_expression"
-        else ""
-    )
-    if name in _ERROR_CALLS:
-        return True
-    return name.startswith(".") and (
-        short in local_errors or (name in _ERROR_METHODS and short not in local_others)
-    )
+    """Only calls resolved to a declaration that returns an error (see `goflow`)."""
+    return goflow.call_returns_error(ctx, call) is True
 
 
-@c.IGNORED_ERROR.check(
-    GO,
-    """
-    (expression_statement (call_expression) @call) @statement
-    (assignment_statement left: (expression_list)
-        @left right: (expression_list . (call_expression) @call .)) @statement
-    (short_var_declaration left: (expression_list)
-        @left right: (expression_list . (call_expression) @call .)) @statement
-    """,
+# Calls whose error is conventionally not checked (golangci-lint's default errcheck
+# exclusions): closing and flushing, removing files, environment changes, writes to the
+# standard streams. Checking them rarely changes what a program can do.
+_CONVENTIONALLY_UNCHECKED = re.compile(
+    r"(^|\.)(Close|Flush)$|^os\.(Remove|RemoveAll|Setenv|Unsetenv)$|^os\.(Stdout|Stderr)\."
 )
+_DISCARD = re.compile(r"^(io|ioutil)\.Discard$")
+
+
+@c.IGNORED_ERROR.check(GO, "(expression_statement (call_expression) @call) @statement")
 def _ignored_error(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    call, statement = captures["call"][0], captures["statement"][0]
-    if not _returns_error(ctx, call):
+    call = captures["call"][0]
+    if _is_test_code(ctx) or not _returns_error(ctx, call):
         return
-    name = _describe(ctx, call.child_by_field_name("function"))
-    if "left" not in captures:
-        yield Hit.at(call, f"The error returned by `{name}` is ignored: check it or return it.")
+    function = call.child_by_field_name("function")
+    name = callee(ctx, function)
+    if _CONVENTIONALLY_UNCHECKED.search(name if not name.startswith(".") else ctx.text(function)):
         return
-    targets = [ctx.text(n) for n in captures["left"][0].named_children]
-    if targets and targets[-1] == "_":
-        yield Hit.at(
-            statement,
-            f"The error returned by `{name}` is discarded with `_`: check it or return it.",
+    arguments = _arguments(call)
+    if name in ("io.Copy", "io.CopyN") and arguments and _DISCARD.match(ctx.text(arguments[0])):
+        return  # draining a reader: the point is to consume it, whatever happens
+    yield Hit.at(
+        call,
+        f"The error returned by `{_describe(ctx, function)}` is ignored: check it or return it.",
+    )
+
+
+def _is_test_code(ctx: FileContext) -> bool:
+    """A test file (`package x_test`, or importing "testing"): tests fail loudly anyway,
+    and their handlers and fixtures ignore errors on purpose."""
+
+    def decide() -> bool:
+        clause = next(
+            (n for n in ctx.tree.root_node.named_children if n.type == "package_clause"), None
         )
+        if clause is not None and ctx.text(clause).endswith("_test"):
+            return True
+        return "testing" in packages(ctx).values()
+
+    return ctx.memo("go.test-code", decide)
 
 
 _OPENERS = frozenset({"os.Open", "os.Create", "os.OpenFile", "net.Dial", "net.Listen"})
@@ -443,7 +406,8 @@ def _unclosed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     name = re.escape(ctx.text(captures["name"][0]))
     scope = ctx.text(_scope(ctx, call))
     if re.search(
-        rf"\b{name}\.Close\(|\breturn\b[^\n]*\b{name}\b|[:=]\s*&?\w*\{{?[^\n]*\b{name}\b",
+        rf"\b{name}\.Close\(|\breturn\b[^\n]*\b{name}\b|[:=]\s*&?\w*\{{?[^\n]*\b{name}\b"
+        rf"|\bServe(TLS)?\(\s*{name}\b",  # a server owns (and closes) its listener
         scope.split(ctx.text(captures["statement"][0]), 1)[-1],
     ):
         return
@@ -460,9 +424,13 @@ def _unclosed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 )
 def _string_concat(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     augment = captures["augment"][0]
-    if ctx.inside_loop(augment) is None:
+    loop = ctx.inside_loop(augment)
+    if loop is None:
         return
     name = ctx.text(captures["name"][0])
+    earlier = ctx.source[loop.start_byte : augment.start_byte].decode("utf-8", "replace")
+    if re.search(rf"\b{re.escape(name)}\s*\+=", earlier):
+        return  # one finding per accumulator and loop, at its first `+=`
     scope = _scope(ctx, augment)
     bindings = [b for b in _assignments(ctx, scope).get(name, []) if not b[2]]
     declared_string = re.search(rf"\bvar\s+{re.escape(name)}\s+string\b", ctx.text(scope))

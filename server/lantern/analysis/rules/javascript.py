@@ -15,10 +15,10 @@ from tree_sitter import Node, QueryCursor
 
 from lantern.analysis.context import FileContext, compiled_query, string_value
 from lantern.analysis.fixes import replace_node
-from lantern.analysis.pyflow import StringShape
+from lantern.analysis.pyflow import IDENTIFIER_QUOTERS, StringShape, concatenation_operands
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import JAVASCRIPT, Edit, Fix, Hit, file_fact
-from lantern.analysis.rules.python import unreachable_after
+from lantern.analysis.rules.python import NAN_TESTS, unreachable_after
 from lantern.analysis.rules.secrets import speaks_of_secrets
 
 _FUNCTIONS = frozenset(
@@ -120,18 +120,19 @@ def qualified(ctx: FileContext, node: Node | None, depth: int = 0) -> str:
 
 
 def _scope(ctx: FileContext, node: Node) -> Node:
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _FUNCTIONS:
-            return parent
-        parent = parent.parent
-    return ctx.tree.root_node
+    return ctx.enclosing(node, _FUNCTIONS) or ctx.tree.root_node
 
 
 def _bindings(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node, bool]]]:
     """name -> [(binding node, value, augmented)] made directly in `scope`."""
+    return _all_bindings(ctx).get(scope.id, {})
 
-    def collect() -> dict[str, list[tuple[Node, Node, bool]]]:
+
+def _all_bindings(ctx: FileContext) -> dict[int, dict[str, list[tuple[Node, Node, bool]]]]:
+    """scope id -> its bindings, from one pass over the file (a pass per scope would be
+    quadratic in the nesting depth)."""
+
+    def collect() -> dict[int, dict[str, list[tuple[Node, Node, bool]]]]:
         query = compiled_query(
             ctx.language,
             """
@@ -140,21 +141,19 @@ def _bindings(ctx: FileContext, scope: Node) -> dict[str, list[tuple[Node, Node,
             (augmented_assignment_expression left: (identifier) @name right: (_) @value) @augment
             """,
         )
-        cursor = QueryCursor(query)
-        cursor.set_byte_range(scope.start_byte, scope.end_byte)
-        found: dict[str, list[tuple[Node, Node, bool]]] = {}
-        for _, captures in cursor.matches(scope):
+        scopes: dict[int, dict[str, list[tuple[Node, Node, bool]]]] = {}
+        for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
             node = (captures.get("bind") or captures["augment"])[0]
-            if _scope(ctx, node) != scope:
-                continue
+            found = scopes.setdefault(_scope(ctx, node).id, {})
             found.setdefault(ctx.text(captures["name"][0]), []).append(
                 (node, captures["value"][0], "augment" in captures)
             )
-        for bindings in found.values():
-            bindings.sort(key=lambda binding: binding[0].start_byte)
-        return found
+        for found in scopes.values():
+            for bindings in found.values():
+                bindings.sort(key=lambda binding: binding[0].start_byte)
+        return scopes
 
-    return ctx.memo(("js.bindings", scope.id), collect)
+    return ctx.memo("js.bindings", collect)
 
 
 def _earlier(ctx: FileContext, identifier: Node) -> list[tuple[Node, Node, bool]]:
@@ -166,7 +165,7 @@ def _earlier(ctx: FileContext, identifier: Node) -> list[tuple[Node, Node, bool]
             for b in _bindings(ctx, scope).get(name, [])
             if b[0].start_byte < identifier.start_byte
         ]
-        if found or scope.parent is None:
+        if found or scope == ctx.tree.root_node:
             return found
         scope = _scope(ctx, scope)
 
@@ -204,10 +203,9 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
                     result.dynamic.append(inner)
         return result
     if kind == "binary_expression" and ctx.text(node.child_by_field_name("operator")) == "+":
-        merged = shape(ctx, node.child_by_field_name("left"), depth + 1).merge(
-            shape(ctx, node.child_by_field_name("right"), depth + 1)
-        )
-        merged.built = True
+        merged = StringShape(built=True)
+        for operand in concatenation_operands(ctx, node):
+            merged = merged.merge(shape(ctx, operand, depth + 1))
         return merged
     if kind == "identifier":
         bindings = _earlier(ctx, node)
@@ -221,6 +219,14 @@ def shape(ctx: FileContext, node: Node | None, depth: int = 0) -> StringShape:
             result = result.merge(shape(ctx, later[1], depth + 1))
             result.built = True
         return result
+    if kind == "ternary_expression":  # literal either way: `(flag ? "a" : "b")`
+        branches = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
+        shapes = [shape(ctx, branch, depth + 1) for branch in branches]
+        if all(branch is not None for branch in branches) and all(s.is_literal for s in shapes):
+            return StringShape(literal=shapes[0].literal)
+        return StringShape(dynamic=[node])
+    if kind in ("call_expression", "member_expression") and _safe(ctx, node, depth + 1):
+        return StringShape(literal="0")  # a number, or a quoted identifier
     return StringShape(dynamic=[node])
 
 
@@ -234,6 +240,8 @@ def _safe(ctx: FileContext, node: Node, depth: int) -> bool:
             return True
         if function.endswith(".join") and "?" in ctx.text(node):
             return True
+        if IDENTIFIER_QUOTERS.match(function.rsplit(".", 1)[-1]):
+            return True  # a quoted identifier, not data
     if kind == "member_expression" and ctx.text(node.child_by_field_name("property")) == "length":
         return True
     if kind in ("string", "template_string", "binary_expression", "identifier"):
@@ -527,20 +535,22 @@ def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     yield from unreachable_after(ctx, captures["jump"][0])
 
 
-@c.LOOSE_EQUALITY.check(
-    JAVASCRIPT, '(binary_expression operator: ["==" "!="] @operator) @comparison'
-)
+# Binary expressions are matched bare and their operator checked here: a pattern that
+# names the operator child keeps a match open per level of a left-nested chain
+# (`a + a + ... `), which makes the fused query quadratic in its length.
+@c.LOOSE_EQUALITY.check(JAVASCRIPT, "(binary_expression) @comparison")
 def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    comparison, operator = captures["comparison"][0], captures["operator"][0]
+    comparison = captures["comparison"][0]
+    operator = comparison.child_by_field_name("operator")
+    if operator is None or operator.type not in ("==", "!="):
+        return
     left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
     if left is None or right is None:
         return
     if any(n.type in ("null", "undefined") or ctx.text(n) == "undefined" for n in (left, right)):
         return
-    if any(
-        n.type == "unary_expression" and ctx.text(n).startswith("typeof") for n in (left, right)
-    ):
-        return
+    if any(_is_typeof(ctx, n) for n in (left, right)):
+        return  # both sides are strings: `==` and `===` agree
     strict = operator.type + "="
     yield Hit.at(
         comparison,
@@ -549,13 +559,20 @@ def _loose_equality(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     )
 
 
+def _is_typeof(ctx: FileContext, node: Node) -> bool:
+    """`typeof x`, directly or through a variable last assigned `typeof x`."""
+    value = resolve(ctx, node)
+    return value.type == "unary_expression" and ctx.text(value).startswith("typeof")
+
+
 _IDENTICAL = frozenset({"identifier", "member_expression"})
+_COMPARISONS = frozenset({"===", "==", "<", ">", "<=", ">="})
 
 
 @c.CONSTANT_CONDITION.check(
     JAVASCRIPT,
     """
-    (binary_expression operator: ["===" "==" "<" ">" "<=" ">="] @operator) @comparison
+    (binary_expression) @comparison
     (if_statement condition: (parenthesized_expression (_) @condition))
     (while_statement condition: (parenthesized_expression [(string) (template_string) (object)
         (array)] @condition))
@@ -564,6 +581,9 @@ _IDENTICAL = frozenset({"identifier", "member_expression"})
 def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if "comparison" in captures:
         comparison = captures["comparison"][0]
+        operator = comparison.child_by_field_name("operator")
+        if operator is None or operator.type not in _COMPARISONS:
+            return
         left, right = (
             comparison.child_by_field_name("left"),
             comparison.child_by_field_name("right"),
@@ -574,6 +594,7 @@ def _constant_condition(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             left.type in _IDENTICAL
             and right.type in _IDENTICAL
             and ctx.text(left) == ctx.text(right)
+            and operator.type not in NAN_TESTS
         ):
             yield Hit.at(
                 comparison,

@@ -139,6 +139,12 @@ class Rule:
     fix: str | None = None  # what the quick fix does ("safe" or "unsafe" is in `fix_safety`)
     fix_safety: str | None = None  # "safe" | "unsafe" | "mixed"
     default_enabled: bool = True
+    # Real-code precision not yet proven: off unless `preview` is on or the code is
+    # selected explicitly (see `selection`).
+    preview: bool = False
+    # What the rule deliberately does not report (patterns that look like it and are
+    # not), one sentence each; rendered in docs/rules.md.
+    not_reported: tuple[str, ...] = ()
     options: str | None = None  # documentation of the settings that tune it
     checks: list[Check] = field(default_factory=list)
 

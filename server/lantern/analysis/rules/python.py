@@ -84,8 +84,11 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
 
 
 def _defined_functions(ctx: FileContext) -> frozenset[str]:
-    async_names, sync_names = _async_functions(ctx)
-    return frozenset(async_names | sync_names)
+    def collect() -> frozenset[str]:
+        async_names, sync_names = _async_functions(ctx)
+        return frozenset(async_names | sync_names)
+
+    return ctx.memo("py.defined", collect)  # once per file, not once per call
 
 
 def _calls_named(ctx: FileContext, names: frozenset[str]) -> Iterator[tuple[Node, str]]:
@@ -113,16 +116,33 @@ def _is_false(ctx: FileContext, node: Node | None) -> bool:
 
 # -- LS101 code injection -----------------------------------------------------------------
 
-_EVALUATORS = frozenset(
-    {"eval", "exec", "compile", "builtins.eval", "builtins.exec", "builtins.compile"}
-)
+# compile() only turns text into a code object; running it is exec's or eval's job, so
+# `exec(compile(text, ...))` is one construct with one finding, at the exec.
+_EVALUATORS = frozenset({"eval", "exec", "builtins.eval", "builtins.exec"})
+_COMPILERS = frozenset({"compile", "builtins.compile"})
+# Whole script files are code, not data: exec(f.read()) is how runpy-like loaders work.
+_READS_CODE_FILE = re.compile(r"(\.read\(\s*\)|\.read_text\(|\.read_bytes\()$")
+
+
+def _evaluated_text(ctx: FileContext, source: Node, depth: int = 0) -> Node | None:
+    """The text `source` runs, looking through compile(); None when it is code already
+    (a literal, or a file's whole contents)."""
+    value = resolve(ctx, source)
+    if value.type == "call" and depth < 3:
+        name = qualified_name(ctx, value.child_by_field_name("function")) or ""
+        if name in _COMPILERS:
+            inner = argument(ctx, value, 0, "source")
+            return None if inner is None else _evaluated_text(ctx, inner, depth + 1)
+        if _READS_CODE_FILE.search(ctx.text(value)):
+            return None
+    return source if dynamic_text(ctx, source) else None
 
 
 @c.CODE_INJECTION.check(PYTHON, "")
 def _code_injection(ctx: FileContext, _: dict) -> Iterator[Hit]:
     for call, name in _calls_named(ctx, _EVALUATORS):
         source = argument(ctx, call, 0, "source")
-        if source is None or not dynamic_text(ctx, source):
+        if source is None or _evaluated_text(ctx, source) is None:
             continue
         function = _last(name)
         fix = None
@@ -147,7 +167,6 @@ _SHELL_ALWAYS = frozenset(
         "os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4",
         "subprocess.getoutput", "subprocess.getstatusoutput", "commands.getoutput",
         "commands.getstatusoutput", "asyncio.create_subprocess_shell", "platform.popen",
-        "pty.spawn",
     }
 )  # fmt: skip
 _SUBPROCESS = frozenset(
@@ -155,6 +174,7 @@ _SUBPROCESS = frozenset(
         "subprocess.run", "subprocess.call", "subprocess.check_call",
         "subprocess.check_output", "subprocess.Popen",
         "asyncio.create_subprocess_exec", "os.execv", "os.execvp", "os.spawnv", "os.spawnvp",
+        "pty.spawn",
     }
 )  # fmt: skip
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "pwsh"})
@@ -263,6 +283,37 @@ _DESERIALISERS = frozenset(
 )  # fmt: skip
 
 
+def _is_dumps(ctx: FileContext, node: Node | None) -> bool:
+    value = resolve(ctx, node) if node is not None else None
+    return (
+        value is not None
+        and value.type == "call"
+        and (qualified_name(ctx, value.child_by_field_name("function")) or "").endswith("dumps")
+    )
+
+
+def _produced_by_dumps(ctx: FileContext, data: Node) -> bool:
+    """Is `data` the result of a `dumps()` in this program: directly, through a local
+    name, or through a `self.x` attribute that every assignment in the class sets so?"""
+    if _is_dumps(ctx, data):
+        return True
+    if data.type != "attribute" or ctx.text(data.child_by_field_name("object")) != "self":
+        return False
+    attribute = ctx.text(data.child_by_field_name("attribute"))
+    owner = data.parent
+    while owner is not None and owner.type != "class_definition":
+        owner = owner.parent
+    if owner is None:
+        return False
+    query = compiled_query(ctx.language, "(assignment left: (attribute) @left) @set")
+    values = [
+        node.child_by_field_name("right")
+        for node in QueryCursor(query).captures(owner).get("set", [])
+        if ctx.text(node.child_by_field_name("left")) == f"self.{attribute}"
+    ]
+    return bool(values) and all(_is_dumps(ctx, value) for value in values)
+
+
 @c.UNSAFE_DESERIALIZATION.check(PYTHON, "")
 def _unsafe_deserialisation(ctx: FileContext, _: dict) -> Iterator[Hit]:
     for call, name in _calls_named(ctx, _DESERIALISERS):
@@ -275,11 +326,8 @@ def _unsafe_deserialisation(ctx: FileContext, _: dict) -> Iterator[Hit]:
             continue
         if name == "keras.models.load_model":
             continue
-        inner = resolve(ctx, data)
-        if inner.type == "call" and (
-            qualified_name(ctx, inner.child_by_field_name("function")) or ""
-        ).endswith("dumps"):
-            continue  # pickle.loads(pickle.dumps(x)): a deep copy of our own object
+        if _produced_by_dumps(ctx, data):
+            continue  # bytes this program pickled itself and kept in memory
         yield Hit.at(
             call,
             f"`{name}()` on `{_describe(ctx, data)}` can run arbitrary code while loading: "
@@ -390,6 +438,8 @@ def _weak_hash(ctx: FileContext, _: dict) -> Iterator[Hit]:
 _VERIFY_KEYWORDS = frozenset({"verify", "verify_ssl", "ssl_verify", "check_hostname"})
 
 
+# `**kwargs` is matched alone and its call found from it: a pattern from the call down
+# keeps a match open per level of nested calls, quadratic in the nesting depth.
 @c.TLS_DISABLED.check(
     PYTHON,
     """
@@ -397,7 +447,7 @@ _VERIFY_KEYWORDS = frozenset({"verify", "verify_ssl", "ssl_verify", "check_hostn
         (#any-of? @name "verify" "verify_ssl" "ssl_verify" "check_hostname" "cert_reqs" "ssl"))
     ((assignment left: (attribute attribute: (identifier) @attribute) right: (_) @value) @set
         (#any-of? @attribute "verify" "check_hostname" "verify_mode"))
-    (call arguments: (argument_list (dictionary_splat (_) @splat))) @call
+    (dictionary_splat (_) @splat)
     """,
 )
 def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
@@ -422,6 +472,8 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             yield Hit.at(captures["keyword"][0], "`ssl=False` turns off TLS certificate checks.")
     elif "set" in captures:
         attribute, value = ctx.text(captures["attribute"][0]), captures["value"][0]
+        if attribute == "check_hostname" and _also_cert_none(ctx, captures["set"][0]):
+            return  # one finding per context object: the `verify_mode = CERT_NONE` line
         if attribute in ("verify", "check_hostname") and _is_false(ctx, value):
             yield Hit.at(
                 captures["set"][0],
@@ -433,7 +485,10 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
                 captures["set"][0], "`verify_mode = CERT_NONE` turns off TLS certificate checks."
             )
     elif "splat" in captures:
-        call = captures["call"][0]
+        arguments = captures["splat"][0].parent.parent
+        call = arguments.parent if arguments is not None else None
+        if call is None or arguments.type != "argument_list" or call.type != "call":
+            return
         value = pyflow.keyword(ctx, call, "verify")
         arguments = call.child_by_field_name("arguments")
         direct = any(
@@ -446,6 +501,17 @@ def _tls_disabled(ctx: FileContext, captures: dict) -> Iterator[Hit]:
                 "These keyword arguments contain `verify: False`, which turns off TLS "
                 "certificate checks.",
             )
+
+
+def _also_cert_none(ctx: FileContext, assignment: Node) -> bool:
+    """Does the object whose `check_hostname` this sets also get `verify_mode = CERT_NONE`
+    in the same scope?"""
+    left = assignment.child_by_field_name("left")
+    holder = left.child_by_field_name("object") if left is not None else None
+    if holder is None:
+        return False
+    pattern = rf"\b{re.escape(ctx.text(holder))}\.verify_mode\s*=\s*[\w.]*CERT_NONE\b"
+    return re.search(pattern, ctx.text(ctx.scope_of(assignment))) is not None
 
 
 @c.TLS_DISABLED.check(PYTHON, "")
@@ -492,6 +558,15 @@ _AUTH_WORDS = re.compile(
 )
 
 
+# The second signal an authorisation assert needs: it asks about a principal (the
+# request, the user, the session) or calls an authentication API.
+_PRINCIPAL = re.compile(
+    r"(?i)\b(request|req|user|current_user|principal|account|member|session|identity|actor|"
+    r"viewer|caller|g\.user)\b\s*[.\[(]|\b(has_perms?|has_permission|check_password|"
+    r"verify_password|is_authenticated|compare_digest|check_permission)\s*\("
+)
+
+
 def _in_test(ctx: FileContext, node: Node) -> bool:
     parent = node.parent
     while parent is not None:
@@ -509,6 +584,9 @@ def _assert_auth(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     text = ctx.text(condition)
     if not _AUTH_WORDS.search(text) or text.startswith("isinstance(") or _in_test(ctx, statement):
         return
+    if not _PRINCIPAL.search(text):
+        return  # a word like `can_…` or `role` alone is not an authorisation check
+
     rest = condition.next_named_sibling
     indent = line_indent(ctx, statement.start_byte)
     message = ctx.text(rest) if rest is not None else repr("permission denied")
@@ -560,12 +638,21 @@ def _mutable_default(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     function = captures["param"][0].parent.parent if captures["param"][0].parent else None
     if function is None or function.type != "function_definition":
         return
+    annotation = captures["param"][0].child_by_field_name("type")
+    if annotation is not None and _READ_ONLY_TYPES.search(ctx.text(annotation)):
+        return  # declared read-only (`Mapping`, `Sequence`): the function promises not to mutate
     yield Hit.at(
         value,
         f"The default `{_describe(ctx, value)}` of `{name}` is created once and shared by every "
         f"call: default to None and create it inside the function.",
         _mutable_default_fix(ctx, function, name, value),
     )
+
+
+_READ_ONLY_TYPES = re.compile(
+    r"^(Optional\[)?([\w.]*\.)?(Mapping|Sequence|Iterable|Collection|AbstractSet|Container|"
+    r"FrozenSet|frozenset|Reversible)\b"
+)
 
 
 def _mutable_default_fix(ctx: FileContext, function: Node, name: str, value: Node) -> Fix | None:
@@ -625,8 +712,8 @@ def _bare_except(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     caught, block = _handler_parts(clause)
     if caught is not None or block is None or _does_nothing(block):
         return
-    if any(s.type == "raise_statement" for s in block.named_children):
-        return
+    if any(pyflow.always_raises(ctx, s) for s in block.named_children):
+        return  # cleans up and re-raises, directly or through a re-raising context manager
     keyword_node = clause.children[0]
     yield Hit.at(
         keyword_node,
@@ -649,6 +736,9 @@ def _swallowed(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     caught, block = _handler_parts(clause)
     if not _does_nothing(block):
         return
+    function = ctx.enclosing_function(clause)
+    if function is not None and ctx.text(function.child_by_field_name("name")) == "__del__":
+        return  # a finaliser must not raise; Python would only print the error anyway
     if caught is not None:
         target = caught.named_children[0] if caught.type == "as_pattern" else caught
         names = target.named_children if target.type == "tuple" else [target]
@@ -682,6 +772,8 @@ def _none_comparison(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         "parenthesized_expression",
         "boolean_operator",
         "not_operator",
+        "tuple",  # case((expr != None, value)) in SQLAlchemy
+        "list",
     ):
         parent = parent.parent
     if parent is not None and parent.type in ("subscript", "keyword_argument"):
@@ -703,12 +795,21 @@ def _none_comparison(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 
 # -- LB205 unreachable code ---------------------------------------------------------------
 
+_NESTED_SCOPES = frozenset({"function_definition", "lambda", "class_definition"})
 _JUMPS = "[(return_statement) (raise_statement) (break_statement) (continue_statement)]"
 
 
 @c.UNREACHABLE.check(PYTHON, f"(block {_JUMPS} @jump . (_) @next)")
 def _unreachable(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    yield from unreachable_after(ctx, captures["jump"][0])
+    jump = captures["jump"][0]
+    tail = jump.next_named_sibling
+    while tail is not None:
+        if any(n.type == "yield" for n in walk(tail, _NESTED_SCOPES)):
+            # `raise ...; yield` is the idiom that makes a function a generator: the
+            # dead `yield` changes what the function returns, so it is not dead code.
+            return
+        tail = tail.next_named_sibling
+    yield from unreachable_after(ctx, jump)
 
 
 def unreachable_after(ctx: FileContext, jump: Node) -> Iterator[Hit]:
@@ -870,6 +971,9 @@ _LITERALS = frozenset(
     {"integer", "float", "string", "true", "false", "none", "concatenated_string"}
 )
 _PURE = frozenset({"identifier", "attribute", "subscript"})
+# A value compared with itself by these is a NaN test (false only for NaN), in every
+# language; only `<`, `>` and identity comparisons with itself are constant.
+NAN_TESTS = frozenset({"==", "===", "<=", ">="})
 
 
 @c.CONSTANT_CONDITION.check(
@@ -889,6 +993,8 @@ def _constant_comparison(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     left, right = operands
     if left.type in _PURE and right.type in _PURE and ctx.text(left) == ctx.text(right):
+        if operators[0].type in NAN_TESTS:
+            return  # `x == x` is False only for NaN: a deliberate NaN test
         if "(" not in ctx.text(left):
             yield Hit.at(
                 comparison,
@@ -935,7 +1041,7 @@ def _assert_tuple(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     if tuple_node.named_child_count <= 2:
         inner = ", ".join(ctx.text(n) for n in tuple_node.named_children)
         fix = Fix(
-            "Assert the condition, with the message", (replace_node(tuple_node, inner),), safe=True
+            "Assert the condition, with the message", (replace_node(tuple_node, inner),), safe=False
         )
     yield Hit.at(
         tuple_node,
@@ -1055,6 +1161,10 @@ def _is_managed(ctx: FileContext, call: Node) -> bool:
             return True  # stored on an object or unpacked: its owner manages it
         variable = re.escape(ctx.text(target))
         scope = ctx.text(ctx.scope_of(call))
+        # Ownership passes, as when the call is an argument directly, to a wrapper that
+        # is given the handle (a class or a private helper): `Wrapper(handle)`.
+        if re.search(rf"(?:^|[^\w])_?[A-Z_]\w*\([^)\n]*\b{variable}\b", scope, re.MULTILINE):
+            return True
         return bool(
             re.search(
                 rf"\b{variable}\.close\(|\bwith\s+[^\n]*\b{variable}\b|\b(return|yield)\b[^\n]*\b{variable}\b"
@@ -1092,7 +1202,12 @@ def _async_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
 def _python_file_facts(ctx: FileContext) -> tuple[object, ...]:
     imported = tuple(sorted(pyflow.imports(ctx).items()))
     async_names, _ = _async_functions(ctx)  # only async-and-never-sync names matter
-    return imported, frozenset(async_names)
+    return (
+        imported,
+        frozenset(async_names),
+        pyflow.reraising_managers(ctx),
+        pyflow.no_return_functions(ctx),
+    )
 
 
 @c.MISSING_AWAIT.check(PYTHON, "(expression_statement . (call function: (_) @function) @call .)")
@@ -1185,13 +1300,17 @@ def _list_membership(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     uses = len(re.findall(rf"\b{re.escape(name)}\b", scope_text))
     memberships = len(re.findall(rf"(?<!for )\bin\s+{re.escape(name)}\b", scope_text))
     for_loops = len(re.findall(rf"\bfor\b[^\n]*\bin\s+{re.escape(name)}\b", scope_text))
+    if for_loops or uses != memberships + 1:
+        return  # also used for its order or contents: a set would not do
     literal_items = value.type == "list" and all(
         n.type in ("string", "integer", "float", "true", "false", "none")
         for n in value.named_children
     )
-    if literal_items and for_loops == 0 and uses == memberships + 1:
+    if literal_items:
         text = ctx.text(value)
-        fix = Fix(f"Make `{name}` a set", (replace_node(value, "{" + text[1:-1] + "}"),), safe=True)
+        fix = Fix(
+            f"Make `{name}` a set", (replace_node(value, "{" + text[1:-1] + "}"),), safe=False
+        )
     yield Hit.at(
         name_node,
         f"`{name}` is a list searched on every iteration: make it a set (built once, O(1) "
@@ -1215,6 +1334,11 @@ def _string_concat(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         return
     if plain[0].value.type not in ("string", "concatenated_string"):
         return
+    pattern = rf"\b{re.escape(name)}\s*\+="
+    if re.search(
+        pattern, ctx.source[loop.start_byte : augment.start_byte].decode("utf-8", "replace")
+    ):
+        return  # one finding per accumulator and loop, at its first `+=`
     yield Hit.at(
         augment,
         f"`{name}` grows by `+=` on every iteration, copying the string each time: append the "

@@ -1,12 +1,17 @@
-"""LB206: a local variable read on a path where it was never assigned (Python).
+"""LB206 and LB214: a local variable read where it may not be assigned (Python).
 
 A small definite-assignment analysis over one function at a time: statements are
 walked in order with the set of names certainly assigned so far; branches intersect,
-paths that end in return/raise/break/continue (or `sys.exit()`) drop out, `try`
-handlers start from the state before the `try`. Loops are treated optimistically (a
-name assigned anywhere in a loop counts as assigned inside it and after it) so values
-carried between iterations, and loops over sequences that are never empty, are not
-reported. Only names local to the function are checked.
+paths that end in return/raise/break/continue, `assert False`, a context manager that
+always re-raises, or a call that never returns (`sys.exit()`, a `NoReturn` function of
+the file) drop out; `try` handlers start from the state before the `try`. Reads and
+walrus bindings follow Python's evaluation order. Loops are treated optimistically (a
+name assigned anywhere in a loop, the loop variable included, counts as assigned inside
+it and after it). Only names local to the function are checked.
+
+LB206 reports a read that comes before every assignment (it always raises); LB214
+(preview) reads after an assignment that only some paths make, which on real code are
+mostly guarded by a condition the analysis cannot correlate.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from tree_sitter import Node, QueryCursor
 from lantern.analysis import pyflow
 from lantern.analysis.context import FileContext, compiled_query
 from lantern.analysis.pyflow import parameters
-from lantern.analysis.rules.declarations import USED_BEFORE_ASSIGNMENT
+from lantern.analysis.rules.declarations import POSSIBLY_UNASSIGNED, USED_BEFORE_ASSIGNMENT
 from lantern.analysis.rules.model import PYTHON, Hit
 
 Names = frozenset[str]
@@ -29,37 +34,57 @@ _SCOPE_BREAKS = frozenset(
 _COMPREHENSIONS = frozenset(
     {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
 )
-_NO_RETURN_CALLS = frozenset(
-    {"sys.exit", "exit", "quit", "os._exit", "os.abort", "pytest.fail", "pytest.skip",
-     "self.fail", "abort", "typer.Exit", "parser.error", "self.skipTest"}
-)  # fmt: skip
+_FALSE = frozenset({"False", "0", "None"})
 _TARGET_CONTAINERS = frozenset(
     {"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern"}
 )
 
 
-@USED_BEFORE_ASSIGNMENT.check(PYTHON, "(function_definition body: (block) @body) @function")
+_FUNCTION_QUERY = "(function_definition body: (block) @body) @function"
+
+
+@USED_BEFORE_ASSIGNMENT.check(PYTHON, _FUNCTION_QUERY)
 def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    function, body = captures["function"][0], captures["body"][0]
-    candidates = _candidates(ctx, function)
-    if not candidates:
-        return
-    analysis = _Function(ctx, function, candidates)
-    if not analysis.locals:
-        return
-    analysis.block(body, frozenset(parameters(function)))
-    for name, node in analysis.reported.items():
-        earlier = analysis.first_binding.get(name)
-        if earlier is not None and _guarded_after(node, function, earlier):
-            continue  # read under a later condition, likely the same one that assigned it
-        if earlier is not None and earlier < node.start_byte:
-            message = (
-                f"`{name}` may be unassigned here: it is assigned only on some paths before "
-                "this line. Assign a default first or handle every branch."
+    """LB206: read where no path has assigned it yet (before the first assignment)."""
+    for name, node, maybe in _unbound_reads(ctx, captures["function"][0], captures["body"][0]):
+        if not maybe:
+            yield Hit.at(
+                node, f"`{name}` is read before it is assigned, so this raises UnboundLocalError."
             )
-        else:
-            message = f"`{name}` is read before it is assigned, so this raises UnboundLocalError."
-        yield Hit.at(node, message)
+
+
+@POSSIBLY_UNASSIGNED.check(PYTHON, _FUNCTION_QUERY)
+def _possibly_unassigned(ctx: FileContext, captures: dict) -> Iterator[Hit]:
+    """LB214: read after an assignment that only some paths make."""
+    for name, node, maybe in _unbound_reads(ctx, captures["function"][0], captures["body"][0]):
+        if maybe:
+            yield Hit.at(
+                node,
+                f"`{name}` may be unassigned here: it is assigned only on some paths before "
+                "this line. Assign a default first or handle every branch.",
+            )
+
+
+def _unbound_reads(ctx: FileContext, function: Node, body: Node) -> list[tuple[str, Node, bool]]:
+    """(name, first read, assigned on some earlier path) for each local read unbound."""
+
+    def compute() -> list[tuple[str, Node, bool]]:
+        candidates = _candidates(ctx, function)
+        if not candidates:
+            return []
+        analysis = _Function(ctx, function, candidates)
+        if not analysis.locals:
+            return []
+        analysis.block(body, frozenset(parameters(function)))
+        found = []
+        for name, node in analysis.reported.items():
+            earlier = analysis.first_binding.get(name)
+            if earlier is not None and _guarded_after(node, function, earlier):
+                continue  # read under a later condition, likely the one that assigned it
+            found.append((name, node, earlier is not None and earlier < node.start_byte))
+        return found
+
+    return ctx.memo(("py.unbound", function.id), compute)
 
 
 def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
@@ -203,7 +228,8 @@ class _Function:
                     for item in part.named_children:  # `with a() as x, x.b() as y`
                         self.check_reads(item, state)
                         state = state | self.binds(item)
-            return self.block(node.child_by_field_name("body"), state)
+            after = self.block(node.child_by_field_name("body"), state)
+            return None if pyflow.always_raises(self.ctx, node) else after
         if kind == "match_statement":
             return self._match(node, defined)
         if kind in _SCOPE_BREAKS:
@@ -211,7 +237,9 @@ class _Function:
         self.check_reads(node, defined)
         if kind in ("return_statement", "raise_statement", "break_statement", "continue_statement"):
             return None
-        if kind == "expression_statement" and self._never_returns(node):
+        if kind == "assert_statement" and self.ctx.text(node.named_children[0]) in _FALSE:
+            return None  # `assert False`: this path never continues
+        if kind == "expression_statement" and pyflow.never_returns(self.ctx, node):
             return None
         return defined | self.binds(node)
 
@@ -245,7 +273,7 @@ class _Function:
         self.block(body, inside)
         # Optimistic: a value assigned in the loop is taken to survive it (loops over
         # empty sequences are rarely the bug, and reporting them would be noise).
-        after = defined | self.binds(header) | self.binds_anywhere(body)
+        after = inside
         alternative = node.child_by_field_name("alternative")
         if alternative is not None:
             result = self.block(alternative.child_by_field_name("body"), after)
@@ -328,12 +356,6 @@ class _Function:
             outcomes.append(defined)
         return _meet(outcomes)
 
-    def _never_returns(self, statement: Node) -> bool:
-        call = statement.named_children[0] if statement.named_child_count else None
-        if call is None or call.type != "call":
-            return False
-        return self.ctx.text(call.child_by_field_name("function")) in _NO_RETURN_CALLS
-
     # -- names --------------------------------------------------------------------------
 
     def _mentions(self, node: Node) -> bool:
@@ -344,18 +366,20 @@ class _Function:
     def check_reads(self, node: Node | None, defined: Names) -> None:
         if node is None or not self._mentions(node):
             return
-        walrus = {}
-        if b":=" in self.ctx.source[node.start_byte : node.end_byte]:
-            walrus = {
-                self.ctx.text(n.child_by_field_name("name")): n.start_byte
-                for n in _walk(node, _SCOPE_BREAKS | {"block"})
-                if n.type == "named_expression"
-            }
-        for identifier in _reads(node):
+        # Walrus targets become bound when their value has been evaluated, in Python's
+        # evaluation order (a conditional's test before its branches, a comprehension's
+        # clauses before its element), not in source order.
+        walrus: set[str] = set()
+        for event, identifier in _evaluation(node):
             name = self.ctx.text(identifier)
-            if name in walrus and walrus[name] < identifier.start_byte:
-                continue
-            if name in self.locals and name not in defined and name not in self.reported:
+            if event == "bind":
+                walrus.add(name)
+            elif (
+                name in self.locals
+                and name not in defined
+                and name not in walrus
+                and name not in self.reported
+            ):
                 self.reported[name] = identifier
 
     def binds(self, node: Node | None) -> Names:
@@ -479,15 +503,15 @@ _NOT_READS_PARENT_FIELDS = {
 }
 
 
-def _reads(node: Node) -> Iterator[Node]:
-    """Identifiers read when `node` (a simple statement or a header) is evaluated."""
-    yield from _reads_in(node, frozenset())
-
-
-def _reads_in(node: Node, hidden: Names) -> Iterator[Node]:
-    stack: list[tuple[Node, Names]] = [(node, hidden)]
+def _evaluation(node: Node) -> Iterator[tuple[str, Node]]:
+    """("read", identifier) and ("bind", walrus target) events of evaluating `node` (a
+    simple statement or a header), in Python's evaluation order."""
+    stack: list[tuple[Node, Names, bool]] = [(node, frozenset(), False)]
     while stack:
-        current, names = stack.pop()
+        current, names, bind = stack.pop()
+        if bind:
+            yield "bind", current
+            continue
         kind = current.type
         if current is not node and kind in (
             "block",
@@ -505,22 +529,33 @@ def _reads_in(node: Node, hidden: Names) -> Iterator[Node]:
             "case_pattern",
         ):
             continue
+        if kind == "identifier":
+            if (current.text or b"").decode() not in names and _is_read(current):
+                yield "read", current
+            continue
+        children = current.named_children
         if kind in _COMPREHENSIONS:
-            bound = frozenset(
+            names = names | frozenset(
                 (n.text or b"").decode()
-                for clause in current.named_children
+                for clause in children
                 if clause.type == "for_in_clause"
                 for target in [clause.child_by_field_name("left")]
                 if target is not None
                 for n in _targets(target)
             )
-            names = names | bound
-        if kind == "identifier":
-            if (current.text or b"").decode() in names or not _is_read(current):
-                continue
-            yield current
+            # The `for`/`if` clauses run before the element expression.
+            children = [*children[1:], children[0]] if children else children
+        elif kind == "conditional_expression" and len(children) == 3:
+            children = [children[1], children[0], children[2]]  # `a if test else b`
+        elif kind == "named_expression":
+            target = current.child_by_field_name("name")
+            value = current.child_by_field_name("value")
+            if target is not None:
+                stack.append((target, names, True))
+            if value is not None:
+                stack.append((value, names, False))
             continue
-        stack.extend((child, names) for child in reversed(current.named_children))
+        stack.extend((child, names, False) for child in reversed(children))
 
 
 def _is_read(identifier: Node) -> bool:

@@ -4,7 +4,9 @@ Two signals: the value's shape (vendor key prefixes, private-key blocks, credent
 URLs, JWTs), reported wherever the string appears; and a value that looks like a real
 credential (long enough, varied enough, not a placeholder, not itself a field name)
 given to a secret-like name. A name alone never makes a finding:
-`PASSWORD_FIELD = "password"` and `os.environ["API_TOKEN"]` stay quiet.
+`PASSWORD_FIELD = "password"` and `os.environ["API_TOKEN"]` stay quiet, and so do
+values that name a field or key (`"_auth_user_id"`, `"overEvery"`, `"X-Api-Token"`),
+tables of such names, regular expressions, and docstrings.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from tree_sitter import Node
 
@@ -96,7 +99,15 @@ _PLACEHOLDER = re.compile(
 _NAMING_WORDS = re.compile(
     r"pass|pwd|secret|token|key|user|name|field|mail|login|auth|credential|id$"
 )
-_FIELD_LIKE = re.compile(r"^[a-z][a-z0-9]*(?:[_\-.:][a-z0-9]+)*$|^[A-Z][A-Z0-9_]+$")
+# A value that names a field, key or setting (`"_auth_user_id"`, `"csrftoken"`, `"X_API"`):
+# lower-case words joined by separators, possibly private (leading underscores).
+_FIELD_LIKE = re.compile(
+    r"^_*[a-z][a-z0-9]*(?:[_\-.:]+[a-z0-9]+)*_*$|^_*[A-Z][A-Z0-9_]+$"
+    r"|^[a-z]+(?:[A-Z][a-z0-9]+)+$"  # camelCase: `overEvery`
+    r"|^[A-Z][a-z0-9]*(?:-[A-Z]?[a-z0-9]+)+$"  # a header name: `X-Fake-Connection-Token`
+)
+# Regular-expression syntax: the value is a pattern, not a credential.
+_REGEX_SYNTAX = re.compile(r"\(\?[:=!<P]|\[\^?[^\]]*\][*+?]|\\[dDwWsSbB]|[*+]\?")
 _STRING_QUERY = {
     "python": "(string) @string",
     "javascript": "[(string) (template_string)] @string",
@@ -130,6 +141,8 @@ def looks_like_secret_value(value: str, name: str) -> bool:
     if bare_word and (_NAMING_WORDS.search(value.lower()) or not _PASSWORD_NAMES.search(normal)):
         return False
     if value.startswith(("http://", "https://", "/", "./", "~/", "${", "{{", "%(")):
+        return False
+    if _REGEX_SYNTAX.search(value):
         return False
     if len(set(value)) < 5:
         return False
@@ -211,6 +224,18 @@ def _could_be_credential(value: str) -> bool:
     )
 
 
+def _in_name_table(ctx: FileContext, string: Node) -> bool:
+    """Is `string` a value in an object or dict literal whose values are all names
+    (`{allPass: "overEvery", always: "constant", ...}`): a table of aliases, not secrets."""
+    pair = string.parent
+    table = pair.parent if pair is not None and pair.type in ("pair",) else None
+    if table is None or table.type not in ("object", "dictionary"):
+        return False
+    values = [p.child_by_field_name("value") for p in table.named_children if p.type == "pair"]
+    words = [string_value(v) if v is not None else None for v in values]
+    return len(words) >= 3 and all(w is not None and _FIELD_LIKE.match(w) for w in words)
+
+
 def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] | None:
     """(what kind of secret, the holder's name, fixable) for a secret literal, else None."""
     value = string_value(string)
@@ -227,9 +252,11 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
         if match is None:
             continue
         if label == "password in a URL":
-            password = match.group("password")
+            password = unquote(match.group("password"))
+            letters = re.sub(r"[\W_]", "", password).lower()
             if (
-                _PLACEHOLDER.match(password)
+                any(word in letters for word in ("password", "passwd", "secret"))
+                or _PLACEHOLDER.match(password)
                 or password.lower() in ("pass", "pwd", "user", "username", "secret")
                 or password.startswith(("$", "{", "%", "<"))
             ):
@@ -238,6 +265,8 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
             continue  # sk-xxxxxxxxxxxxxxxxxxxxxxxx
         whole = match.group(0) == value
         return label, name, whole and is_declaration
+    if name is not None and _in_name_table(ctx, string):
+        return None
     if name is not None and looks_like_secret_value(value, name):
         normal = re.sub(r"[^a-z0-9]", "", name.lower())
         label = "password" if _PASSWORD_NAMES.search(normal) else "secret"
@@ -252,6 +281,8 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     string = captures["string"][0]
     if string.end_byte - string.start_byte < 8:
         return
+    if _is_docstring(string):
+        return  # documentation: its example keys are examples
     found = secret_kind(ctx, string)
     if found is None:
         return
@@ -266,6 +297,12 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         "rotate it, since it is already in your history.",
         _fix(ctx, string, name) if fixable and name else None,
     )
+
+
+def _is_docstring(string: Node) -> bool:
+    """A Python string that is a statement of its own: a docstring or a block comment."""
+    parent = string.parent
+    return parent is not None and parent.type == "expression_statement"
 
 
 def _fix(ctx: FileContext, string: Node, name: str) -> Fix | None:

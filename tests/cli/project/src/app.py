@@ -9,3 +9,8 @@ def deploy(branch):
 
 
 # ruff: noqa
+
+
+def report():
+    print(limit)
+    limit = 3

@@ -3,5 +3,5 @@ package main
 import "os"
 
 func main() {
-	_ = os.Remove("/tmp/x")
+	os.MkdirAll("/tmp/x", 0o755)
 }

@@ -24,7 +24,7 @@ impl zed::Extension for Lantern {
             .and_then(|binary| binary.path.clone())
             .or_else(|| worktree.which("lantern"))
             .ok_or_else(|| {
-                "`lantern` is not on PATH: run `pipx install lantern-lsp`, or set \
+                "`lantern` is not on PATH: run `pipx install /path/to/lantern` (a checkout; Lantern is not on PyPI), or set \
                  lsp.lantern.binary.path to a Python and arguments to [\"-m\", \"lantern\", \"serve\"]"
                     .to_string()
             })?;

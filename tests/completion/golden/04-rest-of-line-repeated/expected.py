@@ -1,0 +1,1 @@
+x = compute(⟦a, b)⟧  # total

@@ -1,0 +1,1 @@
+x = compute(<|cursor|>)  # total

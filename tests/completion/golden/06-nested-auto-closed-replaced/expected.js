@@ -1,0 +1,1 @@
+console.log(items.map(⟦(item) => item.name))⟧;

@@ -1,0 +1,6 @@
+def mean(values):⟦
+    return sum(values) / len(values)⟧
+
+
+def median(values):
+    pass

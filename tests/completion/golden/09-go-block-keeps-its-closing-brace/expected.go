@@ -1,0 +1,5 @@
+package main
+
+func double(x int) int {⟦
+	return x * 2
+}⟧

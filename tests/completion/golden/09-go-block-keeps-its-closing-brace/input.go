@@ -1,0 +1,3 @@
+package main
+
+func double(x int) int {<|cursor|>

@@ -1,0 +1,3 @@
+def setup():
+    items = []
+    ⟦items.append(1)⟧

@@ -1,0 +1,3 @@
+def setup():
+    items = []
+    <|cursor|>

@@ -1,0 +1,2 @@
+# TODO: handle<|cursor|>
+x = 1

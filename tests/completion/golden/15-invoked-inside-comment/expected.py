@@ -1,0 +1,2 @@
+# TODO: handle⟦ the empty case⟧
+x = 1

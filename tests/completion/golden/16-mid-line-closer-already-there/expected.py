@@ -1,0 +1,1 @@
+result = fetch(⟦url, retries=3⟧, timeout=5)

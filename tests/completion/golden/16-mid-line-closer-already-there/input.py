@@ -1,0 +1,1 @@
+result = fetch(<|cursor|>, timeout=5)

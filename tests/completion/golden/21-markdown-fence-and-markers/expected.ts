@@ -1,0 +1,1 @@
+const port = ⟦Number(process.env.PORT ?? 8080);⟧

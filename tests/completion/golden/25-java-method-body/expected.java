@@ -1,0 +1,5 @@
+class A {
+  int twice(int x) {⟦
+    return 2 * x;⟧
+  }
+}

@@ -1,0 +1,4 @@
+class A {
+  int twice(int x) {<|cursor|>
+  }
+}
