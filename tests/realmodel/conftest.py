@@ -60,11 +60,13 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.RunningS
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def litellm(
     tmp_path_factory: pytest.TempPathFactory, llama: servers.RunningServer
 ) -> Iterator[servers.RunningServer]:
-    """A LiteLLM proxy routing `gemma` to the llama.cpp server and `dead-route` nowhere."""
+    """A LiteLLM proxy routing `gemma` to the llama.cpp server and `dead-route` nowhere;
+    a fresh one per test (once, a request through a proxy shared with the test before
+    it never reached llama.cpp: each test's verdict stays its own)."""
     directory = tmp_path_factory.mktemp("litellm")
     with required(servers.litellm_proxy(directory, llama.url)) as server:
         yield server
