@@ -36,9 +36,7 @@ def imports(ctx: FileContext) -> dict[str, str]:
 
 def _collect_imports(ctx: FileContext) -> dict[str, str]:
     names: dict[str, str] = {}
-    query = _query(ctx, "[(import_statement) (import_from_statement)] @import")
-    nodes = QueryCursor(query).captures(ctx.tree.root_node).get("import", [])
-    for node in sorted(nodes, key=lambda n: n.start_byte):
+    for node in file_captures(ctx).get("import", []):
         if node.type == "import_statement":
             for name in node.children_by_field_name("name"):
                 if name.type == "aliased_import":
@@ -200,17 +198,19 @@ _ASSIGNMENT_QUERY = """
 """
 
 
-# One traversal collects what several facts need for a whole file.
+# One traversal collects what several facts need for a whole file: each whole-file
+# query costs a walk of every node, a few milliseconds on a 3,500-line file.
 _FILE_QUERY = f"""
 {_ASSIGNMENT_QUERY}
 [(function_definition) (lambda)] @function
 [(if_statement) (try_statement) (match_statement) (while_statement)] @branch
+[(import_statement) (import_from_statement)] @import
 """
 
 
 def file_captures(ctx: FileContext) -> dict[str, list[Node]]:
-    """Bindings (`bind`), functions and lambdas (`function`) and branching statements
-    (`branch`) of the whole file, each sorted by position."""
+    """Bindings (`bind`), functions and lambdas (`function`), branching statements
+    (`branch`) and imports (`import`) of the whole file, each sorted by position."""
 
     def collect() -> dict[str, list[Node]]:
         found = QueryCursor(_query(ctx, _FILE_QUERY)).captures(ctx.tree.root_node)
