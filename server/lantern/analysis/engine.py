@@ -559,8 +559,24 @@ def _merge(
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             continue  # it overlaps the edited bytes
         kept.append(_shift(finding, delta) if finding.start_byte >= old_end else finding)
-    fresh = _run_rules(ctx, regions, clock)
+    fresh = [f for cluster in _clusters(regions) for f in _run_rules(ctx, cluster, clock)]
     return [*kept, *fresh]
+
+
+# Regions further apart than this are re-analysed in separate passes: one pass over their
+# bounding range would compute the region's facts (scopes, calls) for everything between.
+_CLUSTER_GAP = 16_000
+
+
+def _clusters(regions: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """`regions` (sorted, disjoint) in groups separated by more than `_CLUSTER_GAP`."""
+    clusters: list[list[tuple[int, int]]] = []
+    for region in regions:
+        if clusters and region[0] - clusters[-1][-1][1] <= _CLUSTER_GAP:
+            clusters[-1].append(region)
+        else:
+            clusters.append([region])
+    return clusters
 
 
 def _shift(finding: Finding, delta: int) -> Finding:

@@ -302,11 +302,12 @@ def _collect(
 
 def _function_spans(
     ctx: FileContext, region: tuple[int, int] | None
-) -> tuple[list[int], list[tuple[int, int, Node]]]:
+) -> tuple[list[int], list[tuple[int, int, Node]], list[int]]:
     """Every function and lambda (in `region`, else the file) as (start, end, node),
-    sorted by start; and the starts."""
+    sorted by start; their starts; and for each, the index of the innermost one around
+    it (-1 for none)."""
 
-    def collect() -> tuple[list[int], list[tuple[int, int, Node]]]:
+    def collect() -> tuple[list[int], list[tuple[int, int, Node]], list[int]]:
         if region is None:
             nodes = file_captures(ctx).get("function", [])
         else:  # functions around a node of the region are inside the region
@@ -314,7 +315,14 @@ def _function_spans(
             cursor.set_byte_range(*region)
             nodes = cursor.captures(ctx.tree.root_node).get("function", [])
         spans = sorted((n.start_byte, n.end_byte, n) for n in nodes)
-        return [span[0] for span in spans], spans
+        parents: list[int] = []
+        open_: list[int] = []  # the spans around the current one, outermost first
+        for index, (start, _, _) in enumerate(spans):
+            while open_ and spans[open_[-1]][1] <= start:  # it ended before this one
+                open_.pop()
+            parents.append(open_[-1] if open_ else -1)
+            open_.append(index)
+        return [span[0] for span in spans], spans, parents
 
     return ctx.memo(("py.functions", region), collect)
 
@@ -323,19 +331,21 @@ def owning_scope(ctx: FileContext, node: Node) -> Node | None:
     """The innermost function or lambda strictly around `node` (None at module level).
 
     Computed from the functions' byte spans: `Node.parent` walks down from the root in
-    tree-sitter, which is far too slow to call for every name in a large file.
+    tree-sitter, which is far too slow to call for every name in a large file. From the
+    last function starting before `node`, only the functions around it are visited (the
+    innermost around `node` is one of them): O(nesting), not O(functions), per node.
     """
     position = node.start_byte
     region = ctx.region
     inside = region is not None and region[0] <= position < region[1]
-    starts, spans = _function_spans(ctx, region if inside else None)
+    starts, spans, parents = _function_spans(ctx, region if inside else None)
     index = bisect_right(starts, position) - 1
     while index >= 0:
         start, end, function = spans[index]
         same_span = start == position and end == node.end_byte
         if start <= position < end and function.id != node.id and not same_span:
             return function
-        index -= 1
+        index = parents[index]
     return None
 
 
