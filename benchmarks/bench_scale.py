@@ -232,9 +232,8 @@ async def main() -> None:
     parser.add_argument("--no-ruff", action="store_true", help="Leave ruff server out")
     args = parser.parse_args()
     python = sys.executable
-    servers: dict[str, tuple[list[str], Any]] = {
-        "lantern": ([python, "-m", "lantern", "serve"], None)
-    }
+    serve = [python, "-m", "lantern", "serve"]
+    servers: dict[str, tuple[list[str], Any]] = {"lantern": (serve, None)}
     if args.baseline is not None:
         path = {"PYTHONPATH": str(args.baseline.resolve() / "server")}
         servers["baseline"] = (serve, path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator
+from contextlib import suppress
 
 from tree_sitter import Node, QueryCursor
 
@@ -75,10 +76,8 @@ def _unbound_reads(ctx: FileContext, function: Node, body: Node) -> list[tuple[s
         analysis = _Function(ctx, function, candidates)
         if not analysis.locals:
             return []
-        try:
+        with suppress(_NothingLeft):
             analysis.block(body, frozenset(parameters(function)))
-        except _NothingLeft:
-            pass
         found = []
         for name, node in analysis.reported.items():
             earlier = analysis.first_binding.get(name)
