@@ -74,6 +74,15 @@ describe("interpretEditResult", () => {
     assert.deepEqual(result, { kind: "files", files: [{ uri: "file:///a.py", text: "a" }] });
   });
 
+  test("a server's error is a sentence for the user, not JSON", () => {
+    const said = "Lantern AI: the model's rewrite does not parse, so it was dropped.";
+    assert.deepEqual(interpretEditResult({ summary: said, error: said }), { kind: "error", message: said });
+    assert.deepEqual(interpretEditResult({ applied: false, summary: "the file changed" }), {
+      kind: "error",
+      message: "the file changed",
+    });
+  });
+
   test("anything else is shown, not silently dropped", () => {
     const result = interpretEditResult({ reason: "the model answered with prose" });
     assert.equal(result.kind, "message");
@@ -85,6 +94,9 @@ describe("toMarkdown", () => {
   test("markdown strings and MarkupContent are shown as they are", () => {
     assert.equal(toMarkdown("# Why"), "# Why");
     assert.equal(toMarkdown({ kind: "markdown", value: "**bold**" }), "**bold**");
+  });
+  test("an error is said in words", () => {
+    assert.equal(toMarkdown({ summary: "x", error: "no model is set up" }), "**Lantern could not do this:** no model is set up");
   });
   test("other JSON is shown as a code block", () => {
     assert.equal(toMarkdown({ hits: 3 }), '```json\n{\n  "hits": 3\n}\n```');

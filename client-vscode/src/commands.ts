@@ -16,6 +16,7 @@ import {
   fixArguments,
   GENERATE_KINDS,
   generateArguments,
+  errorOf,
   interpretEditResult,
   toMarkdown,
 } from "./protocol";
@@ -117,7 +118,10 @@ export async function explain(server: LanternServer): Promise<void> {
   // With nothing selected, explain the line under the cursor.
   const range = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection;
   const answer = await run(server, "explain", "Explaining", explainArguments(editor.document.uri.toString(), range));
-  if (answer) {
+  const error = answer && errorOf(answer.result);
+  if (error) {
+    void vscode.window.showWarningMessage(`Lantern: ${error}`);
+  } else if (answer) {
     await showMarkdown(toMarkdown(answer.result));
   }
 }
@@ -243,6 +247,9 @@ export async function applyEditResult(
     }
     case "message":
       await showMarkdown(outcome.markdown);
+      return;
+    case "error":
+      void vscode.window.showWarningMessage(`Lantern: ${outcome.message}`);
       return;
   }
 }

@@ -58,7 +58,23 @@ export type EditOutcome =
   | { kind: "edit"; edit: WorkspaceEdit }
   | { kind: "insert"; text: string }
   | { kind: "files"; files: { uri: string; text: string }[] }
-  | { kind: "message"; markdown: string };
+  | { kind: "message"; markdown: string }
+  | { kind: "error"; message: string };
+
+/** The sentence a server put in `{error}` (or `{applied: false, summary}`), if any. */
+export function errorOf(result: unknown): string | undefined {
+  if (typeof result !== "object" || result === null) {
+    return undefined;
+  }
+  const value = result as Record<string, unknown>;
+  if (typeof value.error === "string" && value.error) {
+    return value.error;
+  }
+  if (value.applied === false) {
+    return typeof value.summary === "string" && value.summary ? value.summary : "The edit was not applied.";
+  }
+  return undefined;
+}
 
 /**
  * Read an edit-producing command's result. A server that applied its edit itself through
@@ -76,6 +92,10 @@ export function interpretEditResult(result: unknown): EditOutcome {
     return { kind: "applied" };
   }
   const value = result as Record<string, unknown>;
+  const error = errorOf(value);
+  if (error !== undefined) {
+    return { kind: "error", message: error };
+  }
   if (isWorkspaceEdit(value)) {
     return { kind: "edit", edit: value as WorkspaceEdit };
   }
@@ -120,6 +140,10 @@ export function toMarkdown(result: unknown): string {
   }
   if (typeof result === "object" && result !== null) {
     const value = result as Record<string, unknown>;
+    const error = errorOf(value);
+    if (error !== undefined) {
+      return `**Lantern could not do this:** ${error}`;
+    }
     for (const key of ["markdown", "value", "contents", "explanation"]) {
       if (typeof value[key] === "string") {
         return value[key] as string;

@@ -59,6 +59,20 @@ async def test_findings_outside_the_lines_sent_are_dropped_not_clamped(openai_se
     assert result.dropped == 3
 
 
+async def test_one_invalid_finding_costs_only_itself(openai_server, make_service):
+    """Issue 11, item 13: a finding at line 0 (or with no message) is dropped alone."""
+    bad = [finding(0), {"line": 6, "message": ""}]
+    openai_server.reply_with(json.dumps({"findings": [finding(6), *bad, finding(7)]}))
+    service = make_service(provider(openai_server))
+
+    result = await service.review("/ws/app.py", PY_SOURCE, 5, 7)
+
+    assert isinstance(result, ReviewResult)
+    assert [f.line for f in result.findings] == [6, 7]
+    assert result.dropped == 2
+    assert len(openai_server.generation_requests) == 1  # not asked again
+
+
 async def test_schema_breaking_answer_is_retried_once_with_the_error(openai_server, make_service):
     openai_server.script('{"findings": [{"line": "six"}]}', json.dumps({"findings": [finding(6)]}))
     service = make_service(provider(openai_server))

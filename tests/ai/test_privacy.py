@@ -10,7 +10,7 @@ import re
 import pytest
 
 from lantern.ai.errors import Disabled, Excluded, NotConfigured, ProviderUnavailable
-from lantern.ai.privacy import Exclusions, Redactor
+from lantern.ai.privacy import SECRET_PATTERNS, Exclusions, Redactor
 from lantern.ai.service import (
     ExplainResult,
     FixResult,
@@ -255,3 +255,40 @@ async def test_api_key_never_appears_in_errors_logs_stats_or_cache(
         if file.is_file():
             assert key.encode() not in file.read_bytes()
     assert openai_server.generation_requests[0].headers["authorization"] == f"Bearer {key}"
+
+
+# One sample per token shape, in the case a user would paste it.
+TOKEN_SAMPLES = [
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----",
+    "Authorization: Bearer abcdefgh12345678",
+    "postgres://admin:hunter2hunter2@db.internal:5432/app",
+    "sk-proj-" + "A" * 40,
+    GITHUB_TOKEN,
+    "github_pat_" + "B" * 30,
+    AWS_KEY,
+    'AWS_SECRET_ACCESS_KEY="' + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" + '"',
+    "xoxb-1234567890-abcdefghij",
+    "AIza" + "C" * 35,
+    "sk_live_" + "D" * 24,
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+    'ClientSecret = "s3cr3t-value"',
+    "API_KEY: str = 'abcdefgh1234'",
+    "PassWord := `correct-horse`",
+]
+
+
+@pytest.mark.parametrize("sample", TOKEN_SAMPLES)
+def test_each_secret_shape_is_found_and_holds_its_patterns_hint(sample):
+    """The hints let redaction skip a regex on a text holding none of them: so every match
+    must hold one, or a secret would be sent for the sake of speed."""
+    matched = False
+    for pattern in SECRET_PATTERNS:
+        for match in pattern.regex.finditer(sample):
+            matched = True
+            lowered = match.group(0).lower()
+            assert not pattern.hints or any(hint in lowered for hint in pattern.hints), (
+                pattern.name,
+                match.group(0),
+            )
+    assert matched, sample
+    assert Redactor().redact(sample) != sample

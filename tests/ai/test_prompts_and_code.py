@@ -224,3 +224,27 @@ def test_frameworks_come_from_imports_and_manifests(tmp_path):
     (tmp_path / "package.json").write_text('{"dependencies": {"react": "^18", "express": "4"}}')
     found = detect_frameworks("from fastapi import FastAPI\nimport numpy as np\n", tmp_path)
     assert found == ["Express", "FastAPI", "NumPy", "React"]
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "indent"),
+    [
+        ("def f():\n    return 1\n\n", 4, ""),  # after a function, at the end of the file
+        ("def f():\n    return 1\n\n\n", 4, ""),  # on a blank line at the end
+        ("class A:\n    def f(self):\n        return 1\n\n", 5, "    "),  # beside the method
+        ("def f():\n    return 1\n    \n", 3, "    "),  # the editor's indentation is kept
+        ("def f():\n    x = 1\n", 3, "    "),  # right under the body: still inside
+    ],
+    ids=["eof-after-function", "blank-line-at-eof", "eof-in-class", "indented-blank", "no-gap"],
+)
+async def test_generated_code_at_the_end_of_a_file_goes_beside_the_block_above(
+    openai_server, make_service, source, line, indent
+):
+    openai_server.reply_with("```python\ndef g():\n    return 2\n```")
+    service = make_service(provider(openai_server))
+
+    result = await service.generate("/ws/tail.py", source, line, "write g")
+
+    assert isinstance(result, GenerateResult), result
+    assert result.code.splitlines()[0] == f"{indent}def g():"
+    assert syntax_problem(result.apply(source), PY) is None

@@ -197,6 +197,40 @@ async def test_a_client_that_cannot_create_files_gets_them_as_data(tmp_path, mod
         assert created["uri"].endswith("/tests/test_store.py")
 
 
+async def test_generate_tests_in_an_editor_that_cannot_create_files_writes_the_file(
+    tmp_path, model
+):
+    """Such an editor (no "create" resource operation) gets "Generate tests" as a command,
+    even when it resolves edits lazily; the server writes the new file and shows it."""
+    capabilities = resolving_capabilities()
+    capabilities.workspace.workspace_edit.resource_operations = []
+    async with lantern_client(tmp_path, env=ai_env(model), capabilities=capabilities) as client:
+        uri = (tmp_path / "store.py").as_uri()
+        open_document(client, uri, SOURCE)
+        at = types.Position(line=9, character=4)  # in `total`
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=at, end=at),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        tests = next(a for a in actions if a.title == "Generate tests for `total`")
+        assert tests.command is not None and tests.data is None
+        result = await run(client, tests.command.command, *tests.command.arguments)
+        written = tmp_path / "tests" / "test_store.py"
+        assert result["applied"] is True and result["written"] == [written.as_uri()]
+        assert written.read_text().strip()
+        shown = await client.wait_until(lambda: list(client.shown_documents))
+        assert shown[0].uri == written.as_uri()
+        assert any("test_store.py" in m.message for m in client.messages)
+        # Asked again, the file exists: a second one is written beside it, never over it.
+        first = written.read_text()
+        again = await run(client, tests.command.command, *tests.command.arguments)
+        assert again["written"] == [(tmp_path / "tests" / "test_store.2.py").as_uri()]
+        assert written.read_text() == first
+
+
 async def test_explain_from_an_action_opens_a_markdown_document(tmp_path, model):
     async with lantern_client(
         tmp_path, env=ai_env(model), capabilities=resolving_capabilities()

@@ -36,6 +36,8 @@ class RawClient:
             env=env,
         )
         self.received: queue.Queue[Any] = queue.Queue()
+        self.responses: dict[Any, dict[str, Any]] = {}
+        self.notifications: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -54,14 +56,26 @@ class RawClient:
         self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         self.proc.stdin.flush()
 
-    def response(self, msg_id: int) -> dict[str, Any]:
-        """The response to request `msg_id` (server-to-client requests are answered null)."""
+    def write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def response(self, msg_id: int | None) -> dict[str, Any]:
+        """The response to request `msg_id` (server-to-client requests are answered null);
+        notifications are kept in `notifications`, other responses for later calls."""
+        if msg_id in self.responses:
+            return self.responses.pop(msg_id)
         while True:
             message = self.received.get(timeout=WAIT)
-            if "method" in message and "id" in message:
+            if "method" not in message:
+                if message.get("id") == msg_id:
+                    return message
+                self.responses[message.get("id")] = message
+            elif "id" in message:
                 self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-            elif message.get("id") == msg_id:
-                return message
+            else:
+                self.notifications.append(message)
 
     def request(self, msg_id: int, method: str, params: Any = None) -> dict[str, Any]:
         self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
@@ -132,6 +146,53 @@ def test_malformed_requests_get_invalid_request(raw: RawClient, message: Any):
     raw.send(message)
     assert error_code(raw.response(9)) == -32600
     assert raw.request(10, DIAGNOSTIC, A_PY)["result"]["kind"] == "full"
+
+
+def _frame(body: bytes, length: int | None = None, header: bytes | None = None) -> bytes:
+    if header is None:
+        header = b"Content-Length: %d\r\n" % (len(body) if length is None else length)
+    return header + b"\r\n" + body
+
+
+# (the frame around a body, whether the message in it is still understood)
+FRAMES = {
+    "no-header": (lambda body: body, False),
+    "length-short": (lambda body: _frame(body, len(body) - 5), False),
+    "length-long": (lambda body: _frame(body, len(body) + 5), True),
+    "length-not-a-number": (lambda body: _frame(body, header=b"Content-Length: ten\r\n"), False),
+    "other-header-only": (lambda body: _frame(body, header=b"Content-Type: x\r\n"), False),
+    "garbage-line": (lambda body: b"hello\r\n" + _frame(body), True),
+}
+
+
+@pytest.mark.parametrize("frame", FRAMES.values(), ids=FRAMES.keys())
+def test_a_malformed_frame_costs_only_itself(raw: RawClient, frame: Any):
+    """Issue 11, item 13: the next message after a bad frame is answered; a body that
+    holds a whole message followed by bytes of the next frame keeps both."""
+    wrap, understood = frame
+    raw.initialize()
+    body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": DIAGNOSTIC, "params": A_PY}).encode()
+    raw.write(wrap(body))
+    assert raw.request(6, DIAGNOSTIC, A_PY)["result"]["kind"] == "full"
+    if understood:
+        assert raw.response(5)["result"]["kind"] == "full"
+    assert raw.request(7, "shutdown") == {"jsonrpc": "2.0", "id": 7, "result": None}
+    assert raw.exit_status() == 0
+
+
+def test_bodies_that_are_not_json_are_said_once_as_a_sentence(raw: RawClient):
+    raw.initialize()
+    for _ in range(2):
+        raw.write(_frame(b"{not json at all"))
+    assert raw.request(6, DIAGNOSTIC, A_PY)["result"]["kind"] == "full"
+    assert None not in raw.responses  # no id-less answer that clients cannot match
+    said = [
+        m["params"]["message"] for m in raw.notifications if m["method"] == "window/showMessage"
+    ]
+    assert said == [
+        "Lantern skipped a malformed message from the editor and keeps serving; "
+        "the details are in its log."
+    ]
 
 
 def test_batch_of_two_answers_each(raw: RawClient):

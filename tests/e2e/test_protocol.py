@@ -258,10 +258,10 @@ async def test_every_offered_action_leaves_code_that_compiles(tmp_path: Path, te
 
 
 def bundle(functions: int) -> str:
-    """One minified line with one LB211 (`==`) finding per function (case 14)."""
+    """One minified line with one LS101 (`eval`) finding per function (case 14)."""
     chunk = (
         "function f{i}(a,b){{var c=a.length,d=[];for(var e=0;e<c;e++)d.push(b(a[e],e));"
-        "return c==d.length?d:null}}"
+        "return eval(b)?d:null}}"
     )
     return "".join(chunk.format(i=i) for i in range(functions)) + "\n"
 
@@ -280,7 +280,7 @@ async def test_code_actions_on_a_one_line_file_are_bounded(tmp_path: Path):
         # Not 800 actions: the findings nearest the cursor, each with its fix and ignore.
         assert 0 < len(quick) <= 2 * MAX_MORE_ON_THE_LINES
         # At a finding, that finding's actions come first.
-        column = text.index("==", text.index("function f200"))
+        column = text.index("eval", text.index("function f200")) + 1
         result = await client.text_document_code_action_async(
             types.CodeActionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),

@@ -11,7 +11,14 @@ import json
 import re
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Severity = Literal["error", "warning", "information", "hint"]
 
@@ -52,11 +59,34 @@ class AIFinding(BaseModel):
 
 
 class ReviewAnswer(BaseModel):
-    """What a review must return."""
+    """What a review must return.
+
+    One bad finding (a line of 0, an empty message) costs only itself: the others are
+    kept and `dropped` counts it. An answer whose findings are all bad is refused, so
+    the model is asked again.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     findings: list[AIFinding]
+    dropped: int = Field(0, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_bad_findings(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not isinstance(value.get("findings"), list):
+            return value
+        kept: list[AIFinding] = []
+        first_problem: ValidationError | None = None
+        for item in value["findings"]:
+            try:
+                kept.append(AIFinding.model_validate(item))
+            except ValidationError as exc:
+                first_problem = first_problem or exc
+        if first_problem is not None and not kept:
+            return value  # refused by the field's own validation, with each item's place
+        dropped = len(value["findings"]) - len(kept)
+        return {**value, "findings": kept, "dropped": dropped}
 
 
 def review_json_schema() -> dict[str, Any]:

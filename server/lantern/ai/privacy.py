@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -160,10 +161,22 @@ class SecretPattern:
     name: str
     regex: re.Pattern[str]
     group: int = 0  # the part of the match that is the secret
+    # Lower-case strings of which every match holds one: a text holding none is not
+    # searched (a substring test costs far less than a regex scan; redaction runs on
+    # every completion request).
+    hints: tuple[str, ...] = ()
+
+    def finditer(self, text: str, lowered: str) -> Iterator[re.Match[str]]:
+        """Matches in `text`; `lowered` is `text.lower()`, computed once by the caller."""
+        if self.hints and not any(hint in lowered for hint in self.hints):
+            return iter(())
+        return self.regex.finditer(text)
 
 
-def _p(name: str, pattern: str, group: int = 0, flags: int = 0) -> SecretPattern:
-    return SecretPattern(name, re.compile(pattern, flags), group)
+def _p(
+    name: str, pattern: str, group: int = 0, flags: int = 0, hints: tuple[str, ...] = ()
+) -> SecretPattern:
+    return SecretPattern(name, re.compile(pattern, flags), group, hints)
 
 
 # Most specific first: a private-key block may contain anything the others match.
@@ -174,21 +187,44 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
         r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
         r"|(?:[ \t]*(?:\\n|\r?\n)?[ \t]*[A-Za-z0-9+/=:-]+)+)",  # no END line: its base64 body
         flags=re.DOTALL,
+        hints=("-----begin",),
     ),
-    _p("bearer token", r"\b[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", group=1),
-    _p("password in URL", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", group=1),
-    _p("OpenAI-style key", r"\bsk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_]{20,}"),
-    _p("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
-    _p("AWS access key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+    _p("bearer token", r"\b[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", group=1, hints=("bearer",)),
+    _p(
+        "password in URL",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@",
+        group=1,
+        hints=("://",),
+    ),
+    _p("OpenAI-style key", r"\bsk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_]{20,}", hints=("sk-",)),
+    _p(
+        "GitHub token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
+        hints=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    _p(
+        "AWS access key",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
+        hints=("akia", "asia", "abia", "acca"),
+    ),
     _p(
         "AWS secret key",
         r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})",
         group=1,
+        hints=("aws",),
     ),
-    _p("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    _p("Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
-    _p("Stripe key", r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"),
-    _p("JSON web token", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    _p("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", hints=("xox",)),
+    _p("Google API key", r"\bAIza[0-9A-Za-z_-]{35}", hints=("aiza",)),
+    _p(
+        "Stripe key",
+        r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}",
+        hints=("_live_", "_test_"),
+    ),
+    _p(
+        "JSON web token",
+        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        hints=("eyj",),
+    ),
     _p(
         "assigned secret",
         # name, an optional type (`: str`, ` string`), `=`/`:`/`:=`, an optional literal
@@ -197,6 +233,7 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
         r"|private_?key|client_?secret|token)[\w-]*[\"']?(?:\s*:?[ \t]*[\w.\[\]|]+)?"
         r"\s*[:=]{1,2}\s*[bBrRuUfF]{0,2}([\"'`])([^\"'`\n]{6,})\1",
         group=2,
+        hints=("passw", "pwd", "secret", "apikey", "api_key", "token", "private_key", "privatekey"),
     ),
     _p(
         "AWS-style secret key",  # 40 characters of base64 with mixed case and a digit
@@ -257,8 +294,9 @@ class Redactor:
             while start != -1:
                 ranges.append((start, start + len(secret)))
                 start = text.find(secret, start + len(secret))
+        lowered = text.lower()
         for pattern in (*self.extra_patterns, *SECRET_PATTERNS):
-            for match in pattern.regex.finditer(text):
+            for match in pattern.finditer(text, lowered):
                 start, end = match.span(pattern.group)
                 # A placeholder from an earlier pass is not a new secret.
                 if end > start and self._prefix not in text[start:end]:
@@ -344,7 +382,24 @@ def names_a_secret(name: str) -> bool:
     return any(word in normal for word in _SECRET_WORDS)
 
 
+# Cheap evidence that some name in a text may name a secret (see `names_a_secret`): a
+# text without any is not parsed for bindings, which most files are spared.
+_MAYBE_SECRET_NAME = re.compile(
+    r"passw|pwd|secret|token|credential|authorization|bearer"
+    r"|(?:api|private|access|aws|signing|encryption)[^a-z0-9]{0,3}key"
+)
+
+
 def secrets_in_code(source: str, language: str) -> list[str]:
+    """See `_secrets_in_code`; memoised, since a review or an explanation asks for the
+    same file's several times (each batch of units makes a redactor)."""
+    if _MAYBE_SECRET_NAME.search(source.lower()) is None:
+        return []
+    return list(_secrets_in_code(source, language))
+
+
+@lru_cache(maxsize=8)
+def _secrets_in_code(source: str, language: str) -> tuple[str, ...]:
     """The values of string literals bound to a secret's name in `source`: assignments
     (annotated, typed, augmented), declarations, keyword and default arguments, dict
     entries, object properties, struct fields, in every supported language.
@@ -359,17 +414,17 @@ def secrets_in_code(source: str, language: str) -> list[str]:
 
         spec = language_named(language) or detect_language("", language)
         if spec is None:
-            return []
+            return ()
         grammar = spec.grammar
         kinds = [kind for kind in _LITERALS if grammar.id_for_node_kind(kind, True)]
         if not kinds:
-            return []
+            return ()
         tree = parse(spec, source.encode("utf-8", "surrogatepass"))
         query = compiled_query(spec, "[" + " ".join(f"({kind})" for kind in kinds) + "] @s")
         literals = QueryCursor(query).captures(tree.root_node).get("s", [])
     except Exception:
         log.debug("no syntax tree for %s: secrets are found by their shape only", language)
-        return []
+        return ()
     values = []
     for literal in literals:
         target = _binding_target(literal)
@@ -378,7 +433,7 @@ def secrets_in_code(source: str, language: str) -> list[str]:
         value = _literal_content((literal.text or b"").decode("utf-8", "surrogatepass"))
         if len(value.strip()) >= _MIN_SECRET:
             values.append(value)
-    return values
+    return tuple(values)
 
 
 def _binding_target(literal: Any) -> str | None:

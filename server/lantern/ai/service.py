@@ -255,7 +255,8 @@ class AIService:
             messages = self._fit("review", prompt, base, "context", context_lines)
 
             def parse(text: str) -> Any:
-                return parse_answer(text, ReviewAnswer).model_dump()
+                answer = parse_answer(text, ReviewAnswer)
+                return {**answer.model_dump(), "dropped": answer.dropped}
 
             return _Job(
                 "review",
@@ -274,8 +275,9 @@ class AIService:
                 last = item.end_line if item.end_line is not None else item.line
                 if start <= item.line <= end and item.line <= last <= end:
                     kept.append(_masked_finding(item, job.redactor))
+            invalid = payload.get("dropped", 0)  # findings that failed validation
             return ReviewResult(
-                findings=kept, dropped=len(payload["findings"]) - len(kept), meta=meta
+                findings=kept, dropped=invalid + len(payload["findings"]) - len(kept), meta=meta
             )
 
         return await self._run("review", path, prepare, finish, cancel)
@@ -1050,10 +1052,24 @@ def _indent_at(lines: list[str], line: int) -> str:
         return indent_above + "    "
     # A blank line between, or the insertion point itself on a blank line.
     blank_here = line - 1 < len(lines) and not lines[line - 1].strip()
+    if blank_here and lines[line - 1]:
+        return lines[line - 1]  # the editor's own indentation on the cursor's line
     separated = above_at is not None and (above_at < line - 2 or blank_here)
     if separated and below and len(indent_below) < len(indent_above):
         return indent_below
+    if separated and not below and above_at is not None:
+        # Nothing follows (the end of the file): beside the block above, not inside it.
+        return _block_indent(lines, above_at, indent_above)
     return indent_above
+
+
+def _block_indent(lines: list[str], last: int, indent: str) -> str:
+    """The indentation of the header of the block whose body holds line index `last`
+    (at `indent`): the nearest line above that is indented less."""
+    for text in reversed(lines[:last]):
+        if text.strip() and len(header := code_blocks.leading_indent(text)) < len(indent):
+            return header
+    return indent
 
 
 def _clean_completion(text: str, suffix: str, max_lines: int, spec: LanguageSpec | None) -> str:

@@ -16,6 +16,7 @@ from lsprotocol import types
 
 from lantern.lsp import assistant
 from lantern.lsp.commands import EXPLAIN, FIX, GENERATE, ls_converter
+from lantern.lsp.edits import supports_resource_operation
 from lantern.lsp.server import LanternServer
 from lantern.session import Snapshot
 
@@ -110,6 +111,9 @@ def listed(
                     lazily,
                 )
             )
+        # A new file: an edit only where the editor can create files; elsewhere the
+        # command runs, and the server writes the file itself.
+        creates = supports_resource_operation(ls, types.ResourceOperationKind.Create)
         actions.append(
             _generate_action(
                 f"Generate tests for `{name}`",
@@ -117,7 +121,7 @@ def listed(
                 cursor,
                 f"Tests for `{name}`.",
                 "tests",
-                lazily,
+                lazily and creates,
             )
         )
     return actions
@@ -142,6 +146,12 @@ async def resolve(
     if outcome.error is not None:
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=outcome.error)
+        )
+        return action
+    if outcome.edit is None:  # e.g. files this editor cannot create: never a silent no-op
+        message = outcome.summary or "Lantern AI: nothing to apply."
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=message)
         )
         return action
     if outcome.new_problems:

@@ -260,6 +260,36 @@ async def show_markdown(ls: LanternServer, markdown: str, name: str) -> None:
     )
 
 
+async def write_new_files(ls: LanternServer, files: list[dict[str, str]]) -> Outcome:
+    """Create `files` ({"uri", "text"}) on disk, for an editor that cannot create files
+    from a WorkspaceEdit but whose user chose an action that makes them (e.g. "Generate
+    tests"). Only new files: one that exists by now is left alone and named in the error.
+    The first file written is opened with window/showDocument when the editor can."""
+    written: list[str] = []
+    problems: list[str] = []
+    for item in files:
+        path = Path(to_fs_path(item["uri"]) or "")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
+                handle.write(item["text"])
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror or exc}")
+            continue
+        written.append(item["uri"])
+    window = ls.client_capabilities.window
+    if written and window and window.show_document and window.show_document.support:
+        try:
+            await ls.window_show_document_async(
+                types.ShowDocumentParams(uri=written[0], take_focus=True)
+            )
+        except Exception as exc:  # the files exist; not being shown is no failure
+            log.info("showDocument failed for %s: %s", written[0], exc)
+    if problems:
+        return Outcome(error="Lantern AI: could not write " + "; ".join(problems))
+    return Outcome(summary="Wrote " + ", ".join(to_fs_path(uri) or uri for uri in written))
+
+
 # -- generate ------------------------------------------------------------------------------
 
 

@@ -14,7 +14,9 @@ Arguments are positional, as the clients send them (client-vscode/src/protocol.t
 `workspace/applyEdit` (what code actions use, since a client ignores the result of a
 command it runs for an action); `{"show": true}` shows an explanation as a document.
 Without `apply`, generate and fix return `{"edit": WorkspaceEdit, "summary": ...}` (or
-`{"files": [...]}` for a client that cannot create files) for the client to apply.
+`{"files": [{"uri", "text"}]}` for a client that cannot create files) for the client to
+apply; with `apply`, such files are written by the server (new files only) and the
+answer is `{"applied": true, "summary", "written": [uri]}`.
 Bad arguments are answered with JSON-RPC error -32602 naming the argument.
 """
 
@@ -161,6 +163,16 @@ async def _finish(ls: LanternServer, outcome: assistant.Outcome, options: dict[s
                 )
             )
         return {"applied": answer.applied, "summary": outcome.summary}
+    if options.get("apply") and outcome.files:
+        # The editor cannot create files from an edit (no "create" resource operation),
+        # and asked the server to apply: the server writes the new files itself.
+        written = await assistant.write_new_files(ls, outcome.files)
+        if written.error is not None:
+            _tell(ls, written.error)
+            return written.to_result()
+        summary = f"{outcome.summary}. {written.summary}."
+        _tell(ls, summary, types.MessageType.Info)
+        return {"applied": True, "summary": summary, "written": [f["uri"] for f in outcome.files]}
     return outcome.to_result()
 
 
@@ -315,8 +327,10 @@ async def _history(ls: LanternServer, *arguments: Any) -> Any:
 # -- small helpers -----------------------------------------------------------------------------
 
 
-def _tell(ls: LanternServer, message: str) -> None:
-    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+def _tell(
+    ls: LanternServer, message: str, kind: types.MessageType = types.MessageType.Warning
+) -> None:
+    ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
 
 def _why_not_ready(ls: LanternServer) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import json
 import logging
 import os
 import re
@@ -30,6 +31,7 @@ from pygls.exceptions import (
     JsonRpcInvalidRequest,
     JsonRpcServerNotInitialized,
 )
+from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
@@ -206,6 +208,50 @@ class LanternServer(LanguageServer):
         # Set once the first settings are loaded: nothing is analysed before that.
         self.settings_ready = asyncio.Event()
 
+    # -- reading stdin -----------------------------------------------------------------
+
+    def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls's stdio server, with `framing.read_frames` in place of its reader so
+        that one malformed frame costs only itself (see lantern.lsp.framing)."""
+        from lantern.lsp.framing import read_frames
+
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        protocol = self.protocol
+
+        def decode(body: bytes) -> Any:
+            return json.loads(body, object_hook=protocol.structure_message)
+
+        try:
+            asyncio.run(
+                read_frames(
+                    self._stop_event,
+                    reader,
+                    decode,
+                    protocol.handle_message,
+                    self._report_bad_frame,
+                    lambda exc: self.report_server_error(exc, None),
+                )
+            )
+        except BrokenPipeError:
+            log.error("The connection to the editor is lost; shutting down.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def _report_bad_frame(self, problem: str) -> None:
+        # Not answered with JSON-RPC's -32700 (id null), though the JSON-RPC spec allows
+        # it: clients match responses by id, and some (pygls's, Neovim's) fail on one
+        # they cannot match. Said once instead, and logged.
+        log.warning("Skipped a malformed message from the editor: %s", problem)
+        self.show_once(
+            "protocol:frame",
+            "Lantern skipped a malformed message from the editor and keeps serving; "
+            "the details are in its log.",
+        )
+
     # -- registration with isolation ---------------------------------------------------
 
     def handler(self, method: str, options: Any = None) -> Callable[[Callable], Callable]:
@@ -252,18 +298,23 @@ class LanternServer(LanguageServer):
     def report_handler_error(self, method: str, exc: BaseException) -> None:
         trace = "".join(traceback.format_exception(exc))
         log.error("%s failed: %s\n%s", method, exc, trace)
+        # A sentence for the user; the exception's own text is for the log.
         self.show_once(
             f"error:{method}:{type(exc).__name__}",
-            f"Lantern: {method} failed ({type(exc).__name__}: {exc}). "
-            "The server keeps running; details are in its log.",
+            f"Lantern: {method} failed because of an internal error. "
+            "The server keeps running; the details are in its log.",
             types.MessageType.Error,
         )
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if source is FeatureRequestError:
             return  # already reported by the handler's guard
-        log.error("Protocol error: %s", error)
-        self.show_once(f"protocol:{type(error).__name__}", f"Lantern: {error}")
+        log.error("Protocol error: %s", error, exc_info=error)
+        self.show_once(
+            f"protocol:{type(error).__name__}",
+            "Lantern could not handle a message from the editor and skipped it; "
+            "the details are in its log.",
+        )
 
     def show_once(
         self, key: str, message: str, kind: types.MessageType = types.MessageType.Warning
