@@ -26,7 +26,6 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -301,6 +300,8 @@ def _check_all(work: list[tuple[Path, RuleOptions, int, bool]], jobs: int) -> li
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers == 1 or len(work) < PARALLEL_THRESHOLD:
         return [_check_one(job) for job in work]
+    from concurrent.futures import ProcessPoolExecutor  # 50 ms of imports: only when used
+
     chunk = max(1, min(64, len(work) // (workers * 8)))
     with ProcessPoolExecutor(workers) as pool:
         return list(pool.map(_check_one, work, chunksize=chunk))
