@@ -3,12 +3,14 @@
 Run on demand (never from the test suite):
 
     python benchmarks/bench_lsp.py [--repeat 7] [--file PATH] [--startup-only]
-                                   [--baseline CHECKOUT]
+                                   [--baseline CHECKOUT] [--open-delay SECONDS]
 
 For each server, in interleaved repetitions (every server once per round, in a fresh
 random order), it measures over stdio:
 - startup: process spawn -> `initialize` answered;
-- open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics;
+- open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics, sent
+  right after `initialized` (or `--open-delay` seconds later, as an editor that opens a
+  file a moment after start-up: what the background warm-up has prepared by then);
 - edit -> diagnostics: 20 keystrokes sent back to back -> diagnostics for the last one,
   typed inside a function and then at the top level of the module;
 - codeAction: the median round trip of 20 `textDocument/codeAction` requests at a line of
@@ -162,7 +164,12 @@ def capabilities(pull: bool) -> dict[str, Any]:
 
 
 async def measure(
-    server: Server, path: Path, text: str, workspace: Path, startup_only: bool = False
+    server: Server,
+    path: Path,
+    text: str,
+    workspace: Path,
+    startup_only: bool = False,
+    open_delay: float = 0.0,
 ) -> None:
     uri = path.as_uri()
     started = time.perf_counter()
@@ -182,6 +189,8 @@ async def measure(
         client.reader.cancel()
         return
     client.notify("initialized", {})
+    if open_delay:  # an editor that opens its first file a moment after start-up
+        await asyncio.sleep(open_delay)
 
     started = time.perf_counter()
     client.notify(
@@ -322,6 +331,12 @@ async def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="Another checkout of Lantern to compare with (a row)"
     )
+    parser.add_argument(
+        "--open-delay",
+        type=float,
+        default=0.0,
+        help="Seconds between `initialized` and `didOpen` (default 0: at once)",
+    )
     args = parser.parse_args()
     source = args.file or stdlib_file()
     text = source.read_text()
@@ -336,7 +351,7 @@ async def main() -> None:
         for _ in range(args.repeat):
             # A fresh order each round, so no server always runs after the same one.
             for server in random.sample(all_servers, len(all_servers)):
-                await measure(server, path, text, workspace, args.startup_only)
+                await measure(server, path, text, workspace, args.startup_only, args.open_delay)
     report(all_servers, source, text.count("\n"), args.repeat)
 
 

@@ -106,3 +106,50 @@ def test_unknown_languages_are_kept_but_not_parsed():
 
 def test_changes_to_a_document_that_is_not_open_are_ignored():
     assert Session().change(URI, 2, [TextChange("x")]) is None
+
+
+def _tree_text(node: Node) -> str:
+    return str(node)
+
+
+def test_a_parse_job_run_elsewhere_gives_the_snapshot_a_parse_in_place_would():
+    uri = "file:///w/a.py"
+    text = "def f(x):\n    return eval(x)\n"
+    session, reference = Session(), Session()
+    for each in (session, reference):
+        each.open(uri, "python", 1, text)
+        each.change(uri, 2, [TextChange("y", (1, 16), (1, 17))])
+    job = session.parse_job(uri)
+    assert job is not None and job.version == 2
+    assert session.finish_parse(job, job.run())
+    assert session.parse_job(uri) is None  # up to date: nothing left to parse
+    ours, theirs = session.snapshot(uri), reference.snapshot(uri)
+    assert ours is not None and theirs is not None and ours.tree is not None
+    assert ours.source == theirs.source == b"def f(x):\n    return eval(y)\n"
+    assert _tree_text(ours.tree.root_node) == _tree_text(theirs.tree.root_node)
+
+
+def test_a_parse_job_for_a_version_edited_meanwhile_is_dropped():
+    uri = "file:///w/a.py"
+    session = Session()
+    session.open(uri, "python", 1, "x = 1\n")
+    job = session.parse_job(uri)
+    assert job is not None
+    result = job.run()
+    session.change(uri, 2, [TextChange("(", (0, 5), (0, 5))])  # typed while it parsed
+    assert not session.finish_parse(job, result)
+    snapshot = session.snapshot(uri)
+    assert snapshot is not None and snapshot.source == b"x = 1(\n"
+    assert snapshot.tree is not None and snapshot.tree.root_node.has_error
+
+
+def test_a_parse_job_says_why_an_oversized_document_is_not_analysed():
+    uri = "file:///w/a.py"
+    session = Session()
+    session.open(uri, "python", 1, "x = 1\n" * 400_000)  # 2.4 MB, over the default cap
+    job = session.parse_job(uri)
+    assert job is not None
+    session.finish_parse(job, job.run())
+    snapshot = session.snapshot(uri)
+    assert snapshot is not None and snapshot.tree is None
+    assert snapshot.skip_reason is not None and "max_file_size" in snapshot.skip_reason

@@ -78,3 +78,12 @@ def test_workspace_languages_skip_dependencies_and_come_most_frequent_first(tmp_
 
 def test_an_unreadable_workspace_has_no_languages(tmp_path: Path):
     assert warmup.languages_in(tmp_path / "missing") == []
+
+
+def test_default_settings_give_the_options_warmed_up_before_settings_load():
+    """On `initialized` the settings are not loaded yet, so the warm-up prepares the
+    default options: they must be what default settings give, or it prepares in vain."""
+    from lantern.analysis.engine import rule_options
+    from lantern.config import Settings
+
+    assert rule_options(Settings().rules) == rule_options(None) == RuleOptions()
