@@ -11,10 +11,11 @@ Each server runs once per scenario, fresh, over stdio (pull diagnostics):
   document's diagnostics over 20 edits spread over the documents (median and max);
 - a 10,000-line Python file (the standard library's `typing.py`, three times): open ->
   diagnostics, 20 keystrokes in a function -> diagnostics, a codeAction round trip;
-- a 2 MB minified JavaScript line: open -> diagnostics of that file, and, sent while it
-  is being analysed, a small document's diagnostics and code actions (nothing may wait
-  for the big file), then code actions and completion in the big file: the slowest of
-  those answers, which the issue wants under 500 ms.
+- a 1.7 MB minified JavaScript line (under the 2 MB default size cap): open ->
+  diagnostics of that file, and, sent while it is being parsed and analysed, a small
+  document's diagnostics and code actions (nothing may wait for the big file), then
+  code actions and completion in the big file: the slowest of those answers, which the
+  issue wants under 500 ms.
 
 `--baseline` adds a column for another checkout's server (its `server/` first on
 `PYTHONPATH`). ruff server is shown where it applies (Python) for scale, if installed.
@@ -218,9 +219,9 @@ async def minified(command: list[str], env: Any, folder: Path) -> dict:
     ]
     await client.stop()
     return {
-        "2 MB line: open -> diagnostics (ms)": opened,
-        "2 MB line: meanwhile, another document's pull + codeAction, slowest (ms)": max(others),
-        "2 MB line: codeAction, completion, pull afterwards, slowest (ms)": max(requests),
+        "1.7 MB line: open -> diagnostics (ms)": opened,
+        "1.7 MB line: meanwhile, another document's pull + codeAction, slowest (ms)": max(others),
+        "1.7 MB line: codeAction, completion, pull afterwards, slowest (ms)": max(requests),
     }
 
 
