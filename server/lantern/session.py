@@ -53,33 +53,6 @@ class Snapshot:
     settings: Settings | None = None  # this document's (its folder's, its project's)
 
 
-@dataclass(frozen=True, slots=True)
-class ParseJob:
-    """Bringing one document version's tree up to date, as work that touches no session
-    state (its tree is a copy), so it can run on another thread; `Session.finish_parse`
-    installs the result if the document is still at that version."""
-
-    uri: str
-    version: int
-    language: LanguageSpec
-    source: bytes
-    edited: Tree | None  # a copy of the edited previous tree, for an incremental parse
-    max_size: int
-
-    def run(self) -> tuple[Tree | None, str | None]:
-        """(tree, None), or (None, why the file is not analysed)."""
-        reason = skip_reason(self.source, self.max_size)
-        if reason is not None:
-            return None, reason
-        tree = parse(self.language, self.source, self.edited)
-        if self.edited is not None and tree.root_node.has_error:
-            # Error recovery after an incremental parse can build a different tree from a
-            # fresh parse of the same text (tree-sitter-go does): re-parse so the result
-            # equals what opening the file gives. It costs one parse, milliseconds.
-            tree = parse(self.language, self.source)
-        return tree, None
-
-
 @dataclass(slots=True)
 class Document:
     uri: str
@@ -223,49 +196,28 @@ class Session:
             )
         document.index = index.replaced(start, end, change.text)
 
-    def parse_job(self, uri: str) -> ParseJob | None:
-        """The parse `uri` needs before its next snapshot (None: none, or nothing to
-        parse). Running it elsewhere and handing it to `finish_parse` replaces the parse
-        `snapshot` would do, so a large document is parsed off the caller's thread."""
-        document = self.documents.get(uri)
-        if document is None or not document.stale or document.language is None:
-            return None
-        settings = document.settings
-        return ParseJob(
-            uri,
-            document.version,
-            document.language,
-            encode(document.text),
-            document.tree.copy() if document.tree is not None else None,
-            settings.diagnostics.max_file_size if settings else DEFAULT_MAX_FILE_SIZE,
-        )
-
-    def finish_parse(self, job: ParseJob, result: tuple[Tree | None, str | None]) -> bool:
-        """Install `job`'s result; False (dropped) if the document changed meanwhile."""
-        document = self.documents.get(job.uri)
-        if document is None or document.version != job.version or not document.stale:
-            return False
-        self._install(document, job, result)
-        return True
-
     def _parse(self, document: Document) -> None:
         """Bring `source` and `tree` up to date with the text (incrementally if possible)."""
         if not document.stale:
             return
-        job = self.parse_job(document.uri) if document.language is not None else None
-        if job is None:
-            document.stale = False
-            document.source = encode(document.text)
+        document.stale = False
+        document.source = encode(document.text)
+        if document.language is None:
             document.tree = None
             return
-        self._install(document, job, job.run())
-
-    def _install(
-        self, document: Document, job: ParseJob, result: tuple[Tree | None, str | None]
-    ) -> None:
-        tree, reason = result
-        document.stale = False
-        document.source = job.source
-        if reason is not None and reason != document.skip_reason:
-            log.info("Not analysing %s: %s", document.uri, reason)
-        document.skip_reason, document.tree = reason, tree
+        settings = document.settings
+        max_size = settings.diagnostics.max_file_size if settings else DEFAULT_MAX_FILE_SIZE
+        reason = skip_reason(document.source, max_size)
+        if reason is not None:
+            if reason != document.skip_reason:
+                log.info("Not analysing %s: %s", document.uri, reason)
+            document.skip_reason, document.tree = reason, None
+            return
+        document.skip_reason = None
+        edited = document.tree
+        document.tree = parse(document.language, document.source, edited)
+        if edited is not None and document.tree.root_node.has_error:
+            # Error recovery after an incremental parse can build a different tree from a
+            # fresh parse of the same text (tree-sitter-go does): re-parse so the result
+            # equals what opening the file gives. It costs one parse, milliseconds.
+            document.tree = parse(document.language, document.source)

@@ -49,25 +49,6 @@ async def test_a_long_analysis_does_not_hold_another_documents_pull(tmp_path: Pa
         assert len(await asyncio.wait_for(slow, 120)) == 20_000
 
 
-async def test_a_large_documents_parse_does_not_hold_another_documents_pull(tmp_path: Path):
-    """A 1.9 MB minified line is parsed on a worker: another document's pull is answered
-    while it parses, and the big one's diagnostics then come from its own parse."""
-    async with lantern_client(tmp_path, capabilities=pull_capabilities()) as client:
-        big, small = (tmp_path / "bundle.js").as_uri(), (tmp_path / "small.py").as_uri()
-        open_document(client, small, "def f(:\n")
-        await _pull(client, small)
-        text = ";".join(f"f{i % 7}('s{i}',eval(x))" for i in range(90_000)) + "\n"
-        open_document(client, big, text, language_id="javascript")
-        slow = asyncio.ensure_future(_pull(client, big))
-        await asyncio.sleep(0)  # the big pull is sent first
-        change_document(client, small, 2, "def f(:\n    pass\n")
-        quick = await asyncio.wait_for(_pull(client, small), 30)
-        assert [d.code for d in quick] == ["syntax"]
-        assert not slow.done(), "the small document waited for the big one's parse"
-        codes = {d.code for d in await asyncio.wait_for(slow, 120)}
-        assert "LS101" in codes or "lantern" in codes  # eval found, or the budget's notice
-
-
 async def test_an_analysis_over_its_budget_publishes_a_partial_result_and_says_so(
     tmp_path: Path,
 ):

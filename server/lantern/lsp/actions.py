@@ -16,7 +16,7 @@ from lsprotocol import types
 from lantern.analysis.findings import NOTICE, Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
-from lantern.lsp import ai_actions, diagnostics, parsing
+from lantern.lsp import ai_actions, diagnostics
 from lantern.lsp.edits import Refused, workspace_edit
 from lantern.lsp.server import LanternServer
 from lantern.positions import Encoding
@@ -41,7 +41,7 @@ def register(server: LanternServer) -> None:
         ls: LanternServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         await ls.settings_ready.wait()  # which actions exist depends on the settings
-        snapshot = await parsing.snapshot(ls, params.text_document.uri)
+        snapshot = ls.session.snapshot(params.text_document.uri)
         if snapshot is None or snapshot.tree is None:
             return None
         findings = await diagnostics.findings_for(ls, snapshot)
@@ -75,7 +75,7 @@ def register(server: LanternServer) -> None:
         data = action.data if isinstance(action.data, dict) else {}
         if str(data.get("kind", "")).startswith("lantern.ai."):
             return await ai_actions.resolve(ls, action, data)
-        snapshot = await parsing.snapshot(ls, str(data.get("uri", "")))
+        snapshot = ls.session.snapshot(str(data.get("uri", "")))
         if snapshot is None or snapshot.version != data.get("version"):
             return action  # the document changed: an edit for the old text must not apply
         findings = await diagnostics.findings_for(ls, snapshot)

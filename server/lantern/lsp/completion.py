@@ -23,7 +23,6 @@ from pygls.uris import to_fs_path
 
 from lantern.completion.local import ItemKind, local_items
 from lantern.completion.text import word_before
-from lantern.lsp import parsing
 from lantern.lsp.ai import AIEdge, edge
 from lantern.lsp.server import LanternServer
 from lantern.positions import LineIndex
@@ -56,7 +55,7 @@ def register(server: LanternServer) -> None:
         ls: LanternServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         settings = await _settings(ls)
-        snapshot = await parsing.snapshot(ls, params.text_document.uri)
+        snapshot = ls.session.snapshot(params.text_document.uri)
         if settings is None or not settings.completion.enabled or snapshot is None:
             return None
         offset = _offset(ls, snapshot, params.position)
@@ -80,7 +79,7 @@ def register(server: LanternServer) -> None:
         ls: LanternServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
         settings = await _settings(ls)
-        snapshot = await parsing.snapshot(ls, params.text_document.uri)
+        snapshot = ls.session.snapshot(params.text_document.uri)
         if settings is None or not settings.completion.enabled or snapshot is None:
             return None
         offset = _offset(ls, snapshot, params.position)

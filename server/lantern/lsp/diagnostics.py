@@ -23,7 +23,7 @@ from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
-from lantern.lsp import parsing, review
+from lantern.lsp import review
 from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
@@ -69,7 +69,7 @@ def register(server: LanternServer) -> None:
         ls: LanternServer, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
         await ls.settings_ready.wait()
-        snapshot = await parsing.snapshot(ls, params.text_document.uri)
+        snapshot = ls.session.snapshot(params.text_document.uri)
         if snapshot is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
         result_id = f"{_result_id(snapshot)}.{review.generation(ls, snapshot.uri)}"
@@ -150,7 +150,7 @@ async def _publish(ls: LanternServer, uri: str) -> None:
 
 
 async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
-    snapshot = await parsing.snapshot(ls, uri)
+    snapshot = ls.session.snapshot(uri)
     if snapshot is None:
         return
     findings = await findings_for(ls, snapshot)
