@@ -2,8 +2,9 @@
 
 Each editor runs the config users copy from docs/editors/, whose command is `lantern serve`.
 A `lantern` launcher on PATH makes that command run this checkout's server with the current
-interpreter (`sys.executable -m lantern`), in a private HOME with no user configuration, no
-AI provider variables and a private cache.
+interpreter (`sys.executable -m lantern`), in a private HOME with no user configuration and a
+private cache. The only AI provider is the one a test passes in `LANTERN_AI_*` variables (a
+loopback OpenAI-compatible server); the user's own provider variables are dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EDITORS_DOCS = REPO / "docs" / "editors"
 
+MODEL = "test-model"  # what the loopback OpenAI-compatible server serves
+
 # How long an editor waits for one file's diagnostics, and for the whole run.
 WAIT_MS = 15_000
 RUN_TIMEOUT_S = 120
@@ -32,12 +35,21 @@ NONE_COMPARISON = (
     "def f(x):\n    if x == None:\n        return 1\n    return 2\n",
     1,
 )
+# The AI review (tests/support/code_model.py) reports the `risky(` call; its fix calls checked().
+# Line 4 is blank: the driver generates a function there, between `load` and VERSION.
+RISKY_CALL = (
+    "risky_call.py",
+    "def load(path):\n    data = risky(path)\n    return data\n\nVERSION = 1\n",
+    1,
+)
 
 
 @dataclass(frozen=True)
 class Sample:
     path: Path
     line: int  # 0-based LSP line of the expected finding
+    source: str = "lantern"  # the expected finding's diagnostic source
+    role: str | None = None  # what the driver does in this file: "fix_all" or "ai" (commands)
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,8 @@ def require_editor(name: str) -> str:
     return path
 
 
-def prepare_run(tmp: Path) -> EditorRun:
+def prepare_run(tmp: Path, model_url: str) -> EditorRun:
+    """A workspace with the samples, and an environment whose AI provider is `model_url`."""
     bin_dir = tmp / "bin"
     bin_dir.mkdir()
     launcher = bin_dir / "lantern"
@@ -70,9 +83,13 @@ def prepare_run(tmp: Path) -> EditorRun:
     workspace.mkdir()
     (workspace / "pyproject.toml").write_text('[project]\nname = "sample"\n')
     samples = {}
-    for name, text, line in (SYNTAX_ERROR, NONE_COMPARISON):
+    for (name, text, line), source, role in (
+        (SYNTAX_ERROR, "lantern", None),
+        (NONE_COMPARISON, "lantern", "fix_all"),
+        (RISKY_CALL, "lantern-ai", "ai"),
+    ):
         (workspace / name).write_text(text)
-        samples[name] = Sample(workspace / name, line)
+        samples[name] = Sample(workspace / name, line, source, role)
 
     home = tmp / "home"
     env = {
@@ -88,24 +105,28 @@ def prepare_run(tmp: Path) -> EditorRun:
         XDG_STATE_HOME=str(home / ".local" / "state"),
         XDG_CACHE_HOME=str(home / ".cache"),
         LANTERN_CACHE_DIR=str(tmp / "cache"),
+        LANTERN_AI_BASE_URL=model_url,
+        LANTERN_AI_MODEL=MODEL,
         TERM="dumb",
     )
     return EditorRun(env=env, samples=samples, tmp=tmp)
 
 
 def run_editor(command: list[str], run: EditorRun, env: dict[str, str]) -> dict:
-    """Run a driver in an editor; return {"files": {file name: entry}, "messages": [...]}.
+    """Run a driver in an editor; return {"files": {file name: entry}, "messages": [...],
+    "notifications": [...], "session": {...}}.
 
     The driver writes JSON to $LANTERN_TEST_OUT: per file whether the server attached, the
     Lantern diagnostics seen, the code action titles offered on the expected line and the
-    Lantern commands the config defined; plus every window/showMessage, the command requests
-    the config's commands would send ("sent", where the driver runs them) and any error.
+    Lantern commands the config defined; every window/showMessage; what the config told the
+    user ("notifications"); what each command run in the session left in the editor
+    ("session": the buffer text after fix-all, fix and generate, the explanation shown, the
+    command requests sent) and any error.
     """
     out = run.tmp / "result.json"
-    # The driver may also run the config's commands in the file with the rule finding.
     files = [
-        {"path": str(s.path), "line": s.line, "exercise": name == NONE_COMPARISON[0]}
-        for name, s in run.samples.items()
+        {"path": str(s.path), "line": s.line, "source": s.source, "role": s.role}
+        for s in run.samples.values()
     ]
     env = dict(
         run.env,
@@ -131,14 +152,17 @@ def run_editor(command: list[str], run: EditorRun, env: dict[str, str]) -> dict:
     return {
         "files": files_by_name,
         "messages": list(result["messages"] or []),
-        "sent": list(result.get("sent") or []),
+        "notifications": list(result.get("notifications") or []),
+        "session": result.get("session") or {},
+        "statuses": list(result.get("statuses") or []),
+        "final_statusline": result.get("final_statusline"),
         "project": run.tmp / "project",
     }
 
 
-def lines(entry: dict) -> list[int]:
-    """The 0-based lines of the Lantern diagnostics in a driver's file entry."""
-    return sorted({d["line"] for d in entry["diagnostics"]})
+def lines(entry: dict, source: str = "lantern") -> list[int]:
+    """The 0-based lines of the diagnostics from `source` in a driver's file entry."""
+    return sorted({d["line"] for d in entry["diagnostics"] if d["source"] == source})
 
 
 def warnings(messages: list[dict]) -> list[dict]:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from lantern.analysis.languages import LANGUAGES
+from lantern.assist.generation import INSERT_KINDS
 from lantern.config import Settings, load_settings, lsp_layer
 from tests.editors.conftest import EDITORS_DOCS, REPO, require_editor
 
@@ -30,6 +31,7 @@ SERVER_COMMANDS = {
     "lantern.generate",
     "lantern.explain",
     "lantern.fix",
+    "lantern.fixAll",
     "lantern.analyzeFile",
     "lantern.analyzeWorkspace",
     "lantern.clearCache",
@@ -58,6 +60,26 @@ def test_languages_match_the_server() -> None:
     """The configs below are checked against this list; it must be the server's."""
     expected = ["go", "java", "javascript", "javascriptreact", "python", "rust", "typescript"]
     assert sorted(LANGUAGE_IDS) == [*expected, "typescriptreact"]
+
+
+def test_server_commands_are_the_ones_the_docs_know() -> None:
+    from lantern.lsp.server import create_server
+
+    assert set(create_server().protocol.fm.commands) == SERVER_COMMANDS
+
+
+# `lantern.<word>` in the editor docs and configs that is not a command: file names and the
+# VS Code client's own settings.
+NOT_COMMANDS = {"toml", "lua", "interpreter"}
+
+
+def test_editor_docs_and_configs_name_only_commands_the_server_has() -> None:
+    named = set()
+    for path in [REPO / "docs" / "editors.md", *EDITORS_DOCS.rglob("*")]:
+        if path.is_file() and path.suffix not in (".rs",):
+            text = path.read_text()
+            named |= set(re.findall(r"(?<![\w.])lantern\.([a-z]\w*)\b(?!\.)", text))
+    assert {f"lantern.{name}" for name in named - NOT_COMMANDS} <= SERVER_COMMANDS
 
 
 def test_server_validation_catches_a_bad_setting() -> None:
@@ -127,22 +149,38 @@ def test_sublime_settings_are_accepted_by_the_server(sublime: dict) -> None:
     assert server_warnings(sublime["settings"]["lantern"]) == []
 
 
+# The LSP package shows only "command completed" for a result, so the palette leaves out the
+# commands whose answer is the point (status, history) and asks the server to apply edits and
+# show explanations itself.
+SUBLIME_RESULT_ONLY = {"lantern.status", "lantern.history"}
+SUBLIME_OPTIONS = {"lantern.generate": {"apply": True}, "lantern.fix": {"apply": True}}
+SUBLIME_OPTIONS["lantern.explain"] = {"show": True}
+
+
 def test_sublime_palette_runs_lantern_commands_with_known_variables() -> None:
     entries = read_jsonc(EDITORS_DOCS / "sublime" / "Lantern.sublime-commands")
     names = set()
-    fix_all = [e for e in entries if e["command"] == "lsp_code_actions"]
-    assert [e["args"] for e in fix_all] == [{"only_kinds": ["source.fixAll.lantern"]}]
     for entry in entries:
-        if entry in fix_all:
-            continue
         args = entry["args"]
         assert entry["command"] == "lsp_execute"
         assert args["session_name"] == "lantern", "must match the key under `clients`"
         assert args["command_name"] in SERVER_COMMANDS
-        variables = {a for a in args.get("command_args", []) if str(a).startswith("$")}
+        command_args = args.get("command_args", [])
+        variables = {a for a in command_args if str(a).startswith("$")}
         assert variables <= SUBLIME_VARIABLES, entry["caption"]
+        options = [a for a in command_args if isinstance(a, dict)]
+        assert options == (
+            [SUBLIME_OPTIONS[args["command_name"]]]
+            if args["command_name"] in SUBLIME_OPTIONS
+            else []
+        ), entry["caption"]
+        if args["command_name"] == "lantern.generate":
+            # The LSP package cannot create files: only the kinds that insert in place.
+            assert command_args[3] in INSERT_KINDS, entry["caption"]
         names.add(args["command_name"])
-    assert names == SERVER_COMMANDS
+    assert names == SERVER_COMMANDS - SUBLIME_RESULT_ONLY
+    fix_all = [e["caption"] for e in entries if e["args"]["command_name"] == "lantern.fixAll"]
+    assert fix_all == ["Lantern: Fix All Safe Problems"], "one fix-all entry"
 
 
 # -- Zed -------------------------------------------------------------------------------

@@ -49,9 +49,14 @@ JSON false is :json-false, [] is an array.")
 (dolist (spec lantern-modes)
   (add-hook (intern (format "%s-hook" (car spec))) #'eglot-ensure))
 
-;;; Commands: M-x lantern-fix-all, lantern-generate, lantern-explain, lantern-fix, ...
+;;; Commands: M-x lantern-generate, lantern-explain, lantern-fix, lantern-fix-all, ...
 
-(defconst lantern-generate-kinds '("code" "function" "class" "tests" "files"))
+(defconst lantern-generate-kinds
+  '("code" "function" "class" "docs" "tests" "files" "api" "ui" "cli")
+  "What `lantern-generate' can write; files, api, ui and cli create new files.")
+
+(defvar lantern-request-timeout 120
+  "Seconds to wait for a command's answer (a model may take a while).")
 
 (defun lantern--server ()
   (eglot--current-server-or-lose))
@@ -61,11 +66,18 @@ JSON false is :json-false, [] is an array.")
   (seq-contains-p (eglot--server-capable :executeCommandProvider :commands) command))
 
 (defun lantern--execute (command &rest arguments)
-  "Run COMMAND on the server with ARGUMENTS; return its result."
+  "Run COMMAND on the server with ARGUMENTS; return its result.
+An answer of the form {\"error\": ...} is shown as a `user-error'."
   (unless (lantern--offers-p command)
     (user-error "%s needs a newer Lantern server: pipx install --force /path/to/lantern" command))
-  (jsonrpc-request (lantern--server) :workspace/executeCommand
-                   (list :command command :arguments (vconcat arguments))))
+  ;; Eglot sends edits on an idle timer: send them now, so the server answers for this text.
+  (eglot--signal-textDocument/didChange)
+  (let ((result (jsonrpc-request (lantern--server) :workspace/executeCommand
+                                 (list :command command :arguments (vconcat arguments))
+                                 :timeout lantern-request-timeout)))
+    (when (and (listp result) (plist-get result :error))
+      (user-error "%s" (plist-get result :error)))
+    result))
 
 (defun lantern--uri ()
   (plist-get (eglot--TextDocumentIdentifier) :uri))
@@ -78,39 +90,41 @@ JSON false is :json-false, [] is an array.")
       (list (region-beginning) (region-end))
     (list (line-beginning-position) (line-end-position))))
 
+(defun lantern--summary (result)
+  "Echo RESULT's summary (or RESULT itself when it is a string)."
+  (let ((summary (if (stringp result) result (and (listp result) (plist-get result :summary)))))
+    (when (and (stringp summary) (not (string-empty-p summary)))
+      (message "Lantern: %s" summary))))
+
 (defun lantern--show (result)
-  "Show RESULT (markdown or any JSON) in the *lantern* buffer."
+  "Show RESULT's markdown in the *lantern* buffer."
   (with-current-buffer (get-buffer-create "*lantern*")
     (let ((inhibit-read-only t))
       (erase-buffer)
-      (insert (cond ((stringp result) result)
-                    ((and (listp result) (plist-get result :markdown)))
-                    ((and (listp result) (plist-get result :value)))
-                    (t (format "%S" result))))
+      (insert (if (stringp result) result (or (plist-get result :markdown) "")))
       (goto-char (point-min))
       (when (fboundp 'markdown-mode) (markdown-mode))
       (view-mode 1))
     (display-buffer (current-buffer))))
 
-(defun lantern--apply (result position)
-  "Apply what generate or fix returned; nil means the server already applied it."
-  (let ((edit (if (and (listp result) (plist-get result :edit)) (plist-get result :edit) result)))
-    (cond ((or (null result) (eq result t)))
-          ((stringp result) (save-excursion (goto-char position) (insert result)))
-          ((and (listp edit) (or (plist-get edit :changes) (plist-get edit :documentChanges)))
-           (eglot--apply-workspace-edit edit))
-          ((plist-get result :text)
-           (save-excursion (goto-char position) (insert (plist-get result :text))))
-          ((plist-get result :files)
-           (seq-doseq (file (plist-get result :files))
-             (with-current-buffer (find-file (eglot--uri-to-path (plist-get file :uri)))
-               (insert (plist-get file :text)))))
-          (t (lantern--show result)))))
+(defun lantern--write-files (files)
+  "Create FILES ({uri, text}), never over an existing file, and visit the first."
+  (let ((first t))
+    (seq-doseq (file files)
+      (let ((path (eglot--uri-to-path (plist-get file :uri))))
+        (if (file-exists-p path)
+            (message "Lantern: %s exists; not overwritten" path)
+          (make-directory (file-name-directory path) t)
+          (with-temp-file path (insert (plist-get file :text)))
+          (when first (find-file path) (setq first nil)))))))
 
-(defun lantern-fix-all ()
-  "Apply every safe Lantern fix in the buffer (the `source.fixAll.lantern' action)."
-  (interactive)
-  (eglot-code-actions (point-min) (point-max) "source.fixAll.lantern" t))
+(defun lantern--apply (result)
+  "Apply what generate or fix returned, then echo its summary.
+RESULT is {edit, summary}, or {files, summary} when Eglot cannot create files."
+  (cond ((plist-get result :edit) (eglot--apply-workspace-edit (plist-get result :edit) nil))
+        ((plist-get result :files) (lantern--write-files (plist-get result :files))))
+  ;; The summary names any new problems an AI fix introduces.
+  (lantern--summary result))
 
 (defun lantern-generate (description kind)
   "Generate code from DESCRIPTION at point.
@@ -118,31 +132,100 @@ KIND is one of `lantern-generate-kinds'."
   (interactive
    (list (read-string "Describe the code to generate: ")
          (completing-read "Generate what? " lantern-generate-kinds nil t nil nil "code")))
-  (let ((position (point)))
-    (lantern--apply (lantern--execute "lantern.generate" (lantern--uri)
-                                      (eglot--pos-to-lsp-position position) description kind)
-                    position)))
+  (lantern--apply (lantern--execute "lantern.generate" (lantern--uri)
+                                    (eglot--pos-to-lsp-position) description kind)))
 
 (defun lantern-explain (beg end)
   "Explain the region (or the current line) between BEG and END."
   (interactive (lantern--region))
   (lantern--show (lantern--execute "lantern.explain" (lantern--uri) (lantern--range beg end))))
 
-(defun lantern-fix ()
-  "Fix the Lantern finding at point (or the current line) with AI."
-  (interactive)
-  (let* ((diag (seq-find (lambda (d) (equal (plist-get d :source) "lantern"))
-                         (delq nil (mapcar (lambda (d) (cdr (assoc 'eglot-lsp-diag (flymake-diagnostic-data d))))
-                                           (flymake-diagnostics (line-beginning-position) (line-end-position)))))))
-    (lantern--apply (lantern--execute "lantern.fix" (lantern--uri)
-                                      (or diag (lantern--range (line-beginning-position) (line-end-position))))
-                    (line-beginning-position))))
+(defun lantern--diagnostic-here ()
+  "The Lantern finding (static or AI) on this line, as Eglot received it."
+  (seq-find (lambda (d) (member (plist-get d :source) '("lantern" "lantern-ai")))
+            (delq nil (mapcar (lambda (d) (cdr (assoc 'eglot-lsp-diag (flymake-diagnostic-data d))))
+                              (flymake-diagnostics (line-beginning-position) (line-end-position))))))
 
-(defun lantern-analyze-file () "Analyse this file now." (interactive) (lantern--execute "lantern.analyzeFile" (lantern--uri)))
-(defun lantern-analyze-workspace () "Analyse the whole project." (interactive) (lantern--execute "lantern.analyzeWorkspace"))
-(defun lantern-status () "Show the server's status." (interactive) (lantern--show (lantern--execute "lantern.status")))
-(defun lantern-clear-cache () "Empty the cache of model answers." (interactive) (lantern--execute "lantern.clearCache") (message "Lantern cache cleared"))
-(defun lantern-history () "Show what was generated." (interactive) (lantern--show (lantern--execute "lantern.history")))
+(defun lantern-fix (&optional beg end)
+  "Fix with AI the region between BEG and END.
+Without a region: the Lantern finding on this line, else the line."
+  (interactive (and (use-region-p) (list (region-beginning) (region-end))))
+  (lantern--apply
+   (lantern--execute "lantern.fix" (lantern--uri)
+                     (if beg
+                         (lantern--range beg end)
+                       (or (lantern--diagnostic-here)
+                           (lantern--range (line-beginning-position) (line-end-position)))))))
+
+(defun lantern-fix-all ()
+  "Apply every safe static fix in this file (the server sends the edit)."
+  (interactive)
+  (lantern--summary (lantern--execute "lantern.fixAll" (lantern--uri))))
+
+(defun lantern-analyze-file ()
+  "Analyse this file now (static rules and the AI review)."
+  (interactive)
+  (lantern--summary (lantern--execute "lantern.analyzeFile" (lantern--uri))))
+
+(defun lantern-analyze-workspace ()
+  "Analyse every file of the project."
+  (interactive)
+  (lantern--summary (lantern--execute "lantern.analyzeWorkspace")))
+
+(defun lantern-status ()
+  "Show the providers, cache and request counts, and the last error."
+  (interactive)
+  (lantern--show (lantern--execute "lantern.status")))
+
+(defun lantern-clear-cache ()
+  "Empty the cache of model answers."
+  (interactive)
+  (lantern--summary (lantern--execute "lantern.clearCache")))
+
+(defun lantern-history ()
+  "Show what was generated."
+  (interactive)
+  (lantern--show (lantern--execute "lantern.history")))
+
+;;; The server's AI status in the mode line
+
+(defvar lantern-status nil
+  "The server's last lantern/status notification: (:state :message :count).
+State is \"idle\", \"analysing\", \"error\" or \"unreachable\".")
+
+(cl-defmethod eglot-handle-notification
+  (_server (_method (eql 'lantern/status)) &key state message count &allow-other-keys)
+  "Remember the server's AI status and show it in the mode line."
+  (setq lantern-status (list :state state :message message :count count))
+  (force-mode-line-update t))
+
+(defun lantern-mode-line ()
+  "The AI status for the mode line: empty when idle."
+  (pcase (plist-get lantern-status :state)
+    ("analysing" (format " Lantern: %s (%s)"
+                         (let ((what (plist-get lantern-status :message)))
+                           (if (and (stringp what) (not (string-empty-p what))) what "working"))
+                         (or (plist-get lantern-status :count) 1)))
+    ("unreachable" " Lantern: model unreachable")
+    ("error" " Lantern: AI error (M-x lantern-status)")
+    (_ "")))
+
+(add-to-list 'mode-line-misc-info '(:eval (lantern-mode-line)) t)
+
+(defvar lantern-command-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map "g" #'lantern-generate)
+    (define-key map "e" #'lantern-explain)
+    (define-key map "f" #'lantern-fix)
+    (define-key map "F" #'lantern-fix-all)
+    (define-key map "a" #'lantern-analyze-file)
+    (define-key map "A" #'lantern-analyze-workspace)
+    (define-key map "s" #'lantern-status)
+    (define-key map "h" #'lantern-history)
+    (define-key map "c" #'lantern-clear-cache)
+    map)
+  "Lantern's commands, one key each.  Bind it to a prefix:
+  (define-key eglot-mode-map (kbd \"C-c l\") lantern-command-map)")
 
 (provide 'lantern-eglot)
 ;;; lantern-eglot.el ends here

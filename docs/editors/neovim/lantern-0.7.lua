@@ -46,16 +46,6 @@ local function start(config, bufnr)
   return id
 end
 
--- :LanternFixAll applies every safe fix in the buffer (the `source.fixAll.lantern` action).
-local function fix_all()
-  local only = { 'source.fixAll.lantern' }
-  if vim.fn.has('nvim-0.8') == 1 then
-    vim.lsp.buf.code_action({ context = { only = only, diagnostics = {} }, apply = true })
-  else
-    vim.lsp.buf.code_action({ only = only, diagnostics = {} })
-  end
-end
-
 vim.api.nvim_create_autocmd('FileType', {
   pattern = filetypes,
   group = vim.api.nvim_create_augroup('lantern', { clear = true }),
@@ -77,9 +67,7 @@ vim.api.nvim_create_autocmd('FileType', {
         },
       },
       on_attach = function(client, bufnr)
-        vim.api.nvim_buf_create_user_command(bufnr, 'LanternFixAll', fix_all, {
-          desc = 'Lantern: fix all safe problems in this buffer',
-        })
+        -- :LanternGenerate, :LanternExplain, :LanternFix, :LanternFixAll, ... (lua/lantern_commands.lua, optional)
         local ok, commands = pcall(require, 'lantern_commands')
         if ok then
           commands.attach(client, bufnr)

@@ -25,11 +25,7 @@ vim.lsp.config('lantern', {
     },
   },
   on_attach = function(client, bufnr)
-    -- :LanternFixAll applies every safe fix in the buffer (the `source.fixAll.lantern` action).
-    vim.api.nvim_buf_create_user_command(bufnr, 'LanternFixAll', function()
-      vim.lsp.buf.code_action({ context = { only = { 'source.fixAll.lantern' }, diagnostics = {} }, apply = true })
-    end, { desc = 'Lantern: fix all safe problems in this buffer' })
-    -- :LanternGenerate, :LanternExplain, :LanternFix, ... (lua/lantern_commands.lua, optional)
+    -- :LanternGenerate, :LanternExplain, :LanternFix, :LanternFixAll, ... (lua/lantern_commands.lua, optional)
     local ok, commands = pcall(require, 'lantern_commands')
     if ok then
       commands.attach(client, bufnr)
