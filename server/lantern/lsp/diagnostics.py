@@ -60,6 +60,9 @@ def _state(ls: LanternServer) -> _State:
 
 def register(server: LanternServer) -> None:
     server.diagnostics_state = _State()
+    # A document whose tree the session dropped (memory) starts its next analysis afresh.
+    analyses = server.diagnostics_state.analyses
+    server.session.on_tree_dropped = lambda uri: analyses.pop(uri, None)
     options = types.DiagnosticOptions(
         identifier="lantern", inter_file_dependencies=False, workspace_diagnostics=False
     )
