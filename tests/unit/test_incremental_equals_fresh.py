@@ -130,3 +130,30 @@ def test_go_error_recovery_after_an_edit_equals_a_fresh_parse(path: Path):
     text = session.documents[uri].text
     assert text == case.get("new_text", text)
     assert analysis.findings == _fresh("go", text)
+
+
+# (language, text, offset of the insertion, what is inserted): an edit inside a top-level
+# function that changes the name it defines, which other functions' findings depend on.
+RENAMES = [
+    # Error recovery re-reads the header: `def f1(x)return eval(x):` defines `eval`, so
+    # the other functions' `eval(x)` calls are no longer the builtin (found by hypothesis).
+    ("python", many_findings("python", 6), 44, "return eval(x)\n"),
+    ("python", "def f(x):\n    return eval(x)\n\n\ndef e(x):\n    return 1\n", 36, "val"),
+    ("python", "def f(x):\n    return eval(x)\n\n\n@cache\ndef e(x):\n    return 1\n", 43, "val"),
+]
+
+
+@pytest.mark.parametrize("language, text, offset, inserted", RENAMES)
+def test_renaming_a_top_level_function_re_analyses_its_users(language, text, offset, inserted):
+    uri = f"file:///w/case{EXTENSIONS[language]}"
+    session = Session()
+    session.encoding = Encoding.UTF8
+    session.open(uri, language, 1, text)
+    analysis = _publish(session, uri, None)
+    at = LineIndex(text).position_at(offset, Encoding.UTF8)
+    session.change(uri, 2, [TextChange(inserted, at, at)])
+    analysis = _publish(session, uri, analysis)
+    edited = text[:offset] + inserted + text[offset:]
+    assert "LS101" in [f.code for f in _fresh(language, text)]
+    assert "LS101" not in [f.code for f in _fresh(language, edited)]  # `eval` is defined
+    assert analysis.findings == _fresh(language, edited)

@@ -2,7 +2,7 @@
 
 ;; Load this from your init file:  (load "/path/to/lantern-eglot.el")
 ;; Needs `lantern' on PATH (`pipx install /path/to/lantern' from a checkout: it is not on
-;; PyPI), or a venv's bin/ on `exec-path');
+;; PyPI), or a venv's bin/ on `exec-path';
 ;; otherwise change `lantern-command' to ("/path/to/python" "-m" "lantern" "serve").
 ;;
 ;; Eglot runs one server per major mode: these modes use Lantern instead of the server

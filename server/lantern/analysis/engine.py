@@ -484,6 +484,12 @@ def _changed_regions(
         return None
     names = _bound_names(list(old_statements.values()), old)
     names |= _bound_names(list(new_statements.values()), new)
+    # An edit inside a top-level function leaves the module's names alone unless it
+    # renames the function (or error recovery re-reads its header: `def f(x)return
+    # eval(x):` defines `eval`): then statements using either name mean something else.
+    names |= _defined_names(old_top, prefix, max(old_end, prefix + 1), old, lang_family) ^ (
+        _defined_names(top, prefix, max(new_end, prefix + 1), new, lang_family)
+    )
     regions += top.mentioning(new, names)
     merged = _union(regions)
     if _size(merged) > budget:
@@ -636,6 +642,24 @@ def _units(
         return [(outermost.start_byte, outermost.end_byte, [])]
     statements = top.touching(start, max(end, start + 1))
     return [(c.start_byte, c.end_byte, [c]) for c in statements]
+
+
+def _defined_names(
+    top: _TopLevel, start: int, end: int, source: bytes, lang_family: str
+) -> set[bytes]:
+    """The name of the top-level function around [start, end), if any, as a set."""
+    function = _outermost_function(top.root, start, min(end, top.root.end_byte), lang_family)
+    if function is None:
+        return set()
+    parent = function.parent
+    while parent is not None and parent != top.root and parent.type == "export_statement":
+        parent = parent.parent
+    if parent != top.root:
+        return set()
+    if function.type == "decorated_definition":
+        function = function.child_by_field_name("definition") or function
+    name = function.child_by_field_name("name")
+    return {source[name.start_byte : name.end_byte]} if name is not None else set()
 
 
 def _outermost_function(root: Node, start: int, end: int, lang_family: str) -> Node | None:

@@ -53,6 +53,15 @@ local function lantern_client(bufnr)
   end
 end
 
+-- Lantern's client for `bufnr`, or nil after saying it is not attached.
+local function attached(bufnr)
+  local client = lantern_client(bufnr)
+  if not client then
+    notify('the server is not attached to this buffer', vim.log.levels.WARN)
+  end
+  return client
+end
+
 -- The commands this server advertises; a missing one gets a message, not an error.
 function M.offers(client, command)
   local provider = (client.server_capabilities or {}).executeCommandProvider or {}
@@ -62,9 +71,8 @@ end
 -- Run `command`; `on_result(result, client)` gets the answer unless it is {"error": ...},
 -- which is shown instead.
 function M.execute(bufnr, command, arguments, on_result)
-  local client = lantern_client(bufnr)
+  local client = attached(bufnr)
   if not client then
-    notify('the server is not attached to this buffer', vim.log.levels.WARN)
     return
   end
   if not M.offers(client, command) then
@@ -167,9 +175,9 @@ local function line_range(bufnr, client, first, last)
 end
 
 local function generate(bufnr, description)
-  local client = lantern_client(bufnr)
+  local client = attached(bufnr)
   if not client then
-    return notify('the server is not attached to this buffer', vim.log.levels.WARN)
+    return
   end
   local cursor = vim.api.nvim_win_get_cursor(0)
   local position = lsp_position(bufnr, client, cursor[1] - 1, cursor[2])
@@ -198,7 +206,7 @@ local function generate(bufnr, description)
 end
 
 local function explain(bufnr, first, last)
-  local client = lantern_client(bufnr)
+  local client = attached(bufnr)
   if client then
     M.execute(bufnr, 'lantern.explain', { vim.uri_from_bufnr(bufnr), line_range(bufnr, client, first, last) }, show_markdown)
   end
@@ -222,9 +230,9 @@ end
 
 -- With a range (:'<,'>LanternFix) the lines are rewritten; else the finding on the cursor's line.
 local function fix(bufnr, opts)
-  local client = lantern_client(bufnr)
+  local client = attached(bufnr)
   if not client then
-    return notify('the server is not attached to this buffer', vim.log.levels.WARN)
+    return
   end
   local target
   if opts.range > 0 then
