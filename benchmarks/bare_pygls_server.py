@@ -1,7 +1,7 @@
 """The baseline for start-up: a pygls server that does nothing but answer.
 
-It answers pull diagnostics with an empty report, so the benchmark can time the
-protocol round trip without any analysis.
+It answers pull diagnostics with an empty report and code actions with an empty list,
+so the benchmark can time the protocol round trip without any analysis.
 """
 
 from lsprotocol import types
@@ -21,6 +21,11 @@ def did_open(params: types.DidOpenTextDocumentParams) -> None:
 )
 def diagnostic(params: types.DocumentDiagnosticParams) -> types.FullDocumentDiagnosticReport:
     return types.FullDocumentDiagnosticReport(items=[])
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
+def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
+    return []
 
 
 if __name__ == "__main__":

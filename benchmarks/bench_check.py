@@ -2,7 +2,7 @@
 
 Run on demand (never from the test suite):
 
-    python benchmarks/bench_check.py [--repeat 3] [--tree PATH]
+    python benchmarks/bench_check.py [--repeat 3] [--tree PATH] [--baseline CHECKOUT]
 
 The tree defaults to a copy of the running interpreter's standard library (`Lib/`, only
 its `.py` files, without site-packages), so every tool sees the same files. Each tool
@@ -10,6 +10,9 @@ runs in a fresh process, in interleaved repetitions; the table shows the median 
 time, the peak resident memory of the largest process (`ru_maxrss` of the children),
 the number of findings, and the time relative to Lantern. A tool that is not installed
 is skipped with a note. Install the peers by hand: `pip install bandit ruff`.
+Lantern runs with `--jobs 1` and `--jobs 2` (the speed-up is printed); `--baseline` adds
+a row for another checkout (its `server/` first on `PYTHONPATH`). A second table gives
+each tool's wall time on one small file: start-up, what a pre-commit hook waits for.
 """
 
 from __future__ import annotations
@@ -37,26 +40,71 @@ sys.stdout.write(done.stdout.decode("utf-8", "replace"))
 """
 
 
-def tools(tree: Path, report: Path) -> dict[str, list[str] | None]:
-    """Each tool's command line, or None when it is not installed."""
+def tools(
+    tree: Path, report: Path, baseline: Path | None = None
+) -> dict[str, tuple[list[str], dict[str, str] | None] | None]:
+    """Each tool's (command line, extra environment), or None when it is not installed.
+    Lantern runs with one and with two worker processes (`--jobs`)."""
     bin_dir = Path(sys.executable).parent
 
     def find(name: str) -> str | None:
         candidate = bin_dir / name
         return str(candidate) if candidate.exists() else shutil.which(name)
 
-    bandit, ruff = find("bandit"), find("ruff")
-    return {
-        "lantern check": [
+    def lantern(jobs: int, output: Path) -> list[str]:
+        return [
             sys.executable, "-m", "lantern", "check", str(tree), "--format", "json",
-            "--output", str(report), "--fail-on", "never",
-        ],
-        "bandit -r": [bandit, "-r", str(tree), "-f", "json", "-q"] if bandit else None,
-        "ruff check --select ALL": [
+            "--output", str(output), "--fail-on", "never", "--jobs", str(jobs),
+        ]  # fmt: skip
+
+    bandit, ruff = find("bandit"), find("ruff")
+    found: dict[str, tuple[list[str], dict[str, str] | None] | None] = {
+        "lantern check --jobs 2": (lantern(2, report), None),
+        "lantern check --jobs 1": (lantern(1, report.with_name("jobs1.json")), None),
+    }
+    if baseline is not None:
+        path = {"PYTHONPATH": str(baseline.resolve() / "server")}
+        found["baseline --jobs 2"] = (lantern(2, report.with_name("baseline.json")), path)
+    found["bandit -r"] = ([bandit, "-r", str(tree), "-f", "json", "-q"], None) if bandit else None
+    found["ruff check --select ALL"] = (
+        [
             ruff, "check", str(tree), "--select", "ALL", "--no-cache",
             "--output-format", "json", "--exit-zero",
-        ] if ruff else None,
-    }  # fmt: skip
+        ],
+        None,
+    ) if ruff else None  # fmt: skip
+    return found
+
+
+def startup(repeat: int, scratch: Path, baseline: Path | None) -> None:
+    """Wall time of each tool on one small file: what a pre-commit hook waits for."""
+    small = scratch / "small.py"
+    small.write_text("import os\n\n\ndef run(path):\n    return os.path.join(path, 'x')\n")
+    bin_dir = Path(sys.executable).parent
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "lantern check": ([sys.executable, "-m", "lantern", "check", str(small)], None),
+        "python -c pass": ([sys.executable, "-c", "pass"], None),
+    }
+    if baseline is not None:
+        path = {"PYTHONPATH": str(baseline.resolve() / "server")}
+        commands["baseline"] = ([sys.executable, "-m", "lantern", "check", str(small)], path)
+    for name, command in (
+        ("ruff check --select ALL", ["ruff", "check", "--select", "ALL", "--no-cache"]),
+        ("bandit", ["bandit", "-q"]),
+    ):
+        executable = bin_dir / command[0]
+        if executable.exists() or shutil.which(command[0]):
+            found = str(executable) if executable.exists() else str(shutil.which(command[0]))
+            commands[name] = ([found, *command[1:], str(small)], None)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat + 1):  # the first round writes bytecode caches: not counted
+        for name, (command, env) in commands.items():
+            times[name].append(measure(command, env)[0])
+    print("\nOne small file (start-up), median of", repeat)
+    print("| tool | wall time |")
+    print("|---|---:|")
+    for name, samples in times.items():
+        print(f"| {name} | {statistics.median(samples[1:]) * 1000:.0f} ms |")
 
 
 def copy_stdlib(destination: Path) -> Path:
@@ -77,7 +125,7 @@ def copy_stdlib(destination: Path) -> Path:
 
 def findings(name: str, stdout: str, report: Path) -> int | None:
     try:
-        if name == "lantern check":
+        if name.startswith(("lantern", "baseline")):
             return len(json.loads(report.read_text()))
         data = json.loads(stdout)
         return len(data["results"]) if isinstance(data, dict) else len(data)
@@ -85,9 +133,15 @@ def findings(name: str, stdout: str, report: Path) -> int | None:
         return None
 
 
-def measure(command: list[str]) -> tuple[float, int, str]:
+def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    environment = {**os.environ, **(env or {})}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)  # installed packages have .pyc files
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _MEASURE, *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
     )
     first, _, rest = done.stdout.partition("\n")
     numbers = json.loads(first)
@@ -98,40 +152,53 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tree", type=Path, help="Folder to check (default: a stdlib copy).")
+    parser.add_argument("--baseline", type=Path, help="Another Lantern checkout (a row).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lantern-bench-") as scratch:
         tree = args.tree or copy_stdlib(Path(scratch))
         files = sum(1 for _ in tree.rglob("*.py"))
         lines = sum(p.read_bytes().count(b"\n") for p in tree.rglob("*.py"))
         report = Path(scratch) / "lantern.json"
-        commands = tools(tree, report)
+        commands = tools(tree, report, args.baseline)
         print(f"Tree: {tree} ({files:,} Python files, {lines:,} lines); CPUs: {os.cpu_count()}")
         for name, command in commands.items():
             if command is None:
                 print(f"  {name}: not installed, skipped")
         runs: dict[str, list[tuple[float, int]]] = {n: [] for n, c in commands.items() if c}
         counts: dict[str, int | None] = {}
-        for _ in range(args.repeat):
-            for name, command in commands.items():
-                if command is None:
+        for round_ in range(args.repeat + 1):  # round 0 writes bytecode caches: not counted
+            for name, entry in commands.items():
+                if entry is None:
                     continue
-                seconds, peak_kb, stdout = measure(command)
-                runs[name].append((seconds, peak_kb))
-                counts[name] = findings(name, stdout, report)
-        base = statistics.median(s for s, _ in runs["lantern check"])
+                seconds, peak_kb, stdout = measure(*entry)
+                if round_:
+                    runs[name].append((seconds, peak_kb))
+                output = (
+                    Path(entry[0][entry[0].index("--output") + 1])
+                    if "--output" in entry[0]
+                    else report
+                )
+                counts[name] = findings(name, stdout, output)
+        walls = {name: statistics.median(s for s, _ in samples) for name, samples in runs.items()}
+        ruff = walls.get("ruff check --select ALL")
+        bandit = walls.get("bandit -r")
         print()
-        print(
-            f"| tool | wall time (median of {args.repeat}) | peak memory | findings | vs lantern |"
-        )
-        print("|---|---:|---:|---:|---:|")
+        print(f"| tool | wall time (median of {args.repeat}) | peak memory | findings "
+              "| / ruff --select ALL | / bandit |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|")
         for name, samples in runs.items():
-            wall = statistics.median(s for s, _ in samples)
+            wall = walls[name]
             peak = max(p for _, p in samples) / 1024
             count = counts.get(name)
             print(
                 f"| {name} | {wall:.2f} s | {peak:.0f} MB | "
-                f"{count if count is not None else '?':,} | {wall / base:.1f}x |"
+                f"{count if count is not None else '?':,} | "
+                f"{wall / ruff if ruff else float('nan'):.2f}x | "
+                f"{wall / bandit if bandit else float('nan'):.2f}x |"
             )
+        one, two = walls["lantern check --jobs 1"], walls["lantern check --jobs 2"]
+        print(f"--jobs 2 is {one / two:.2f}x as fast as --jobs 1")
+        startup(max(args.repeat, 5), Path(scratch), args.baseline)
     return 0
 
 

@@ -3,17 +3,25 @@
 Run on demand (never from the test suite):
 
     python benchmarks/bench_lsp.py [--repeat 7] [--file PATH] [--startup-only]
+                                   [--baseline CHECKOUT] [--open-delay SECONDS]
 
 For each server, in interleaved repetitions (every server once per round, in a fresh
 random order), it measures over stdio:
 - startup: process spawn -> `initialize` answered;
-- open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics;
+- open -> diagnostics: `didOpen` of a 3,000+ line Python file -> its diagnostics, sent
+  right after `initialized` (or `--open-delay` seconds later, as an editor that opens a
+  file a moment after start-up: what the background warm-up has prepared by then);
 - edit -> diagnostics: 20 keystrokes sent back to back -> diagnostics for the last one,
-  typed inside a function and then at the top level of the module.
+  typed inside a function and then at the top level of the module;
+- codeAction: the median round trip of 20 `textDocument/codeAction` requests at a line of
+  the file, one after the other, with the server idle;
+- peak RSS: the server process's `VmHWM` just before shutdown, in MB.
 
 Diagnostics are pulled (`textDocument/diagnostic`, as VS Code does) for every server that
 offers it; Lantern is also measured in push mode, which includes its debounce. The file
 is copied from the running interpreter's standard library. Prints medians and ratios.
+`--baseline` adds a row for another checkout's server (its `server/` folder first on
+`PYTHONPATH`, same interpreter and dependencies): before/after figures in one run.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ class Server:
     name: str
     command: list[str]
     pull: bool  # ask for diagnostics (pull) instead of waiting for publishDiagnostics
+    env: dict[str, str] | None = None  # added to the environment
     results: dict[str, list[float]] = field(default_factory=dict)
 
 
@@ -55,10 +64,13 @@ class Client:
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, command: list[str], cwd: Path) -> Client:
+    async def start(
+        cls, command: list[str], cwd: Path, env: dict[str, str] | None = None
+    ) -> Client:
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=cwd,
+            env=server_environment(env),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
@@ -126,6 +138,15 @@ class Client:
         self.reader.cancel()
 
 
+def server_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a server runs in: this one, plus `extra`, but writing bytecode
+    caches, as an installed package has them (`PYTHONDONTWRITEBYTECODE` would make every
+    start compile Lantern's sources again: 100+ ms that no user pays)."""
+    environment = {**os.environ, **(extra or {})}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
+
+
 def _answer(message: dict[str, Any]) -> Any:
     if message["method"] == "workspace/configuration":
         return [None for _ in message["params"]["items"]]
@@ -143,11 +164,16 @@ def capabilities(pull: bool) -> dict[str, Any]:
 
 
 async def measure(
-    server: Server, path: Path, text: str, workspace: Path, startup_only: bool = False
+    server: Server,
+    path: Path,
+    text: str,
+    workspace: Path,
+    startup_only: bool = False,
+    open_delay: float = 0.0,
 ) -> None:
     uri = path.as_uri()
     started = time.perf_counter()
-    client = await Client.start(server.command, workspace)
+    client = await Client.start(server.command, workspace, server.env)
     await client.request(
         "initialize",
         {
@@ -163,6 +189,8 @@ async def measure(
         client.reader.cancel()
         return
     client.notify("initialized", {})
+    if open_delay:  # an editor that opens its first file a moment after start-up
+        await asyncio.sleep(open_delay)
 
     started = time.perf_counter()
     client.notify(
@@ -189,7 +217,32 @@ async def measure(
             )
         await client.diagnostics(uri, version, server.pull)
         record(server, metric, started)
+
+    line = len(text.splitlines()) // 3
+    where = {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 4}}
+    round_trips = []
+    for _ in range(20):
+        started = time.perf_counter()
+        await client.request(
+            "textDocument/codeAction",
+            {"textDocument": {"uri": uri}, "range": where, "context": {"diagnostics": []}},
+        )
+        round_trips.append((time.perf_counter() - started) * 1000)
+    server.results.setdefault("codeAction", []).append(statistics.median(round_trips))
+    server.results.setdefault("peak RSS (MB)", []).append(peak_rss_mb(client.process.pid))
     await client.stop()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (Linux `VmHWM`), in MB; NaN elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def edit_scenarios(text: str) -> dict[str, tuple[int, int, str]]:
@@ -224,7 +277,7 @@ def stdlib_file(minimum_lines: int = 3000) -> Path:
     raise SystemExit(f"no standard-library file of {minimum_lines}+ lines found in {library}")
 
 
-def servers() -> list[Server]:
+def servers(baseline: Path | None = None) -> list[Server]:
     python = sys.executable
     found = [
         Server("lantern (pull)", [python, "-m", "lantern", "serve"], pull=True),
@@ -232,6 +285,9 @@ def servers() -> list[Server]:
         Server("`lantern serve`", [str(Path(python).with_name("lantern")), "serve"], pull=True),
         Server("bare pygls", [python, str(HERE / "bare_pygls_server.py")], pull=True),
     ]
+    if baseline is not None:
+        path = {"PYTHONPATH": str(baseline.resolve() / "server")}
+        found.insert(1, Server("baseline (pull)", [python, "-m", "lantern", "serve"], True, path))
     ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(python).parent))
     if ruff:
         found.append(Server("ruff server (pull)", [ruff, "server"], pull=True))
@@ -241,24 +297,28 @@ def servers() -> list[Server]:
 
 
 def report(all_servers: list[Server], source: Path, lines: int, repeat: int) -> None:
-    baseline = all_servers[0]
-    metrics = list(baseline.results)
-    print(f"\nFile: {source} ({lines:,} lines), {repeat} interleaved repetitions, medians in ms")
-    header = f"{'server':<20}" + "".join(f"{m:>22}" for m in metrics)
-    print(header)
-    print("-" * len(header))
-    for server in all_servers:
+    """A Markdown table: a row per metric, a column per server (medians), then Lantern's
+    figure (the first row's server) as a ratio of ruff server's and the bare pygls one's."""
+    lantern = all_servers[0]
+    peers = {s.name: s for s in all_servers if s.name in ("ruff server (pull)", "bare pygls")}
+    print(f"\nFile: {source} ({lines:,} lines), {repeat} interleaved repetitions, medians")
+    names = [s.name for s in all_servers]
+    ratios = [f"{lantern.name} / {name}" for name in peers]
+    print("| metric | " + " | ".join(names + ratios) + " |")
+    print("|---|" + "---:|" * (len(names) + len(ratios)))
+    for metric in lantern.results:
+        unit = "" if metric.endswith("(MB)") else " ms"
         cells = []
-        for metric in metrics:
+        for server in all_servers:
             values = server.results.get(metric)
-            if not values:
-                cells.append(f"{'n/a':>22}")
-                continue
-            median = statistics.median(values)
-            ratio = median / statistics.median(baseline.results[metric])
-            cells.append(f"{median:>12.1f} ({ratio:4.2f}x)")
-        print(f"{server.name:<20}" + "".join(f"{c:>22}" for c in cells))
-    print("(ratio: relative to the first row; bare pygls publishes no findings)")
+            cells.append(f"{statistics.median(values):.1f}{unit}" if values else "-")
+        mine = statistics.median(lantern.results[metric])
+        for peer in peers.values():
+            values = peer.results.get(metric)
+            theirs = statistics.median(values) if values else 0
+            cells.append(f"{mine / theirs:.1f}x" if theirs else "-")
+        print(f"| {metric} | " + " | ".join(cells) + " |")
+    print("(bare pygls publishes no findings and offers no actions: the framework's floor)")
 
 
 async def main() -> None:
@@ -268,10 +328,19 @@ async def main() -> None:
     parser.add_argument(
         "--startup-only", action="store_true", help="Measure start-up alone (quicker, more runs)"
     )
+    parser.add_argument(
+        "--baseline", type=Path, help="Another checkout of Lantern to compare with (a row)"
+    )
+    parser.add_argument(
+        "--open-delay",
+        type=float,
+        default=0.0,
+        help="Seconds between `initialized` and `didOpen` (default 0: at once)",
+    )
     args = parser.parse_args()
     source = args.file or stdlib_file()
     text = source.read_text()
-    all_servers = servers()
+    all_servers = servers(args.baseline)
     with tempfile.TemporaryDirectory() as directory:
         workspace = Path(directory)
         path = workspace / source.name
@@ -282,7 +351,7 @@ async def main() -> None:
         for _ in range(args.repeat):
             # A fresh order each round, so no server always runs after the same one.
             for server in random.sample(all_servers, len(all_servers)):
-                await measure(server, path, text, workspace, args.startup_only)
+                await measure(server, path, text, workspace, args.startup_only, args.open_delay)
     report(all_servers, source, text.count("\n"), args.repeat)
 
 

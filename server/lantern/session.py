@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_SIZE = 2_000_000
+# Parsed trees are most of an open document's memory (about 25 bytes per byte of
+# source): only the most recently used documents keep theirs; another is parsed again,
+# in milliseconds, when it is next needed (its first analysis after that is a full one).
+TREES_KEPT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,10 @@ class Session:
         self.workspace_folders: list[str] = []  # their URIs, as the client sent them
         self.pull_diagnostics = False  # the client asks for diagnostics itself
         self.initialization_options: Any = None
+        self._with_trees: dict[str, None] = {}  # documents holding a tree, oldest use first
+        # Called with the uri of a document whose tree was dropped, so that whoever keeps
+        # a copy of it (the last analysis) can drop theirs too.
+        self.on_tree_dropped: Callable[[str], None] | None = None
 
     def update_settings(
         self, settings: Settings, resolve: Callable[[str], Settings] | None = None
@@ -147,6 +155,7 @@ class Session:
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
+        self._with_trees.pop(uri, None)
 
     def snapshot(self, uri: str) -> Snapshot | None:
         document = self.documents.get(uri)
@@ -214,6 +223,7 @@ class Session:
             document.skip_reason, document.tree = reason, None
             return
         document.skip_reason = None
+        self._keep_tree(document.uri)
         edited = document.tree
         document.tree = parse(document.language, document.source, edited)
         if edited is not None and document.tree.root_node.has_error:
@@ -221,3 +231,16 @@ class Session:
             # fresh parse of the same text (tree-sitter-go does): re-parse so the result
             # equals what opening the file gives. It costs one parse, milliseconds.
             document.tree = parse(document.language, document.source)
+
+    def _keep_tree(self, uri: str) -> None:
+        """`uri` is about to hold a fresh tree: the least recently used documents beyond
+        `TREES_KEPT` drop theirs (and are parsed again when next needed)."""
+        self._with_trees.pop(uri, None)
+        self._with_trees[uri] = None
+        while len(self._with_trees) > TREES_KEPT:
+            oldest = next(iter(self._with_trees))
+            del self._with_trees[oldest]
+            if (document := self.documents.get(oldest)) is not None:
+                document.tree, document.stale = None, True
+                if self.on_tree_dropped is not None:
+                    self.on_tree_dropped(oldest)

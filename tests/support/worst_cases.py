@@ -128,6 +128,48 @@ def long_line(language: str, n: int) -> str:
     )
 
 
+def name_table(language: str, n: int) -> str:
+    """One literal table of n string values that look like names (`html.entities`):
+    every value is a candidate secret, judged against the whole table."""
+    if language == "python":
+        return "TABLE = {\n" + "".join(f"    'key{i}': 'Name{i}Abc',\n" for i in range(n)) + "}\n"
+    if language in ("javascript", "typescript", "tsx"):
+        return (
+            "const table = {\n" + "".join(f"  key{i}: 'Name{i}Abc',\n" for i in range(n)) + "};\n"
+        )
+    if language == "go":
+        entries = "".join(f'\t"key{i}": "Name{i}Abc",\n' for i in range(n))
+        return "package main\n\nvar table = map[string]string{\n" + entries + "}\n"
+    if language == "rust":
+        return (
+            "const T: &[(&str, &str)] = &["
+            + ",".join(f'("k{i}", "N{i}")' for i in range(n))
+            + "];\n"
+        )
+    return "class A { String[] t = {" + ",".join(f'"Name{i}Abc"' for i in range(n)) + "}; }\n"
+
+
+def functions_then_bindings(language: str, n: int) -> str:
+    """n functions, then n module-level assignments: each binding's scope is looked up
+    among every function before it."""
+    if language == "python":
+        functions = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(n))
+        return functions + "".join(f"v{i} = f{i}({i})\n" for i in range(n))
+    if language in ("javascript", "typescript", "tsx"):
+        functions = "".join(f"function f{i}(x) {{ return x + {i}; }}\n" for i in range(n))
+        return functions + "".join(f"let v{i} = f{i}({i});\n" for i in range(n))
+    if language == "go":
+        functions = "".join(f"func f{i}(x int) int {{ return x + {i} }}\n" for i in range(n))
+        return "package main\n\n" + functions + "".join(f"var v{i} = f{i}({i})\n" for i in range(n))
+    if language == "rust":
+        return "".join(f"fn f{i}(x: i32) -> i32 {{ x + {i} }}\n" for i in range(n))
+    return (
+        "class A {\n"
+        + "".join(f"  int f{i}(int x) {{ return x + {i}; }}\n" for i in range(n))
+        + "}\n"
+    )
+
+
 SHAPES: dict[str, Callable[[str, int], str]] = {
     "binary_chain": binary_chain,
     "nested_calls": nested_calls,
@@ -137,6 +179,8 @@ SHAPES: dict[str, Callable[[str, int], str]] = {
     "many_findings": many_findings,
     "many_statements": many_statements,
     "long_line": long_line,
+    "name_table": name_table,
+    "functions_then_bindings": functions_then_bindings,
 }
 
 

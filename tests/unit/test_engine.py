@@ -153,6 +153,26 @@ def test_edit_inside_a_function_reanalyses_only_that_function():
     assert second.findings == tuple(analyse(PYTHON, changed, parse(PYTHON, changed)))
 
 
+def test_far_apart_regions_are_reanalysed_apart_and_equal_a_full_analysis():
+    """An edit in a class re-runs every statement that uses the class's name; uses at
+    both ends of a long file run as two passes, not one over everything in between."""
+    filler = b"".join(b"def f%d(x):\n    return eval(x) + %d\n\n" % (i, i) for i in range(800))
+    source = (
+        b"class Shape:\n    sides = 4\n\n    def area(self):\n        return 1\n\n\n"
+        + b"first = Shape()\n\n"
+        + filler
+        + b"last = Shape()\nif last == None:\n    pass\n"
+    )
+    first = analyse_document(PYTHON, source, parse(PYTHON, source))
+    where = source.index(b"sides = 4")
+    changed = _edit(source, where, where + len(b"sides = 4"), b"sides = eval(4)")
+    second = analyse_document(PYTHON, changed, parse(PYTHON, changed), previous=first)
+    assert second.reanalysed is not None
+    assert second.reanalysed[0][0] == 0 and second.reanalysed[-1][1] > len(changed) - 60
+    assert sum(end - start for start, end in second.reanalysed) < len(changed) // 10
+    assert second.findings == tuple(analyse(PYTHON, changed, parse(PYTHON, changed)))
+
+
 def test_edit_of_imports_reanalyses_everything():
     first = analyse_document(PYTHON, FIXTURE, parse(PYTHON, FIXTURE))
     changed = FIXTURE.replace(b"import socket\n", b"import socket as sockets\n")

@@ -106,3 +106,21 @@ def test_unknown_languages_are_kept_but_not_parsed():
 
 def test_changes_to_a_document_that_is_not_open_are_ignored():
     assert Session().change(URI, 2, [TextChange("x")]) is None
+
+
+def test_only_the_most_recently_used_documents_keep_a_tree_and_others_parse_again(monkeypatch):
+    monkeypatch.setattr("lantern.session.TREES_KEPT", 2)
+    session, dropped = Session(), []
+    session.on_tree_dropped = dropped.append
+    uris = [f"file:///w/m{i}.py" for i in range(3)]
+    for uri in uris:
+        session.open(uri, "python", 1, "x = 1\n")
+        session.snapshot(uri)
+    assert dropped == [uris[0]]
+    assert session.documents[uris[0]].tree is None
+    assert all(session.documents[uri].tree is not None for uri in uris[1:])
+    session.change(uris[0], 2, [TextChange("y", (0, 0), (0, 1))])  # edited without a tree
+    snapshot = session.snapshot(uris[0])
+    assert snapshot is not None and snapshot.tree is not None and snapshot.source == b"y = 1\n"
+    assert str(snapshot.tree.root_node) == str(parse(snapshot.language, b"y = 1\n").root_node)
+    assert dropped == [uris[0], uris[1]]  # the least recently used one made room

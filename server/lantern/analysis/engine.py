@@ -255,21 +255,44 @@ class _Plan:
 
 @cache
 def _plan(language: LanguageSpec, options: RuleOptions) -> _Plan:
-    sources, owners, regional = [], [], []
+    """Compiles the fused query once: each pattern's owner is found from where the
+    pattern starts in the fused source. Only if that fails (a check whose query does not
+    suit this grammar, e.g. JSX node types in plain TypeScript) are the checks' queries
+    compiled one by one to leave the unusable ones out."""
+    entries, regional = [], []
     for entry in enabled_rules(language.name, options):
-        check = entry[1]
-        if not check.query:
-            regional.append(entry)
-            continue
-        try:
-            patterns = compiled_query(language, check.query).pattern_count
-        except Exception:  # e.g. JSX node types in the plain TypeScript grammar
-            log.debug("rule %s has no usable query for %s", entry[0].code, language.name)
-            continue
-        sources.append(check.query)
-        owners.extend([entry] * patterns)
-    query = Query(language.grammar, "\n".join(sources)) if sources else None
-    return _Plan(query, tuple(owners), tuple(regional))
+        (entries if entry[1].query else regional).append(entry)
+    try:
+        return _fused(language, entries, regional)
+    except Exception:
+        usable = []
+        for entry in entries:
+            try:
+                compiled_query(language, entry[1].query)
+                usable.append(entry)
+            except Exception:
+                log.debug("rule %s has no usable query for %s", entry[0].code, language.name)
+        return _fused(language, usable, regional)
+
+
+def _fused(
+    language: LanguageSpec,
+    entries: list[tuple[Rule, Check, Severity]],
+    regional: list[tuple[Rule, Check, Severity]],
+) -> _Plan:
+    if not entries:
+        return _Plan(None, (), tuple(regional))
+    sources = [entry[1].query for entry in entries]
+    query = Query(language.grammar, "\n".join(sources))
+    ends, position = [], 0  # where each check's source ends in the fused source
+    for source in sources:
+        position += len(source.encode()) + 1
+        ends.append(position)
+    owners = tuple(
+        entries[bisect_right(ends, query.start_byte_for_pattern(index))]
+        for index in range(query.pattern_count)
+    )
+    return _Plan(query, owners, tuple(regional))
 
 
 # -- running ------------------------------------------------------------------------------
@@ -542,8 +565,24 @@ def _merge(
         if finding.start_byte < max(old_end, prefix + 1) and finding.end_byte > prefix:
             continue  # it overlaps the edited bytes
         kept.append(_shift(finding, delta) if finding.start_byte >= old_end else finding)
-    fresh = _run_rules(ctx, regions, clock)
+    fresh = [f for cluster in _clusters(regions) for f in _run_rules(ctx, cluster, clock)]
     return [*kept, *fresh]
+
+
+# Regions further apart than this are re-analysed in separate passes: one pass over their
+# bounding range would compute the region's facts (scopes, calls) for everything between.
+_CLUSTER_GAP = 16_000
+
+
+def _clusters(regions: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """`regions` (sorted, disjoint) in groups separated by more than `_CLUSTER_GAP`."""
+    clusters: list[list[tuple[int, int]]] = []
+    for region in regions:
+        if clusters and region[0] - clusters[-1][-1][1] <= _CLUSTER_GAP:
+            clusters[-1].append(region)
+        else:
+            clusters.append([region])
+    return clusters
 
 
 def _shift(finding: Finding, delta: int) -> Finding:

@@ -61,7 +61,10 @@ def register(server: LanternServer) -> None:
                 actions.append(fix_all)
             return actions
 
-        actions = await asyncio.to_thread(build)
+        # Nothing to re-parse (no finding at the range, no fix-all asked for): answer here,
+        # without a round trip through a worker thread.
+        needs_work = chosen or (wanted and _wants(wanted, FIX_ALL))
+        actions = await asyncio.to_thread(build) if needs_work else []
         if _resolves_lazily(ls):
             for action in actions:
                 action.edit = None

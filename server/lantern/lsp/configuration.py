@@ -33,6 +33,9 @@ CONFIG_FILES = ("lantern.toml", "pyproject.toml")
 def register(server: LanternServer) -> None:
     @server.handler(types.INITIALIZED)
     async def initialized(ls: LanternServer, params: types.InitializedParams) -> None:
+        from lantern.lsp.diagnostics import warm_up
+
+        warm_up(ls)  # in the background, while the client answers about the settings
         _watch_config_files(ls)
         await reload(ls)
 

@@ -14,15 +14,22 @@ import asyncio
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from lantern.analysis import warmup
+from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
+from lantern.analysis.languages import LanguageSpec, language_named
 from lantern.lsp import review
 from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -53,6 +60,9 @@ def _state(ls: LanternServer) -> _State:
 
 def register(server: LanternServer) -> None:
     server.diagnostics_state = _State()
+    # A document whose tree the session dropped (memory) starts its next analysis afresh.
+    analyses = server.diagnostics_state.analyses
+    server.session.on_tree_dropped = lambda uri: analyses.pop(uri, None)
     options = types.DiagnosticOptions(
         identifier="lantern", inter_file_dependencies=False, workspace_diagnostics=False
     )
@@ -188,7 +198,7 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(
             state.executor,
-            analyse_document,
+            _analyse,
             snapshot.language,
             snapshot.source,
             snapshot.tree,
@@ -202,6 +212,38 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
     if snapshot.uri in ls.session.documents:
         state.results[snapshot.uri] = (*key, findings)
     return findings
+
+
+def _analyse(
+    language: LanguageSpec,
+    source: bytes,
+    tree: Tree,
+    options: RuleOptions,
+    previous: Analysis | None,
+    budget_ms: int | None,
+) -> Analysis:
+    warmup.prepare(language, options)  # waits for a warm-up of this language under way
+    return analyse_document(language, source, tree, options, previous, budget_ms)
+
+
+def warm_up(ls: LanternServer) -> None:
+    """Prepare the analysis of the workspace's languages (and of the documents already
+    open) on a worker, with the workspace's rule options, so that the first open costs
+    what any later one does. Called on `initialized`: it must not delay anything."""
+    settings = ls.session.settings
+    options = rule_options(settings.rules if settings is not None else None)
+    root = ls.session.workspace_root
+    opened = [d.language.name for d in list(ls.session.documents.values()) if d.language]
+
+    def run() -> None:
+        names = dict.fromkeys(opened)
+        if root is not None:
+            names.update(dict.fromkeys(spec.name for spec in warmup.languages_in(root)))
+        for name in names:
+            if (spec := language_named(name)) is not None:
+                warmup.prepare(spec, options)
+
+    _state(ls).executor.submit(run)
 
 
 def to_diagnostic(

@@ -1187,12 +1187,15 @@ def _async_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
     """(names defined only with `async def`, names also defined with plain `def`)."""
 
     def collect() -> tuple[set[str], set[str]]:
-        query = compiled_query(ctx.language, "(function_definition name: (identifier) @name) @f")
         async_names, sync_names = set(), set()
-        for _, captures in QueryCursor(query).matches(ctx.tree.root_node):
-            function = captures["f"][0]
+        for function in pyflow.file_captures(ctx).get("function", []):
+            name = function.child_by_field_name("name")
+            if function.type != "function_definition" or name is None:
+                continue
+            if name.type != "identifier":
+                continue
             is_async = function.child_count > 0 and function.children[0].type == "async"
-            (async_names if is_async else sync_names).add(ctx.text(captures["name"][0]))
+            (async_names if is_async else sync_names).add(ctx.text(name))
         return async_names - sync_names, sync_names
 
     return ctx.memo("py.async", collect)

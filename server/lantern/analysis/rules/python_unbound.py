@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator
+from contextlib import suppress
 
 from tree_sitter import Node, QueryCursor
 
@@ -75,7 +76,8 @@ def _unbound_reads(ctx: FileContext, function: Node, body: Node) -> list[tuple[s
         analysis = _Function(ctx, function, candidates)
         if not analysis.locals:
             return []
-        analysis.block(body, frozenset(parameters(function)))
+        with suppress(_NothingLeft):
+            analysis.block(body, frozenset(parameters(function)))
         found = []
         for name, node in analysis.reported.items():
             earlier = analysis.first_binding.get(name)
@@ -179,6 +181,10 @@ def _conditional_spans(ctx: FileContext, function: Node) -> list[tuple[int, int,
     return spans[low:high]
 
 
+class _NothingLeft(Exception):
+    """The rest of the function mentions no tracked name: the walk can stop."""
+
+
 class _Function:
     def __init__(self, ctx: FileContext, function: Node, candidates: frozenset[str]) -> None:
         self.ctx = ctx
@@ -199,6 +205,12 @@ class _Function:
                 self.first_binding[name] = own[0].node.start_byte
         self.locals = frozenset(bound - declared - parameters(function)) & candidates
         self._needles = [name.encode() for name in self.locals]
+        # Where the last mention of a tracked name starts: the walk visits statements in
+        # source order, and past that point nothing more can be reported.
+        text = ctx.source[function.start_byte : function.end_byte]
+        self.last_mention = function.start_byte + max(
+            (text.rfind(needle) for needle in self._needles), default=-1
+        )
 
     # -- statements ---------------------------------------------------------------------
 
@@ -210,6 +222,8 @@ class _Function:
         for statement in block.named_children:
             if state is None:
                 return None  # unreachable code is another rule's business
+            if statement.start_byte > self.last_mention:
+                raise _NothingLeft
             state = self.statement(statement, state)
         return state
 

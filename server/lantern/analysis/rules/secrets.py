@@ -231,9 +231,14 @@ def _in_name_table(ctx: FileContext, string: Node) -> bool:
     table = pair.parent if pair is not None and pair.type in ("pair",) else None
     if table is None or table.type not in ("object", "dictionary"):
         return False
-    values = [p.child_by_field_name("value") for p in table.named_children if p.type == "pair"]
-    words = [string_value(v) if v is not None else None for v in values]
-    return len(words) >= 3 and all(w is not None and _FIELD_LIKE.match(w) for w in words)
+
+    def names_only() -> bool:
+        values = [p.child_by_field_name("value") for p in table.named_children if p.type == "pair"]
+        words = [string_value(v) if v is not None else None for v in values]
+        return len(words) >= 3 and all(w is not None and _FIELD_LIKE.match(w) for w in words)
+
+    # Once per table: asked for each of its strings, a scan each is quadratic in its size.
+    return ctx.memo(("name-table", table.id), names_only)
 
 
 def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] | None:

@@ -1,0 +1,185 @@
+"""Paying analysis's one-time costs ahead of the first file: pure, never raises.
+
+The first analysis of a language in a process loads its grammar, imports the rule
+modules (compiling their regular expressions), compiles the fused query of the enabled
+rules and every query a rule compiles on first use: about 150 ms on Python, against a
+few tens for a warm analysis of a 3,500-line file. `prepare` does all of that by
+analysing a small sample that exercises the rules, once per (language, options) per
+process; a caller that arrives while another thread prepares the same pair waits for it
+rather than doing the work twice (two threads compiling the same queries under one GIL
+finish later than one). `languages_in` finds which languages a workspace holds, cheaply.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from lantern.analysis.context import RuleOptions
+from lantern.analysis.languages import LanguageSpec, detect_language, parse
+
+log = logging.getLogger(__name__)
+
+# Small programs that reach the rules' first-use work (calls, imports, loops, strings,
+# classes, async functions, error handling): not findings anyone reads.
+_PYTHON = b"""\
+import os, subprocess
+from hashlib import md5 as digest
+import requests
+
+password = "hunter2-not-a-secret"
+
+
+class Store(object):
+    items: list = []
+
+    def __init__(self, path, values=[]):
+        self.path = path
+
+    async def load(self, key):
+        with open(self.path) as handle:
+            data = handle.read()
+        for index in range(len(data)):
+            if data[index] == key:
+                return eval(data)
+        while True:
+            try:
+                subprocess.run("ls " + key, shell=True)
+            except Exception:
+                pass
+            break
+        result = [x for x in data if x]
+        return digest(result).hexdigest(), requests.get(f"http://{key}", verify=False)
+
+
+def walk(n):
+    total = lambda: n
+    if n:
+        value = 1
+    print(value, total(), os.path.join("a", "b"))
+    return walk(n)
+"""
+
+_JAVASCRIPT = b"""\
+import fs from "fs";
+const { exec } = require("child_process");
+const token = "hunter2-not-a-secret";
+
+class Store {
+  constructor(path) { this.path = path; }
+  async load(key) {
+    for (let i = 0; i < key.length; i++) {
+      if (key[i] == null) { return eval(key); }
+    }
+    try { exec("ls " + key); } catch (e) {}
+    document.getElementById("x").innerHTML = key;
+    const data = await fetch(`http://${key}`).then((r) => r.json());
+    return new Promise((resolve) => setTimeout(() => resolve(data), 0));
+  }
+}
+
+function walk(n) { var total = function () { return n; }; return walk(n) + total(); }
+export default Store;
+"""
+
+_GO = b"""\
+package main
+
+import (
+	"crypto/md5"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+)
+
+const token = "hunter2-not-a-secret"
+
+type Store struct{ path string }
+
+func (s *Store) Load(db *sql.DB, key string) (string, error) {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for i := 0; i < len(key); i++ {
+		go func() { fmt.Println(key) }()
+	}
+	exec.Command("sh", "-c", "ls "+key).Run()
+	db.Query("SELECT * FROM t WHERE k = " + key)
+	http.Get("http://" + key)
+	return fmt.Sprintf("%x", md5.Sum([]byte(key))), nil
+}
+
+func main() { http.ListenAndServe(":8080", nil) }
+"""
+
+SAMPLES: dict[str, bytes] = {
+    "python": _PYTHON,
+    "javascript": _JAVASCRIPT,
+    "typescript": _JAVASCRIPT,
+    "tsx": _JAVASCRIPT,
+    "go": _GO,
+}
+
+_lock = threading.Lock()
+_prepared: dict[tuple[str, RuleOptions], threading.Event] = {}
+
+
+def prepare(language: LanguageSpec, options: RuleOptions) -> bool:
+    """Make the next analysis of `language` with `options` cost what a warm one does.
+
+    Returns True if this call did the work, False if it was done (or being done, in
+    which case it waits for it) already.
+    """
+    key = (language.name, options)
+    with _lock:
+        done = _prepared.get(key)
+        if done is None:
+            done = _prepared[key] = threading.Event()
+            mine = True
+        else:
+            mine = False
+    if not mine:
+        done.wait()
+        return False
+    try:
+        from lantern.analysis.engine import analyse_document
+
+        sample = SAMPLES.get(language.name, b"\n")
+        analyse_document(language, sample, parse(language, sample), options)
+    except Exception:  # a warm-up must never be what breaks the server
+        log.exception("warming up the %s analysis failed", language.name)
+    finally:
+        done.set()
+    return True
+
+
+# Folders a workspace scan does not enter: dependencies, builds, caches, VCS data.
+_SKIPPED = frozenset(
+    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", "build", "dist",
+     ".mypy_cache", ".pytest_cache", ".tox", "target", "vendor", ".next"}
+)  # fmt: skip
+
+
+def languages_in(folder: Path, limit: int = 2_000) -> list[LanguageSpec]:
+    """The languages of the first `limit` files under `folder` (skipping dependency and
+    build folders), most frequent first; [] if it cannot be read."""
+    counts: dict[str, int] = {}
+    specs: dict[str, LanguageSpec] = {}
+    seen = 0
+    for _, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED and not d.startswith(".")]
+        for name in files:
+            seen += 1
+            spec = detect_language(name)
+            if spec is not None and spec.name in SAMPLES:
+                counts[spec.name] = counts.get(spec.name, 0) + 1
+                specs[spec.name] = spec
+        if seen >= limit:
+            break
+    return [specs[name] for name in sorted(counts, key=lambda n: -counts[n])]
