@@ -280,51 +280,39 @@ class Provider:
         stop_after_lines: int | None,
         retries: int | None = None,
         on_text: Callable[[str], None] | None = None,
-        again: bool = False,
     ) -> Reply:
-        async with self._slot() as queued_seconds:
-            mark = self._sent
-            self._sent += 1
-            self.active += 1
-            overlapped = self.active > 1
-            try:
-                reply = await self._send(
-                    route,
-                    prompt,
-                    extra,
-                    temperature,
-                    timeout,
-                    stream,
-                    stop_after_lines,
-                    retries,
-                    on_text,
-                )
-            except ProviderFailure as failure:
-                overlapped = overlapped or self._sent > mark + 1
-                if failure.kind != "interrupted":
-                    raise
-                failure.kind = "bad_response"
-                if not overlapped or again:
-                    raise
-                if self.concurrency != 1:
-                    self._serve_one_at_a_time()
-            else:
-                return dataclasses.replace(reply, queue_ms=queued_seconds * 1000)
-            finally:
-                self.active -= 1
-        # Cut short for another caller's request: ask again, queued behind it this time.
-        return await self._call(
-            route,
-            prompt,
-            extra,
-            temperature,
-            timeout,
-            stream,
-            stop_after_lines,
-            retries,
-            on_text,
-            again=True,
-        )
+        for attempt in (1, 2):
+            async with self._slot() as queued_seconds:
+                mark = self._sent
+                self._sent += 1
+                self.active += 1
+                overlapped = self.active > 1
+                try:
+                    reply = await self._send(
+                        route,
+                        prompt,
+                        extra,
+                        temperature,
+                        timeout,
+                        stream,
+                        stop_after_lines,
+                        retries,
+                        on_text,
+                    )
+                    return dataclasses.replace(reply, queue_ms=queued_seconds * 1000)
+                except ProviderFailure as failure:
+                    overlapped = overlapped or self._sent > mark + 1
+                    if failure.kind != "interrupted":
+                        raise
+                    failure.kind = "bad_response"
+                    if not overlapped or attempt == 2:
+                        raise
+                    if self.concurrency != 1:
+                        self._serve_one_at_a_time()
+                finally:
+                    self.active -= 1
+            # Cut short for another caller's request: ask again, queued behind it this time.
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _serve_one_at_a_time(self) -> None:
         log.info(
