@@ -54,7 +54,8 @@ echo "install-realmodel: $(redis-server --version | cut -d' ' -f1-3)"
 # -- llama.cpp -----------------------------------------------------------------------------
 if ! compgen -G "$wheels/llama_cpp_python-$LLAMA_CPP_PYTHON-*.whl" >/dev/null; then
   step "build the llama-cpp-python $LLAMA_CPP_PYTHON wheel (about 6 minutes)" \
-    env CMAKE_ARGS="-DGGML_NATIVE=OFF" python3 -m pip wheel --no-deps -w "$wheels" \
+    env CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+    python3 -m pip wheel --no-deps -w "$wheels" \
     "llama-cpp-python==$LLAMA_CPP_PYTHON"
 fi
 venv "$home/llama"
