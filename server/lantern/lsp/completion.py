@@ -54,11 +54,9 @@ def register(server: LanternServer) -> None:
     async def inline_completion(
         ls: LanternServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
-        settings = await _settings(ls)
-        snapshot = ls.session.snapshot(params.text_document.uri)
-        if settings is None or not settings.completion.enabled or snapshot is None:
+        if (cursor := await _at_cursor(ls, params)) is None:
             return None
-        offset = _offset(ls, snapshot, params.position)
+        settings, snapshot, offset = cursor
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         outcome = await _suggest(
             ls, settings, snapshot, offset, invoked=invoked, asks_model=invoked
@@ -78,11 +76,9 @@ def register(server: LanternServer) -> None:
     async def completion(
         ls: LanternServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        settings = await _settings(ls)
-        snapshot = ls.session.snapshot(params.text_document.uri)
-        if settings is None or not settings.completion.enabled or snapshot is None:
+        if (cursor := await _at_cursor(ls, params)) is None:
             return None
-        offset = _offset(ls, snapshot, params.position)
+        settings, snapshot, offset = cursor
         word = word_before(snapshot.text, offset)
         items: list[types.CompletionItem] = []
         incomplete = False
@@ -121,9 +117,17 @@ def forget(ls: LanternServer, uri: str) -> None:
 # -- helpers -----------------------------------------------------------------------------
 
 
-async def _settings(ls: LanternServer) -> Settings | None:
+async def _at_cursor(
+    ls: LanternServer, params: types.InlineCompletionParams | types.CompletionParams
+) -> tuple[Settings, Snapshot, int] | None:
+    """(settings, snapshot, str offset of the cursor), or None when completion is off or
+    the document is not open. Waits for the settings to be loaded."""
     await ls.settings_ready.wait()
-    return ls.session.settings
+    settings = ls.session.settings
+    snapshot = ls.session.snapshot(params.text_document.uri)
+    if settings is None or not settings.completion.enabled or snapshot is None:
+        return None
+    return settings, snapshot, _offset(ls, snapshot, params.position)
 
 
 def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
