@@ -157,3 +157,43 @@ def test_renaming_a_top_level_function_re_analyses_its_users(language, text, off
     assert "LS101" in [f.code for f in _fresh(language, text)]
     assert "LS101" not in [f.code for f in _fresh(language, edited)]  # `eval` is defined
     assert analysis.findings == _fresh(language, edited)
+
+
+INDENTED = (
+    "import os\n\n\ndef first(path):\n    name = os.path.basename(path)\n    return name\n\n\n"
+    "class Box:\n    def second(self, x):\n        if x:\n            y = x * 2\n"
+    "        return x\n\n\ndef third(items):\n    for item in items:\n        print(item)\n"
+)
+# (find, replace) applied in turn, each creating or removing an indentation error that
+# tree-sitter accepts and CPython rejects; the incremental analysis checks only the
+# blocks it re-analyses, so every step must still equal a fresh open.
+INDENTATION_STEPS = [
+    ("    return name\n", "        return name\n"),  # unexpected indent
+    ("        return name\n", "    return name\n"),  # fixed again
+    ("            y = x * 2\n", ""),  # an empty block
+    ("        if x:\n", "        if x:\n            y = x * 2\n"),  # filled again
+    ("        print(item)\n", "      print(item)\n"),  # a shallower, still valid block
+    ("    for item in items:\n", "    for item in items:\n        pass\n"),  # siblings differ
+    ("    return x\n", "   return x\n"),  # unindent does not match any outer level
+]
+
+
+def test_indentation_errors_after_edits_equal_a_fresh_open():
+    uri = "file:///w/case.py"
+    session = Session()
+    session.encoding = Encoding.UTF8
+    session.open(uri, "python", 1, INDENTED)
+    analysis = _publish(session, uri, None)
+    text, reported = INDENTED, set()
+    for version, (find, replace) in enumerate(INDENTATION_STEPS, start=2):
+        offset = text.index(find)
+        index = LineIndex(text)
+        start = index.position_at(offset, Encoding.UTF8)
+        end = index.position_at(offset + len(find), Encoding.UTF8)
+        session.change(uri, version, [TextChange(replace, start, end)])
+        text = text[:offset] + replace + text[offset + len(find) :]
+        analysis = _publish(session, uri, analysis)
+        assert analysis.reanalysed is not None  # the incremental path, not a full one
+        assert analysis.findings == _fresh("python", text)
+        reported |= {f.message for f in analysis.findings if f.code == "syntax"}
+    assert len(reported) >= 3  # the steps did create errors of several kinds

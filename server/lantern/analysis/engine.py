@@ -38,7 +38,7 @@ from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
 from lantern.analysis.rules.selection import is_enabled, longest_prefix
 from lantern.analysis.suppression import apply_suppressions
-from lantern.analysis.syntax import syntax_errors
+from lantern.analysis.syntax import indentation_suspect, syntax_errors
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ class Analysis:
     # Set when the time budget ran out: the findings are partial, and the next analysis
     # of the document starts from scratch rather than from these.
     stopped_after_ms: int | None = None
+    # Python: the tree shows a shape whose indentation CPython may reject (see
+    # `syntax.indentation_suspect`); when False, the next analysis checks only its regions.
+    indentation_suspect: bool = False
 
 
 def rule_options(rules: Any) -> RuleOptions:
@@ -148,7 +151,13 @@ def analyse_document(
     else:
         assert previous is not None
         rule_findings = _merge(ctx, previous, regions, clock)
-    syntax = syntax_errors(language, source, tree)
+    suspect = None
+    if language.name == "python":
+        clean_before = (
+            previous is not None and regions is not None and not previous.indentation_suspect
+        )
+        suspect = indentation_suspect(source, tree, regions if clean_before else None)
+    syntax = syntax_errors(language, source, tree, suspect)
     if unsearchable is not None:
         syntax.append(notice(f"Rules did not run: {unsearchable}."))
     reported = apply_suppressions(rule_findings, source, language.line_comment, tree)
@@ -172,6 +181,7 @@ def analyse_document(
         None if regions is None else tuple(regions),
         interface,
         stopped,
+        bool(suspect),
     )
 
 

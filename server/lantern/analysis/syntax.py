@@ -10,6 +10,7 @@ else to its first offending token.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import islice
 
@@ -25,11 +26,19 @@ _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {close: open_ for open_, close in _OPENERS.items()}
 
 
-def syntax_errors(language: LanguageSpec, source: bytes, tree: Tree) -> list[Finding]:
-    """Every syntax error of a parsed file, as `analyse` reports them."""
+def syntax_errors(
+    language: LanguageSpec, source: bytes, tree: Tree, suspect: bool | None = None
+) -> list[Finding]:
+    """Every syntax error of a parsed file, as `analyse` reports them.
+
+    `suspect`: for Python, whether `indentation_suspect` holds, if the caller knows it
+    (an incremental analysis checks only the blocks it re-analyses).
+    """
     findings = syntax_findings(tree)
     if language.name == "python" and len(findings) < MAX_SYNTAX_FINDINGS:
-        indentation = python_indentation_error(source, tree)
+        if suspect is None:
+            suspect = indentation_suspect(source, tree)
+        indentation = python_indentation_error(source) if suspect else None
         if indentation is not None and all(
             f.start_byte != indentation.start_byte for f in findings
         ):
@@ -42,20 +51,29 @@ _PY_BLOCKS = frozenset({"module", "block"})
 _PY_SKIPPED = frozenset({"comment", "ERROR"})
 
 
-def python_indentation_error(source: bytes, tree: Tree) -> Finding | None:
-    """The indentation error CPython reports for `source`, or None.
+def indentation_suspect(
+    source: bytes, tree: Tree, regions: list[tuple[int, int]] | None = None
+) -> bool:
+    """Does the tree show a shape tree-sitter-python accepts but CPython may not (an
+    empty block, siblings starting at different columns, both tabs and spaces in
+    indentation; tree-sitter-python#108, #67)?
 
-    tree-sitter-python accepts an empty block and a statement indented deeper than its
-    siblings (tree-sitter-python#108, #67), so CPython decides: but compiling costs, so
-    only when the tree shows a suspect shape (an empty block, siblings starting at
-    different columns, both tabs and spaces in indentation). Compiling never executes
-    anything; the message is CPython's own (unexpected indent, unindent does not match
-    any outer indentation level, expected an indented block, inconsistent use of tabs
-    and spaces), placed on the first non-blank character of the line it names.
+    `regions` (sorted, disjoint byte ranges): only blocks meeting them are walked, for a
+    tree known to be unchanged elsewhere since a check that found nothing suspect.
     """
     mixed = (b"\n\t" in source and b"\n " in source) or b" \t" in source or b"\t " in source
-    if not mixed and not _suspect_block(tree.root_node):
-        return None
+    return mixed or _suspect_block(tree.root_node, regions)
+
+
+def python_indentation_error(source: bytes) -> Finding | None:
+    """The indentation error CPython reports for `source`, or None.
+
+    Compiling costs, so callers ask only when `indentation_suspect` holds. Compiling
+    never executes anything; the message is CPython's own (unexpected indent, unindent
+    does not match any outer indentation level, expected an indented block,
+    inconsistent use of tabs and spaces), placed on the first non-blank character of
+    the line it names.
+    """
     try:
         compile(source, "<lantern>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except IndentationError as exc:  # TabError is one too
@@ -65,14 +83,20 @@ def python_indentation_error(source: bytes, tree: Tree) -> Finding | None:
     return None
 
 
-def _suspect_block(root: Node) -> bool:
+def _suspect_block(root: Node, regions: list[tuple[int, int]] | None = None) -> bool:
     """A block with no statement, or statements of one block at different columns.
 
-    Walks statements and the clauses that hold blocks only, never expressions.
+    Walks statements and the clauses that hold blocks only, never expressions; with
+    `regions`, only the nodes that meet one of them.
     """
+    starts = [start for start, _ in regions] if regions is not None else []
     stack = [root]
     while stack:
         node = stack.pop()
+        if regions is not None and node is not root:
+            index = bisect_right(starts, node.end_byte) - 1  # the last region starting before its end
+            if index < 0 or regions[index][1] < node.start_byte:
+                continue
         if node.type in _PY_BLOCKS:
             statements = [c for c in node.named_children if c.type not in _PY_SKIPPED]
             if node.type == "block" and not statements:
