@@ -94,7 +94,8 @@ def _suspect_block(root: Node, regions: list[tuple[int, int]] | None = None) -> 
     while stack:
         node = stack.pop()
         if regions is not None and node is not root:
-            index = bisect_right(starts, node.end_byte) - 1  # the last region starting before its end
+            # The last region starting before the node ends must not end before it starts.
+            index = bisect_right(starts, node.end_byte) - 1
             if index < 0 or regions[index][1] < node.start_byte:
                 continue
         if node.type in _PY_BLOCKS:
