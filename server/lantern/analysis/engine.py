@@ -35,7 +35,7 @@ from lantern.analysis.context import (
 from lantern.analysis.findings import Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
-from lantern.analysis.rules.model import FILE_FACTS, Check, Hit, Rule
+from lantern.analysis.rules.model import FILE_FACTS, GATHERED_FACTS, Check, GatheredFact, Hit, Rule
 from lantern.analysis.rules.selection import is_enabled, longest_prefix
 from lantern.analysis.suppression import apply_suppressions
 from lantern.analysis.syntax import indentation_suspect, syntax_errors
@@ -253,46 +253,58 @@ def enabled_rules(language: str, options: RuleOptions) -> tuple[tuple[Rule, Chec
     return tuple(chosen)
 
 
+_Owner = tuple[Rule, Check, Severity] | GatheredFact
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """All enabled query checks of a language fused into one query (one tree traversal),
-    with the owner of each pattern; plus the checks that run once per region."""
+    """All enabled query checks of a language, and the facts gathered for its regional
+    checks, fused into one query (one tree traversal), with the owner of each pattern;
+    plus the checks that run once per region."""
 
     query: Query | None
-    owners: tuple[tuple[Rule, Check, Severity], ...]  # by pattern index
+    owners: tuple[_Owner, ...]  # by pattern index
     regional: tuple[tuple[Rule, Check, Severity], ...]
+    gathered: tuple[GatheredFact, ...]
 
 
 @cache
 def _plan(language: LanguageSpec, options: RuleOptions) -> _Plan:
     """Compiles the fused query once: each pattern's owner is found from where the
     pattern starts in the fused source. Only if that fails (a check whose query does not
-    suit this grammar, e.g. JSX node types in plain TypeScript) are the checks' queries
-    compiled one by one to leave the unusable ones out."""
-    entries, regional = [], []
+    suit this grammar, e.g. JSX node types in plain TypeScript) are the queries compiled
+    one by one to leave the unusable ones out."""
+    entries: list[_Owner] = []
+    regional = []
     for entry in enabled_rules(language.name, options):
         (entries if entry[1].query else regional).append(entry)
+    entries += [fact for fact in GATHERED_FACTS if language.name in fact.languages]
     try:
         return _fused(language, entries, regional)
     except Exception:
         usable = []
         for entry in entries:
             try:
-                compiled_query(language, entry[1].query)
+                compiled_query(language, _source(entry))
                 usable.append(entry)
             except Exception:
-                log.debug("rule %s has no usable query for %s", entry[0].code, language.name)
+                log.debug("no usable query for %s in %s", entry, language.name)
         return _fused(language, usable, regional)
+
+
+def _source(owner: _Owner) -> str:
+    return owner.query if isinstance(owner, GatheredFact) else owner[1].query
 
 
 def _fused(
     language: LanguageSpec,
-    entries: list[tuple[Rule, Check, Severity]],
+    entries: list[_Owner],
     regional: list[tuple[Rule, Check, Severity]],
 ) -> _Plan:
+    gathered = tuple(entry for entry in entries if isinstance(entry, GatheredFact))
     if not entries:
-        return _Plan(None, (), tuple(regional))
-    sources = [entry[1].query for entry in entries]
+        return _Plan(None, (), tuple(regional), gathered)
+    sources = [_source(entry) for entry in entries]
     query = Query(language.grammar, "\n".join(sources))
     ends, position = [], 0  # where each check's source ends in the fused source
     for source in sources:
@@ -302,7 +314,7 @@ def _fused(
         entries[bisect_right(ends, query.start_byte_for_pattern(index))]
         for index in range(query.pattern_count)
     )
-    return _Plan(query, owners, tuple(regional))
+    return _Plan(query, owners, tuple(regional), gathered)
 
 
 # -- running ------------------------------------------------------------------------------
@@ -338,15 +350,25 @@ def _run_rules(
     if regions == []:
         return []
     clock = clock or _Clock(None)
+    gathered: dict[GatheredFact, list[dict[str, list[Node]]]] = {f: [] for f in plan.gathered}
     if plan.query is not None:
         for pattern, captures in _matches(ctx, plan.query, clock):
+            owner = plan.owners[pattern]
+            if isinstance(owner, GatheredFact):
+                gathered[owner].append(captures)
+                continue
             if regions is not None and not inside(next(iter(captures.values()))[0].start_byte):
                 continue
-            rule, check, severity = plan.owners[pattern]
+            rule, check, severity = owner
             try:
                 report(rule, severity, check.function(ctx, captures))
             except Exception:  # a broken check must not take the others down
                 log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
+    for fact, matches in gathered.items():
+        try:
+            ctx.memo(fact.key(ctx), lambda: fact.build(ctx, matches))  # noqa: B023 (called now)
+        except Exception:  # its accessor computes it again, or the checks report the failure
+            log.exception("gathering a fact failed on a %s file", ctx.language.name)
     for rule, check, severity in plan.regional:
         if clock.expired():
             break

@@ -108,6 +108,23 @@ def file_fact(
 
 
 @dataclass(frozen=True, slots=True)
+class GatheredFact:
+    """A fact that regional checks read (`query` = ""), gathered from the matches of
+    `query` during the engine's one traversal of the tree instead of a traversal of its
+    own (each costs a walk of every node). After the traversal the engine memoises
+    `build(ctx, matches)` (the captures of each match, in document order) on the
+    context under `key(ctx)`, where the fact's own accessor looks first."""
+
+    languages: tuple[str, ...]
+    query: str
+    key: Callable[[FileContext], Any]
+    build: Callable[[FileContext, list[dict[str, list[Node]]]], Any]
+
+
+GATHERED_FACTS: list[GatheredFact] = []
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """One language's implementation of a rule: a query and a predicate over its matches.
 

@@ -26,7 +26,15 @@ from lantern.analysis.pyflow import (
     string_shape,
 )
 from lantern.analysis.rules import declarations as c
-from lantern.analysis.rules.model import PYTHON, Edit, Fix, Hit, file_fact
+from lantern.analysis.rules.model import (
+    GATHERED_FACTS,
+    PYTHON,
+    Edit,
+    Fix,
+    GatheredFact,
+    Hit,
+    file_fact,
+)
 from lantern.analysis.rules.secrets import speaks_of_secrets
 
 # -- the shared call index ----------------------------------------------------------------
@@ -50,8 +58,13 @@ _INTERESTING = frozenset(
 
 
 def calls(ctx: FileContext) -> list[tuple[Node, str]]:
-    """(call, qualified callee name) for the interesting calls in the region."""
-    return ctx.memo(("py.calls", ctx.region), lambda: _index_calls(ctx))
+    """(call, qualified callee name) for the interesting calls in the region (gathered by
+    the engine's traversal; computed here when asked outside one)."""
+    return ctx.memo(_calls_key(ctx), lambda: _index_calls(ctx))
+
+
+def _calls_key(ctx: FileContext) -> tuple[str, tuple[int, int] | None]:
+    return ("py.calls", ctx.region)
 
 
 _CALL_QUERY = f"""
@@ -65,9 +78,15 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
     cursor = QueryCursor(compiled_query(ctx.language, _CALL_QUERY))
     if ctx.region is not None:
         cursor.set_byte_range(*ctx.region)
+    return _interesting_calls(ctx, [captures for _, captures in cursor.matches(ctx.tree.root_node)])
+
+
+def _interesting_calls(
+    ctx: FileContext, matches: list[dict[str, list[Node]]]
+) -> list[tuple[Node, str]]:
     table = pyflow.imports(ctx)
     found = []
-    for _, captures in cursor.matches(ctx.tree.root_node):
+    for captures in matches:
         function = captures["f"][0]
         if function.type == "identifier":
             name = ctx.text(function)
@@ -81,6 +100,9 @@ def _index_calls(ctx: FileContext) -> list[tuple[Node, str]]:
         if last in _INTERESTING:
             found.append((captures["call"][0], qualified_name(ctx, function) or last))
     return found
+
+
+GATHERED_FACTS.append(GatheredFact(PYTHON, _CALL_QUERY, _calls_key, _interesting_calls))
 
 
 def _defined_functions(ctx: FileContext) -> frozenset[str]:

@@ -112,7 +112,11 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
         end = own.node.start_byte + len(needle)
         position = ctx.source.find(needle, body.start_byte, end)
         while position != -1:
-            node = root.descendant_for_byte_range(position, position + len(needle))
+            node = (
+                root.descendant_for_byte_range(position, position + len(needle))
+                if _whole_word(ctx.source, position, len(needle))
+                else None
+            )
             if (
                 node is not None
                 and node.type == "identifier"
@@ -193,6 +197,12 @@ def _mentioned(source: bytes, name: str, start: int, end: int, *, after_dot: boo
             return True
         position = source.find(needle, position + 1, end)
     return False
+
+
+def _whole_word(source: bytes, position: int, length: int) -> bool:
+    before = source[position - 1 : position]
+    after = source[position + length : position + length + 1]
+    return not (before.isalnum() or before == b"_" or after.isalnum() or after == b"_")
 
 
 def _conditional_spans(ctx: FileContext, function: Node) -> list[tuple[int, int, bool]]:

@@ -218,10 +218,13 @@ def _could_be_credential(value: str) -> bool:
     """Name-independent shape test, cheap enough to run on every string in a file."""
     return (
         len(value) >= 6
-        and not any(ch.isspace() for ch in value)
+        and _WHITESPACE.search(value) is None  # the same characters as str.isspace
         and len(set(value)) >= 5
         and not _PLACEHOLDER.match(value)
     )
+
+
+_WHITESPACE = re.compile(r"\s")
 
 
 def _in_name_table(ctx: FileContext, string: Node) -> bool:
@@ -286,11 +289,9 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     string = captures["string"][0]
     if string.end_byte - string.start_byte < 8:
         return
-    if _is_docstring(string):
-        return  # documentation: its example keys are examples
-    found = secret_kind(ctx, string)
-    if found is None:
-        return
+    found = secret_kind(ctx, string)  # first: most strings fail its shape test at once
+    if found is None or _is_docstring(string):
+        return  # a docstring is documentation: its example keys are examples
     parent = string.parent
     if parent is not None and parent.type == "concatenated_string":
         return
