@@ -98,15 +98,16 @@ def _unbound_reads(
 
 
 def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
-    """The local names an identifier reads at or before their first assignment (the
-    only reads LB206 reports: see `maybe` above). Mentions in strings, comments and
-    attribute names are not reads, which leaves most functions with none."""
+    """The local names (not parameters) an identifier reads at or before their first
+    assignment (the only reads LB206 reports: see `maybe` above). Mentions in strings,
+    comments and attribute names are not reads, which leaves most functions with none."""
     found = set()
     body = function.child_by_field_name("body")
     root = ctx.tree.root_node
+    arguments = parameters(function)  # never tracked (see `_Function`)
     for name, bindings in pyflow.scope_facts(ctx, function).bindings.items():
         own = next((b for b in bindings if b.node.type != "for_in_clause"), None)
-        if body is None or own is None:
+        if body is None or own is None or name in arguments:
             continue
         needle = name.encode()
         end = own.node.start_byte + len(needle)
