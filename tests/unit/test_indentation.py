@@ -93,6 +93,8 @@ def test_agrees_with_cpython_when_tree_sitter_sees_no_error(lines):
     except SyntaxError:
         return  # a non-indentation error tree-sitter accepts: not this check's business
     found = syntax_errors(PYTHON, source, tree)
+    # A full analysis checks the blocks its rule query gathered instead of walking.
+    assert [f for f in analyse(PYTHON, source, tree) if f.code == "syntax"] == found
     if expected is None:
         assert found == []
     else:

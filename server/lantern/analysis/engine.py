@@ -38,7 +38,7 @@ from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import FILE_FACTS, GATHERED_FACTS, Check, GatheredFact, Hit, Rule
 from lantern.analysis.rules.selection import is_enabled, longest_prefix
 from lantern.analysis.suppression import apply_suppressions
-from lantern.analysis.syntax import indentation_suspect, syntax_errors
+from lantern.analysis.syntax import BLOCKS_KEY, indentation_suspect, syntax_errors
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,6 @@ def analyse_document(
     regions: list[tuple[int, int]] | None = None
     catalogue()  # the rule modules register the file facts
     unsearchable = _unsearchable(tree.root_node)  # first: file facts are queries too
-    interface = _interface(ctx) if unsearchable is None else ()
     usable = (
         unsearchable is None
         and previous is not None
@@ -141,8 +140,10 @@ def analyse_document(
         and previous.language == language.name
         and previous.options == options
     )
+    interface: tuple[object, ...] = ()
     if usable:
         assert previous is not None
+        interface = _interface(ctx)
         regions = _changed_regions(ctx, previous, interface)
     if unsearchable is not None:
         rule_findings = []
@@ -151,12 +152,16 @@ def analyse_document(
     else:
         assert previous is not None
         rule_findings = _merge(ctx, previous, regions, clock)
+    if unsearchable is None and not usable:
+        # After the rules: on a full analysis their traversal gathered the facts.
+        interface = _interface(ctx)
     suspect = None
     if language.name == "python":
         clean_before = (
             previous is not None and regions is not None and not previous.indentation_suspect
         )
-        suspect = indentation_suspect(source, tree, regions if clean_before else None)
+        blocks = ctx.memo(BLOCKS_KEY, lambda: None)  # gathered by a full analysis's rules
+        suspect = indentation_suspect(source, tree, regions if clean_before else None, blocks)
     syntax = syntax_errors(language, source, tree, suspect)
     if unsearchable is not None:
         syntax.append(notice(f"Rules did not run: {unsearchable}."))
@@ -351,24 +356,44 @@ def _run_rules(
         return []
     clock = clock or _Clock(None)
     gathered: dict[GatheredFact, list[dict[str, list[Node]]]] = {f: [] for f in plan.gathered}
+
+    def gather_facts() -> None:
+        for fact, matches in gathered.items():
+            try:
+                ctx.memo(fact.key(ctx), lambda: fact.build(ctx, matches))  # noqa: B023 (now)
+            except Exception:  # its accessor computes it again, or the checks report it
+                log.exception("gathering a fact failed on a %s file", ctx.language.name)
+
+    def run(owner: tuple[Rule, Check, Severity], captures: dict[str, list[Node]]) -> None:
+        if regions is not None and not inside(next(iter(captures.values()))[0].start_byte):
+            return
+        rule, check, severity = owner
+        try:
+            report(rule, severity, check.function(ctx, captures))
+        except Exception:  # a broken check must not take the others down
+            log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
+
     if plan.query is not None:
-        for pattern, captures in _matches(ctx, plan.query, clock):
+        # Up to a size, the matches are listed first, so that the facts gathered from them
+        # serve the query checks too; past it, they stream (memory), and the facts the
+        # checks ask for meanwhile are computed by a traversal of their own.
+        listed = len(ctx.source) <= _LISTED_MATCHES_BYTES
+        matches = _matches(ctx, plan.query, clock)
+        pending = []
+        for pattern, captures in list(matches) if listed else matches:
             owner = plan.owners[pattern]
             if isinstance(owner, GatheredFact):
                 gathered[owner].append(captures)
-                continue
-            if regions is not None and not inside(next(iter(captures.values()))[0].start_byte):
-                continue
-            rule, check, severity = owner
-            try:
-                report(rule, severity, check.function(ctx, captures))
-            except Exception:  # a broken check must not take the others down
-                log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
-    for fact, matches in gathered.items():
-        try:
-            ctx.memo(fact.key(ctx), lambda: fact.build(ctx, matches))  # noqa: B023 (called now)
-        except Exception:  # its accessor computes it again, or the checks report the failure
-            log.exception("gathering a fact failed on a %s file", ctx.language.name)
+            elif listed:
+                pending.append((owner, captures))
+            else:
+                run(owner, captures)
+        gather_facts()
+        for owner, captures in pending:
+            if clock.expired():
+                break
+            run(owner, captures)
+    gather_facts()
     for rule, check, severity in plan.regional:
         if clock.expired():
             break
@@ -378,6 +403,9 @@ def _run_rules(
             log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
     return list(findings.values())
 
+
+# Files up to this size have their rule query's matches listed before the checks run.
+_LISTED_MATCHES_BYTES = 512_000
 
 # Large files are queried in slices of about this many bytes, so that the time budget
 # is checked between slices (tree-sitter's own progress callback crashes py-tree-sitter

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node, Query, QueryCursor
 
 from lantern.analysis.context import FileContext, compiled_query, string_value
+from lantern.analysis.rules.model import GATHERED_FACTS, GatheredFact
 
 _SCOPES = frozenset({"function_definition", "lambda", "class_definition"})
 _MAX_DEPTH = 6
@@ -210,13 +211,34 @@ _FILE_QUERY = f"""
 
 def file_captures(ctx: FileContext) -> dict[str, list[Node]]:
     """Bindings (`bind`), functions and lambdas (`function`), branching statements
-    (`branch`) and imports (`import`) of the whole file, each sorted by position."""
+    (`branch`) and imports (`import`) of the whole file, each sorted by position
+    (gathered by the engine's traversal on a full analysis; else by a query here)."""
 
     def collect() -> dict[str, list[Node]]:
         found = QueryCursor(_query(ctx, _FILE_QUERY)).captures(ctx.tree.root_node)
-        return {name: sorted(nodes, key=lambda n: n.start_byte) for name, nodes in found.items()}
+        return _sorted(found)
 
     return ctx.memo("py.file", collect)
+
+
+def _sorted(found: dict[str, list[Node]]) -> dict[str, list[Node]]:
+    return {name: sorted(nodes, key=lambda n: n.start_byte) for name, nodes in found.items()}
+
+
+def _file_captures_key(ctx: FileContext) -> object:
+    # Only a traversal of the whole file gathers them (a region's would be partial).
+    return "py.file" if ctx.region is None else ("py.file-in", ctx.region)
+
+
+def _from_matches(ctx: FileContext, matches: list[dict[str, list[Node]]]) -> dict[str, list[Node]]:
+    found: dict[str, list[Node]] = {}
+    for captures in matches:
+        for name, nodes in captures.items():
+            found.setdefault(name, []).extend(nodes)
+    return _sorted(found)
+
+
+GATHERED_FACTS.append(GatheredFact(("python",), _FILE_QUERY, _file_captures_key, _from_matches))
 
 
 def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:

@@ -18,6 +18,7 @@ from tree_sitter import Node, Tree
 
 from lantern.analysis.findings import Finding, Severity
 from lantern.analysis.languages import LanguageSpec
+from lantern.analysis.rules.model import GATHERED_FACTS, GatheredFact
 
 MAX_SYNTAX_FINDINGS = 50
 # An ERROR node can hold the rest of the file; an unclosed bracket is found near its start.
@@ -50,9 +51,24 @@ def syntax_errors(
 _PY_BLOCKS = frozenset({"module", "block"})
 _PY_SKIPPED = frozenset({"comment", "ERROR"})
 
+# Every block of a Python file, gathered by a full analysis's traversal of the tree for
+# `indentation_suspect`, saving it a walk of its own.
+BLOCKS_KEY = "py.blocks"
+GATHERED_FACTS.append(
+    GatheredFact(
+        ("python",),
+        "(block) @block",
+        lambda ctx: BLOCKS_KEY if ctx.region is None else ("py.blocks-in", ctx.region),
+        lambda ctx, matches: [captures["block"][0] for captures in matches],
+    )
+)
+
 
 def indentation_suspect(
-    source: bytes, tree: Tree, regions: list[tuple[int, int]] | None = None
+    source: bytes,
+    tree: Tree,
+    regions: list[tuple[int, int]] | None = None,
+    blocks: list[Node] | None = None,
 ) -> bool:
     """Does the tree show a shape tree-sitter-python accepts but CPython may not (an
     empty block, siblings starting at different columns, both tabs and spaces in
@@ -60,9 +76,16 @@ def indentation_suspect(
 
     `regions` (sorted, disjoint byte ranges): only blocks meeting them are walked, for a
     tree known to be unchanged elsewhere since a check that found nothing suspect.
+    `blocks`: every `block` node of the tree, already found by a query (used only if
+    the tree has no ERROR node, where the walk skips what such a node holds).
     """
     mixed = (b"\n\t" in source and b"\n " in source) or b" \t" in source or b"\t " in source
-    return mixed or _suspect_block(tree.root_node, regions)
+    if mixed:
+        return True
+    root = tree.root_node
+    if blocks is not None and regions is None and not root.has_error:
+        return _statements(root) is None or any(_statements(b) is None for b in blocks)
+    return _suspect_block(root, regions)
 
 
 def python_indentation_error(source: bytes) -> Finding | None:
@@ -99,18 +122,26 @@ def _suspect_block(root: Node, regions: list[tuple[int, int]] | None = None) -> 
             if index < 0 or regions[index][1] < node.start_byte:
                 continue
         if node.type in _PY_BLOCKS:
-            statements = [c for c in node.named_children if c.type not in _PY_SKIPPED]
-            if node.type == "block" and not statements:
-                return True
-            rows = [s.start_point for i, s in enumerate(statements)
-                    if i == 0 or s.start_point[0] != statements[i - 1].end_point[0]]  # fmt: skip
-            columns = {column for _, column in rows}  # `a; b` shares a line: not a start
-            if len(columns) > 1 or (node.type == "module" and columns - {0}):
+            statements = _statements(node)
+            if statements is None:
                 return True
             stack += statements
         else:
             stack += (c for c in node.named_children if c.type in _PY_BLOCKS or _holds_blocks(c))
     return False
+
+
+def _statements(node: Node) -> list[Node] | None:
+    """The statements of `node` (the module or a block), or None if it is suspect."""
+    statements = [c for c in node.named_children if c.type not in _PY_SKIPPED]
+    if node.type == "block" and not statements:
+        return None
+    rows = [s.start_point for i, s in enumerate(statements)
+            if i == 0 or s.start_point[0] != statements[i - 1].end_point[0]]  # fmt: skip
+    columns = {column for _, column in rows}  # `a; b` shares a line: not a start
+    if len(columns) > 1 or (node.type == "module" and columns - {0}):
+        return None
+    return statements
 
 
 def _holds_blocks(node: Node) -> bool:
