@@ -197,3 +197,38 @@ def test_indentation_errors_after_edits_equal_a_fresh_open():
         assert analysis.findings == _fresh("python", text)
         reported |= {f.message for f in analysis.findings if f.code == "syntax"}
     assert len(reported) >= 3  # the steps did create errors of several kinds
+
+
+APPENDED = (
+    "import subprocess\n\n\nclass Runner:\n    def run(self, command):\n"
+    "        return subprocess.call(command)\n\n    def stop(self):\n        return None\n\n\n"
+    "def use(command):\n    return Runner().run(command)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "typed", [" or eval(command)", ", shell=True", "\n\n    def more(self):\n        pass"]
+)
+def test_typing_at_the_end_of_a_method_re_runs_only_what_it_changes(typed):
+    """Typing at the end of a method's last line extends the method; the whitespace after
+    it belongs to the class, but the class (and its users) need no re-run unless the new
+    text adds to the class itself. Either way the result equals a fresh open."""
+    uri = "file:///w/case.py"
+    session = Session()
+    session.encoding = Encoding.UTF8
+    session.open(uri, "python", 1, APPENDED)
+    analysis = _publish(session, uri, None)
+    offset = APPENDED.index("subprocess.call(command)") + len("subprocess.call(command)")
+    text = APPENDED
+    for version, character in enumerate(typed, start=2):  # one keystroke at a time
+        at = LineIndex(text).position_at(offset, Encoding.UTF8)
+        session.change(uri, version, [TextChange(character, at, at)])
+        text = text[:offset] + character + text[offset:]
+        offset += len(character)
+    analysis = _publish(session, uri, analysis)
+    assert analysis.findings == _fresh("python", text)
+    if "def more" in typed:
+        return  # a new method: the class is re-run (here, the whole small file)
+    method = (APPENDED.index("    def run"), text.index("\n\n    def stop"))
+    assert analysis.reanalysed is not None
+    assert all(method[0] <= start and end <= method[1] for start, end in analysis.reanalysed)

@@ -523,7 +523,13 @@ def _changed_regions(
     # Where the edit was in the old text, moved into new coordinates.
     old_top = _TopLevel(previous.tree.root_node)
     old_statements: dict[int, Node] = {}
-    for start, end, statements in _units(old_top, prefix, max(old_end, prefix + 1), lang_family):
+    old_span = (prefix, max(old_end, prefix + 1))
+    if old_end == prefix and _appends(old, prefix):
+        # Typed at the end of a token (the end of a line, say): it extends what ends
+        # there; the whitespace after it may belong to an enclosing class, whose whole
+        # statement (and every user of its name) would be re-run for nothing.
+        old_span = (prefix - 1, prefix)
+    for start, end, statements in _units(old_top, *old_span, lang_family):
         old_statements.update((s.start_byte, s) for s in statements)
         new_spans.append(
             (
@@ -574,6 +580,13 @@ def _changed_regions(
         if _size(merged) > budget or any(not _covered(span, merged) for span in errors):
             return None
     return merged
+
+
+def _appends(source: bytes, at: int) -> bool:
+    """Does an insertion at `at` follow a token directly (not whitespace before it), with
+    only whitespace (or the end) after it?"""
+    before, after = source[at - 1 : at], source[at : at + 1]
+    return at > 0 and not before.isspace() and (not after or after.isspace())
 
 
 def _size(spans: list[tuple[int, int]]) -> int:
