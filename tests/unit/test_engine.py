@@ -247,3 +247,19 @@ def test_docs_rules_md_is_current():
     assert documented.read_text() == render(), (
         "docs/rules.md is stale: run `python -m lantern.analysis.rules.docs > docs/rules.md`"
     )
+
+
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURE_DIR / "python").glob("*.py")), ids=lambda path: path.name
+)
+def test_file_facts_combined_by_statement_equal_the_whole_file_ones(path: Path):
+    """After an edit the interface is combined from per-statement facts; it must equal
+    the one a whole-file computation gives, or every edit would re-analyse everything
+    (or, worse, miss a changed fact)."""
+    source = path.read_bytes()
+    tree = parse(PYTHON, source)
+    first = analyse_document(PYTHON, source, tree)
+    assert first.interface  # a full analysis computes it over the whole file
+    again = analyse_document(PYTHON, source, tree, previous=first)
+    assert again.interface == first.interface
+    assert again.statement_facts  # ... and this one from the statements

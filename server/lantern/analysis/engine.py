@@ -19,8 +19,9 @@ import re
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
+from hashlib import blake2b
 from typing import Any
 
 from tree_sitter import Node, Query, QueryCursor, Tree
@@ -35,7 +36,15 @@ from lantern.analysis.context import (
 from lantern.analysis.findings import Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec
 from lantern.analysis.rules import catalogue
-from lantern.analysis.rules.model import FILE_FACTS, GATHERED_FACTS, Check, GatheredFact, Hit, Rule
+from lantern.analysis.rules.model import (
+    FACTS_BY_STATEMENT,
+    FILE_FACTS,
+    GATHERED_FACTS,
+    Check,
+    GatheredFact,
+    Hit,
+    Rule,
+)
 from lantern.analysis.rules.selection import is_enabled, longest_prefix
 from lantern.analysis.suppression import apply_suppressions
 from lantern.analysis.syntax import BLOCKS_KEY, indentation_suspect, syntax_errors
@@ -70,6 +79,9 @@ class Analysis:
     # Python: the tree shows a shape whose indentation CPython may reject (see
     # `syntax.indentation_suspect`); when False, the next analysis checks only its regions.
     indentation_suspect: bool = False
+    # What each top-level statement contributes to `interface`, by a digest of its text
+    # (see `FactsByStatement`); empty until an edit needs it.
+    statement_facts: dict[bytes, Any] = field(default_factory=dict)
 
 
 def rule_options(rules: Any) -> RuleOptions:
@@ -141,9 +153,10 @@ def analyse_document(
         and previous.options == options
     )
     interface: tuple[object, ...] = ()
+    statement_facts: dict[bytes, Any] = {}
     if usable:
         assert previous is not None
-        interface = _interface(ctx)
+        interface, statement_facts = _interface_after_edit(ctx, previous)
         regions = _changed_regions(ctx, previous, interface)
     if unsearchable is not None:
         rule_findings = []
@@ -187,6 +200,7 @@ def analyse_document(
         interface,
         stopped,
         bool(suspect),
+        statement_facts,
     )
 
 
@@ -799,6 +813,35 @@ def _identifiers(node: Node, source: bytes) -> set[bytes]:
             else:
                 found |= _identifiers(child, source)
     return found
+
+
+def _interface_after_edit(
+    ctx: FileContext, previous: Analysis
+) -> tuple[tuple[object, ...], dict[bytes, Any]]:
+    """The interface, from the previous analysis's per-statement facts where a top-level
+    statement's text is unchanged (one edit changes one or two), and those facts for the
+    next analysis. The combined facts are memoised for the checks, so that neither the
+    interface nor a check's file-wide question walks the whole tree again."""
+    by_statement = FACTS_BY_STATEMENT.get(ctx.family)
+    root = ctx.tree.root_node
+    if by_statement is None or root.has_error:  # error recovery: parts depend on context
+        return _interface(ctx), {}
+    statements = root.children
+    keys = [
+        blake2b(ctx.source[s.start_byte : s.end_byte], digest_size=16).digest() for s in statements
+    ]
+    known = previous.statement_facts  # the first edit after an open knows none: one traversal
+    try:
+        missing = [s for s, key in zip(statements, keys, strict=True) if key not in known]
+        computed = iter(by_statement.parts(ctx, missing) if missing else [])
+        table = {key: known[key] if key in known else next(computed) for key in keys}
+        interface, memo = by_statement.combine([table[key] for key in keys])
+    except Exception:
+        log.exception("file facts by statement failed on a %s file", ctx.language.name)
+        return _interface(ctx), {}
+    for key, value in memo.items():
+        ctx.memo(key, lambda value=value: value)
+    return interface, table
 
 
 def _interface(ctx: FileContext) -> tuple[object, ...]:

@@ -72,12 +72,19 @@ def reraising_managers(ctx: FileContext) -> frozenset[str]:
     return ctx.memo("py.reraising", lambda: _collect_reraising(ctx))
 
 
-def _collect_reraising(ctx: FileContext) -> frozenset[str]:
+def _collect_reraising(ctx: FileContext, within: Node | None = None) -> frozenset[str]:
+    """The names for the whole file, or only from the definitions inside `within`."""
     names = set(_RERAISING_MANAGERS)
-    if b"contextmanager" not in ctx.source:
+    start, end = (within.start_byte, within.end_byte) if within else (0, len(ctx.source))
+    if ctx.source.find(b"contextmanager", start, end) == -1:
         return frozenset(names)
-    query = _query(ctx, "(decorated_definition definition: (function_definition)) @definition")
-    for node in QueryCursor(query).captures(ctx.tree.root_node).get("definition", []):
+    cursor = QueryCursor(
+        _query(ctx, "(decorated_definition definition: (function_definition)) @definition")
+    )
+    cursor.set_byte_range(start, end)
+    for node in cursor.captures(ctx.tree.root_node).get("definition", []):
+        if not start <= node.start_byte < end:
+            continue
         decorators = [ctx.text(d).lstrip("@").strip() for d in node.named_children[:-1]]
         if not any(d.split(".")[-1] == "contextmanager" for d in decorators):
             continue
@@ -219,6 +226,82 @@ def file_captures(ctx: FileContext) -> dict[str, list[Node]]:
         return _sorted(found)
 
     return ctx.memo("py.file", collect)
+
+
+def defined_functions(ctx: FileContext) -> tuple[frozenset[str], frozenset[str]]:
+    """(names defined with `async def`, names defined with plain `def`) in the file."""
+    async_names, sync_names = set(), set()
+    for function in file_captures(ctx).get("function", []):
+        name = function.child_by_field_name("name")
+        if function.type != "function_definition" or name is None or name.type != "identifier":
+            continue
+        is_async = function.child_count > 0 and function.children[0].type == "async"
+        (async_names if is_async else sync_names).add(ctx.text(name))
+    return frozenset(async_names), frozenset(sync_names)
+
+
+def statement_facts(ctx: FileContext, statements: list[Node]) -> list[StatementFacts]:
+    """What each of `statements` (top-level, in file order) contributes to the file facts
+    (see `combine_facts`), from one query over the range they span."""
+    starts = [statement.start_byte for statement in statements]
+    cursor = QueryCursor(_query(ctx, _FILE_QUERY))
+    cursor.set_byte_range(starts[0], statements[-1].end_byte)
+    found: list[dict[str, list[Node]]] = [{} for _ in statements]
+    for name, nodes in cursor.captures(ctx.tree.root_node).items():
+        for node in nodes:
+            index = bisect_right(starts, node.start_byte) - 1
+            if index >= 0 and node.start_byte < statements[index].end_byte:
+                found[index].setdefault(name, []).append(node)
+    parts = []
+    for statement, captures in zip(statements, found, strict=True):
+        own = FileContext(ctx.language, ctx.source, ctx.tree, ctx.options)
+        own.memo("py.file", lambda captures=captures: _sorted(captures))
+        async_names, sync_names = defined_functions(own)
+        parts.append(
+            StatementFacts(
+                tuple(_collect_imports(own).items()),
+                async_names,
+                sync_names,
+                _collect_no_return(own),
+                _collect_reraising(ctx, statement),
+            )
+        )
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFacts:
+    imports: tuple[tuple[str, str], ...]  # (local name, qualified name), in file order
+    async_names: frozenset[str]  # defined with `async def`
+    sync_names: frozenset[str]  # defined with `def`
+    no_return: frozenset[str]
+    reraising: frozenset[str]
+
+
+def combine_facts(
+    parts: list[StatementFacts],
+) -> tuple[dict[str, str], set[str], set[str], frozenset[str], frozenset[str]]:
+    """The whole file's (imports, async-only names, sync names, no-return functions,
+    re-raising managers), equal to what `imports`, `_async_functions`,
+    `no_return_functions` and `reraising_managers` compute over the whole file."""
+    imported: dict[str, str] = {}
+    async_names: set[str] = set()
+    sync_names: set[str] = set()
+    no_return: set[str] = set()
+    reraising: set[str] = set(_RERAISING_MANAGERS)
+    for part in parts:
+        imported.update(part.imports)  # later imports rebind the name, as at run time
+        async_names |= part.async_names
+        sync_names |= part.sync_names
+        no_return |= part.no_return
+        reraising |= part.reraising
+    return (
+        imported,
+        async_names - sync_names,
+        sync_names,
+        frozenset(no_return),
+        frozenset(reraising),
+    )
 
 
 def _sorted(found: dict[str, list[Node]]) -> dict[str, list[Node]]:

@@ -108,6 +108,26 @@ def file_fact(
 
 
 @dataclass(frozen=True, slots=True)
+class FactsByStatement:
+    """A family's file facts as the combination of what each top-level statement
+    contributes, which depends on that statement's text alone (in a tree without
+    errors): an incremental analysis derives again only the statements that changed.
+
+    `parts(ctx, statements)` gives what each of the statements contributes (plain data),
+    from one traversal of the range they span; `combine(parts)` gives, for the parts of
+    every statement in file order, the family's interface (equal to what its
+    `file_fact` functions return) and the memo entries those facts are kept under, so
+    that the checks find them without a traversal of the whole file.
+    """
+
+    parts: Callable[[FileContext, list[Node]], list[Any]]
+    combine: Callable[[list[Any]], tuple[tuple[object, ...], dict[Any, Any]]]
+
+
+FACTS_BY_STATEMENT: dict[str, FactsByStatement] = {}
+
+
+@dataclass(frozen=True, slots=True)
 class GatheredFact:
     """A fact that regional checks read (`query` = ""), gathered from the matches of
     `query` during the engine's one traversal of the tree instead of a traversal of its

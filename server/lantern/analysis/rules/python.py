@@ -27,9 +27,11 @@ from lantern.analysis.pyflow import (
 )
 from lantern.analysis.rules import declarations as c
 from lantern.analysis.rules.model import (
+    FACTS_BY_STATEMENT,
     GATHERED_FACTS,
     PYTHON,
     Edit,
+    FactsByStatement,
     Fix,
     GatheredFact,
     Hit,
@@ -1209,16 +1211,8 @@ def _async_functions(ctx: FileContext) -> tuple[set[str], set[str]]:
     """(names defined only with `async def`, names also defined with plain `def`)."""
 
     def collect() -> tuple[set[str], set[str]]:
-        async_names, sync_names = set(), set()
-        for function in pyflow.file_captures(ctx).get("function", []):
-            name = function.child_by_field_name("name")
-            if function.type != "function_definition" or name is None:
-                continue
-            if name.type != "identifier":
-                continue
-            is_async = function.child_count > 0 and function.children[0].type == "async"
-            (async_names if is_async else sync_names).add(ctx.text(name))
-        return async_names - sync_names, sync_names
+        async_names, sync_names = pyflow.defined_functions(ctx)
+        return set(async_names - sync_names), set(sync_names)
 
     return ctx.memo("py.async", collect)
 
@@ -1233,6 +1227,24 @@ def _python_file_facts(ctx: FileContext) -> tuple[object, ...]:
         pyflow.reraising_managers(ctx),
         pyflow.no_return_functions(ctx),
     )
+
+
+def _combine_python_facts(
+    parts: list[pyflow.StatementFacts],
+) -> tuple[tuple[object, ...], dict[str, object]]:
+    imported, async_names, sync_names, no_return, reraising = pyflow.combine_facts(parts)
+    # What `_python_file_facts` (Python's one file fact) returns, as `engine._interface` has it.
+    interface = ((tuple(sorted(imported.items())), frozenset(async_names), reraising, no_return),)
+    memo = {
+        "py.imports": imported,
+        "py.async": (async_names, sync_names),
+        "py.no-return": no_return,
+        "py.reraising": reraising,
+    }
+    return interface, memo
+
+
+FACTS_BY_STATEMENT["python"] = FactsByStatement(pyflow.statement_facts, _combine_python_facts)
 
 
 @c.MISSING_AWAIT.check(PYTHON, "(expression_statement . (call function: (_) @function) @call .)")
