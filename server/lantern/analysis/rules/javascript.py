@@ -119,6 +119,23 @@ def qualified(ctx: FileContext, node: Node | None, depth: int = 0) -> str:
     return ctx.text(node)
 
 
+def _callee_may_end_with(ctx: FileContext, function: Node, words: tuple[str, ...]) -> bool:
+    """Can `qualified(ctx, function)` end with one of `words`? A cheap test that lets a
+    check skip the resolution for most calls: a member expression's name ends with its
+    property, and an identifier is its own name unless an import or an assignment in
+    the file gives it another."""
+    if function.type == "member_expression":
+        return ctx.text(function.child_by_field_name("property")).endswith(words)
+    name = ctx.text(function)
+    return name.endswith(words) or name in modules(ctx) or name in _bound_anywhere(ctx)
+
+
+def _bound_anywhere(ctx: FileContext) -> frozenset[str]:
+    return ctx.memo(
+        "js.bound", lambda: frozenset(n for scope in _all_bindings(ctx).values() for n in scope)
+    )
+
+
 def _scope(ctx: FileContext, node: Node) -> Node:
     return ctx.enclosing(node, _FUNCTIONS) or ctx.tree.root_node
 
@@ -271,9 +288,14 @@ _VM = frozenset(
 )
 
 
+_EVALUATORS = ("eval", *(name.split(".")[-1] for name in (*_VM, *_TIMERS)))
+
+
 @c.CODE_INJECTION.check(JAVASCRIPT, _CALLS)
 def _code_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call = captures["call"][0]
+    if not _callee_may_end_with(ctx, captures["function"][0], _EVALUATORS):
+        return
     name = qualified(ctx, captures["function"][0])
     args = _arguments(call)
     if not args:
@@ -317,9 +339,14 @@ _SPAWN_CALLS = frozenset(
 )  # fmt: skip
 
 
+_PROCESS_CALLS = tuple(name.split(".")[-1] for name in (*_SHELL_CALLS, *_SPAWN_CALLS))
+
+
 @c.COMMAND_INJECTION.check(JAVASCRIPT, _CALLS)
 def _command_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call = captures["call"][0]
+    if not _callee_may_end_with(ctx, captures["function"][0], _PROCESS_CALLS):
+        return
     name = qualified(ctx, captures["function"][0])
     args = _arguments(call)
     if not args:
@@ -387,6 +414,8 @@ def _sql_injection(ctx: FileContext, captures: dict) -> Iterator[Hit]:
 @c.WEAK_HASH.check(JAVASCRIPT, _CALLS)
 def _weak_hash(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call = captures["call"][0]
+    if not _callee_may_end_with(ctx, captures["function"][0], ("createHash", "createHmac")):
+        return
     name = qualified(ctx, captures["function"][0])
     if not name.endswith("createHash") and not name.endswith("createHmac"):
         return
@@ -643,7 +672,9 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
         ):
             return
         text = ctx.text(statement)
-        if kind == "get":
+        if name not in text:  # every pattern below names it (a regex per name costs more)
+            hit = False
+        elif kind == "get":
             hit = (
                 re.search(rf"\bthis\.{re.escape(name)}\b(?!\s*\()", text)
                 and statement.type == "return_statement"
