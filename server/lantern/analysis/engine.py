@@ -407,7 +407,6 @@ def _run_rules(
             if clock.expired():
                 break
             run(owner, captures)
-    gather_facts()
     for rule, check, severity in plan.regional:
         if clock.expired():
             break

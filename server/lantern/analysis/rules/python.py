@@ -1235,7 +1235,7 @@ def _combine_python_facts(
     imported, async_names, sync_names, no_return, reraising = pyflow.combine_facts(parts)
     # What `_python_file_facts` (Python's one file fact) returns, as `engine._interface` has it.
     interface = ((tuple(sorted(imported.items())), frozenset(async_names), reraising, no_return),)
-    memo = {
+    memo = {  # under the keys `imports`, `_async_functions`... memoise them
         "py.imports": imported,
         "py.async": (async_names, sync_names),
         "py.no-return": no_return,
