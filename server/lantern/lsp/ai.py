@@ -10,6 +10,7 @@ the user asked for an AI feature: automatic reviews without a model stay silent.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -65,7 +66,25 @@ class AIEdge:
         settings = self.server.session.settings
         if settings is None or not settings.ai.enabled:
             return False
+        if self._service is None:
+            from lantern.ai.providers import provider_settings
+
+            # No model configured (the default): say so without building the service,
+            # whose imports and disk cache would otherwise land on the first didOpen.
+            if not provider_settings(settings.ai, os.environ):
+                return False
         return bool(self.service().pool.providers)
+
+    def prepare(self) -> None:
+        """Import what `ready` needs, and the model layer when a model is configured (the
+        first review on open would import it on the event loop). For a worker thread."""
+        from lantern.ai.providers import provider_settings
+
+        settings = self.server.session.settings
+        if settings is None or not settings.ai.enabled:
+            return
+        if provider_settings(settings.ai, os.environ):
+            import lantern.ai.service  # noqa: F401
 
     async def close(self) -> None:
         if self._service is not None:

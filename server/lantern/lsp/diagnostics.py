@@ -24,6 +24,8 @@ from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
 from lantern.lsp import review
+from lantern.lsp import warmup as protocol_warmup
+from lantern.lsp.ai import edge
 from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
 from lantern.session import Snapshot
@@ -227,21 +229,30 @@ def _analyse(
 
 
 def warm_up(ls: LanternServer) -> None:
-    """Prepare the analysis of the workspace's languages (and of the documents already
-    open) on a worker, with the workspace's rule options, so that the first open costs
-    what any later one does. Called on `initialized`: it must not delay anything."""
+    """Pay the one-time costs of a user's first requests on a worker, so that the first
+    open costs what any later one does: the protocol's hooks for the first messages, the
+    analysis of the workspace's languages (and of the documents already open) with the
+    workspace's rule options, then the hooks of every other message. Called on
+    `initialized`: it must not delay anything."""
     settings = ls.session.settings
     options = rule_options(settings.rules if settings is not None else None)
     root = ls.session.workspace_root
     opened = [d.language.name for d in list(ls.session.documents.values()) if d.language]
+    converter = ls.protocol._converter
+    received = protocol_warmup.received_methods(ls.protocol.fm.features)
+    everything = [*received, *protocol_warmup.SENT]
+    ai_edge = edge(ls)
 
     def run() -> None:
+        protocol_warmup.prepare_messages(converter, received, protocol_warmup.FIRST)
         names = dict.fromkeys(opened)
         if root is not None:
             names.update(dict.fromkeys(spec.name for spec in warmup.languages_in(root)))
         for name in names:
             if (spec := language_named(name)) is not None:
                 warmup.prepare(spec, options)
+        protocol_warmup.prepare_messages(converter, received, everything)
+        ai_edge.prepare()
 
     _state(ls).executor.submit(run)
 

@@ -1,0 +1,152 @@
+"""The protocol edge's one-time costs, paid on a worker after `initialized`, not on the
+user's first request.
+
+pygls converts every message with cattrs, which generates a class's (un)structure
+function the first time it meets the class: about 35 ms of the first didOpen + pull,
+more for the first code action, completion or hover. `prepare_messages` generates them
+ahead for every class reachable from the messages Lantern receives (the methods it
+registered) and sends (diagnostics, logs, progress, the requests it makes), once per
+converter. Lantern's own first-use costs sit beside it (`analysis.warmup` for rules and
+grammars; the model layer's import, only when a model is configured). Never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+from lsprotocol import types
+from pygls.protocol.json_rpc import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+)
+
+log = logging.getLogger(__name__)
+
+# What Lantern sends: notifications and the requests it makes (their answers are
+# structured when they come back).
+SENT = (
+    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+    types.WINDOW_LOG_MESSAGE,
+    types.WINDOW_SHOW_MESSAGE,
+    types.PROGRESS,
+    types.WORKSPACE_DIAGNOSTIC_REFRESH,
+    types.WORKSPACE_CONFIGURATION,
+    types.CLIENT_REGISTER_CAPABILITY,
+    types.WORKSPACE_APPLY_EDIT,
+    types.WINDOW_SHOW_DOCUMENT,
+    types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+)
+# Handled by pygls itself, beside the methods Lantern registers.
+BUILT_IN = (
+    types.SHUTDOWN,
+    types.EXIT,
+    types.CANCEL_REQUEST,
+    types.SET_TRACE,
+    types.WORKSPACE_EXECUTE_COMMAND,
+)
+# The methods of a user's first seconds: prepared before analysis's warm-up, the rest after.
+FIRST = (
+    types.TEXT_DOCUMENT_DID_OPEN,
+    types.TEXT_DOCUMENT_DIAGNOSTIC,
+    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+    types.TEXT_DOCUMENT_DID_CHANGE,
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.WINDOW_LOG_MESSAGE,
+)
+# Values typed `LSPAny` in their message, so not reachable from its annotations.
+_UNTYPED_VALUES = (
+    types.WorkDoneProgressBegin,
+    types.WorkDoneProgressReport,
+    types.WorkDoneProgressEnd,
+)
+
+# pygls answers every request with this envelope (`result: Any`, so each result's class
+# is looked up when it is sent), and sends errors and its own notifications in these.
+_ENVELOPES = (JsonRPCResponseMessage, JsonRPCNotification, JsonRPCRequestMessage)
+# The values of `LSPAny` fields (a diagnostic's `data`, a command's arguments) are looked
+# up by their class when sent; cattrs registers a hook for a container class the first
+# time, which empties its whole cache (see prepare_messages).
+_PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
+
+_lock = threading.Lock()
+_prepared: dict[tuple[int, str], None] = {}  # (id of converter, method)
+# id of converter -> the (structure?, class) pairs prepared so far, in order.
+_hooks: dict[int, dict[tuple[bool, type], None]] = {}
+
+
+def prepare_messages(converter: Any, received: Iterable[str], methods: Iterable[str]) -> int:
+    """Generate `converter`'s hooks for `methods`: structuring what the client sends
+    (`received` methods: their messages; the others: the answers to Lantern's requests)
+    and unstructuring what Lantern sends. Each method is prepared once per converter;
+    returns how many were prepared by this call."""
+    incoming = set(received)
+    pairs: dict[tuple[bool, type], None] = {}
+    done = 0
+    for method in methods:
+        with _lock:
+            key = (id(converter), method)
+            if key in _prepared or method not in types.METHOD_TO_TYPES:
+                continue
+            _prepared[key] = None
+        message, response, _params, _options = types.METHOD_TO_TYPES[method]
+        if method in incoming:
+            structured, unstructured = message, response
+        else:  # sent by Lantern: its answer comes back
+            structured, unstructured = response, message
+        values = _UNTYPED_VALUES if method == types.PROGRESS else ()
+        pairs.update(dict.fromkeys((True, cls) for cls in _classes(structured)))
+        pairs.update(dict.fromkeys((False, cls) for cls in _classes(unstructured, values)))
+        done += 1
+    if not done:
+        return 0
+    pairs.update(dict.fromkeys((False, cls) for cls in (*_PLAIN, *_ENVELOPES)))
+    with _lock:
+        known = _hooks.setdefault(id(converter), {})
+        known.update(pairs)
+        everything = list(known)
+    _generate(converter, list(pairs))
+    # cattrs empties its hook cache whenever it meets a new container type (`list[X]`,
+    # `dict`: it registers that type's hook), so classes generated before then would be
+    # generated again on their next use: a second pass puts back what was dropped (a
+    # lookup for the rest).
+    _generate(converter, everything)
+    return done
+
+
+def _generate(converter: Any, pairs: list[tuple[bool, type]]) -> None:
+    for structure, cls in pairs:
+        try:
+            if structure:
+                converter.get_structure_hook(cls)
+            else:
+                converter.get_unstructure_hook(cls)
+        except Exception:  # a warm-up must never be what breaks the server
+            log.exception("preparing the hooks of %s failed", cls.__name__)
+
+
+def _classes(root: Any, extra: Iterable[type] = ()) -> list[type]:
+    """Every attrs class reachable from the type `root` through field annotations
+    (unions, lists, optionals), outermost first."""
+    found: dict[type, None] = {}
+    stack = [root, *extra]
+    while stack:
+        tp = stack.pop()
+        if tp is None or isinstance(tp, str):
+            continue
+        if typing.get_args(tp):  # Union, Optional, list[...], X | Y
+            stack.extend(typing.get_args(tp))
+        elif isinstance(tp, type) and attrs.has(tp) and tp not in found:
+            found[tp] = None
+            stack.extend(field.type for field in attrs.fields(attrs.resolve_types(tp)))
+    return list(found)
+
+
+def received_methods(features: Iterable[str]) -> list[str]:
+    """The methods whose messages come from the client: Lantern's handlers and pygls's."""
+    return [*features, *BUILT_IN]
