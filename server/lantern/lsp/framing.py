@@ -11,11 +11,14 @@ to `on_bad_frame` with a sentence saying what was wrong.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
+import stat
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 # Anywhere on a line: bytes left over from a bad frame may precede the next header.
 _CONTENT_LENGTH = re.compile(rb"content-length:[ \t]*(\d+)[ \t]*\r?\n$", re.IGNORECASE)
@@ -24,6 +27,62 @@ _CONTENT_LENGTH = re.compile(rb"content-length:[ \t]*(\d+)[ \t]*\r?\n$", re.IGNO
 class Reader(Protocol):
     def readline(self) -> Awaitable[bytes]: ...
     def readexactly(self, n: int) -> Awaitable[bytes]: ...
+
+
+class PipeReader:
+    """stdin read by the event loop itself, for a pipe or socket (what editors give).
+
+    pygls's reader asks a worker thread for every line and every body: two or three
+    thread hand-offs per message, each waiting for the GIL while an analysis runs (on
+    a burst of keystrokes, most of the framework's cost per notification). Here the
+    loop reads whatever the pipe holds, and a burst is split into frames from one
+    buffer. `open` returns None where this does not apply (a regular file, a terminal,
+    Windows): pygls's reader is used there.
+    """
+
+    # The longest line the reader buffers: a malformed frame may have none for a while.
+    LIMIT = 1 << 30
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.stream = stream
+
+    @classmethod
+    async def open(cls, stdin: BinaryIO) -> PipeReader | None:
+        try:
+            fd = stdin.fileno()
+            kind = os.fstat(fd).st_mode
+        except (OSError, ValueError, AttributeError):
+            return None
+        if os.name != "posix" or not (stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind)):
+            return None
+        if stat.S_ISSOCK(kind) and _same_file(fd, 1):
+            return None  # one socket for both: non-blocking reads would make writes fail
+        loop = asyncio.get_running_loop()
+        stream = asyncio.StreamReader(limit=cls.LIMIT, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(stream, loop=loop)
+        try:
+            # Its own file object: the transport closes what it was given.
+            await loop.connect_read_pipe(lambda: protocol, os.fdopen(os.dup(fd), "rb", 0))
+        except (OSError, ValueError):
+            return None
+        return cls(stream)
+
+    async def readline(self) -> bytes:
+        return await self.stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError as end:
+            return end.partial
+
+
+def _same_file(fd: int, other: int) -> bool:
+    try:
+        mine, theirs = os.fstat(fd), os.fstat(other)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
 class _Pushback:

@@ -108,6 +108,15 @@ class _LanternProtocol(LanguageServerProtocol):
         if isinstance(message, _Unreadable):
             self._send_response(message.id, None, message.error.to_response_error())
             return
+        if method in _DOCUMENT_NOTIFICATIONS and not hasattr(message, "id"):
+            # The hot path (a notification per keystroke): straight to the handler, which
+            # isolates its own failures. pygls's dispatch would add protocol isinstance
+            # checks, two futures, two uuid4s and a generator step, about half of the
+            # edge's cost per keystroke, and its own handler would keep a second copy
+            # of the text (see the class docstring).
+            if (handler := self.fm.features.get(method)) is not None:
+                handler(message.params)
+            return
         super().handle_message(message)
 
     def _refuse(self, message: Any, error: JsonRpcException) -> None:
@@ -155,22 +164,6 @@ class _LanternProtocol(LanguageServerProtocol):
             if self._request_futures.get(msg_id) is future:
                 del self._request_futures[msg_id]
 
-    def _forward(self, method: str, params: Any) -> Iterator[Any]:
-        if (handler := self.fm.features.get(method)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: Any) -> Iterator[Any]:
-        yield from self._forward(types.TEXT_DOCUMENT_DID_OPEN, params)
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: Any) -> Iterator[Any]:
-        yield from self._forward(types.TEXT_DOCUMENT_DID_CHANGE, params)
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: Any) -> Iterator[Any]:
-        yield from self._forward(types.TEXT_DOCUMENT_DID_CLOSE, params)
-
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
         """The command runs *as* the request's task, so `$/cancelRequest` cancels it.
@@ -213,27 +206,29 @@ class LanternServer(LanguageServer):
     def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls's stdio server, with `framing.read_frames` in place of its reader so
         that one malformed frame costs only itself (see lantern.lsp.framing)."""
-        from lantern.lsp.framing import read_frames
+        from lantern.lsp.framing import PipeReader, read_frames
 
         self._stop_event = threading.Event()
-        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        stdin = stdin or sys.stdin.buffer
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         protocol = self.protocol
 
         def decode(body: bytes) -> Any:
             return json.loads(body, object_hook=protocol.structure_message)
 
-        try:
-            asyncio.run(
-                read_frames(
-                    self._stop_event,
-                    reader,
-                    decode,
-                    protocol.handle_message,
-                    self._report_bad_frame,
-                    lambda exc: self.report_server_error(exc, None),
-                )
+        async def serve() -> None:
+            reader = await PipeReader.open(stdin) or StdinAsyncReader(stdin, self.thread_pool)
+            await read_frames(
+                self._stop_event,
+                reader,
+                decode,
+                protocol.handle_message,
+                self._report_bad_frame,
+                lambda exc: self.report_server_error(exc, None),
             )
+
+        try:
+            asyncio.run(serve())
         except BrokenPipeError:
             log.error("The connection to the editor is lost; shutting down.")
         except (KeyboardInterrupt, SystemExit):
@@ -348,6 +343,12 @@ def _explained(exc: JsonRpcException, method: Any) -> JsonRpcException:
 def _camel(text: str) -> str:
     """Protocol field names in messages as the client wrote them (`textDocument`)."""
     return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), text)
+
+
+# Handled without pygls's dispatch (see _LanternProtocol.handle_message).
+_DOCUMENT_NOTIFICATIONS = frozenset(
+    {types.TEXT_DOCUMENT_DID_OPEN, types.TEXT_DOCUMENT_DID_CHANGE, types.TEXT_DOCUMENT_DID_CLOSE}
+)
 
 
 def _is_notification(method: str) -> bool:
