@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_SIZE = 2_000_000
+# Documents of at least this many bytes are never parsed on the event loop: parsing
+# takes a second or more at 2 MB. `snapshot` gives them no tree until the edge has run
+# their `parse_job` on a worker (see lantern.lsp.parsing) and `install`ed the result.
+LARGE_DOCUMENT = 512_000
 # Parsed trees are most of an open document's memory (about 25 bytes per byte of
 # source): only the most recently used documents keep theirs; another is parsed again,
 # in milliseconds, when it is next needed (its first analysis after that is a full one).
@@ -55,6 +59,25 @@ class Snapshot:
     skip_reason: str | None
     settings_generation: int
     settings: Settings | None = None  # this document's (its folder's, its project's)
+    # A large document whose tree is being built off the event loop: `tree` is None
+    # for now, not because the document has none.
+    parse_pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    """The parse a large document needs, to run on a worker: `source` is its current
+    version's, `old_tree` a copy of the last tree, edited to match (or None)."""
+
+    uri: str
+    version: int
+    language: LanguageSpec
+    source: bytes
+    old_tree: Tree | None
+
+    def run(self) -> Tree:
+        """Parse (off the event loop); the same tree a fresh parse of `source` gives."""
+        return parse_document(self.language, self.source, self.old_tree)
 
 
 @dataclass(slots=True)
@@ -68,6 +91,7 @@ class Document:
     # waits until someone needs the tree, so a burst of keystrokes costs one parse.
     tree: Tree | None = None
     stale: bool = True
+    parsed: bool = False  # `tree` is the parse of `source` (a large one's may be pending)
     source: bytes = b""
     skip_reason: str | None = None
     settings: Settings | None = None  # None until settings are loaded
@@ -89,6 +113,17 @@ def skip_reason(source: bytes, max_size: int) -> str | None:
     if b"\x00" in source:
         return "it contains NUL bytes (binary?)"
     return None
+
+
+def parse_document(language: LanguageSpec, source: bytes, edited: Tree | None) -> Tree:
+    """`source` parsed, reusing `edited` (the last tree, `.edit()`ed to match) if given."""
+    tree = parse(language, source, edited)
+    if edited is not None and tree.root_node.has_error:
+        # Error recovery after an incremental parse can build a different tree from a
+        # fresh parse of the same text (tree-sitter-go does): re-parse so the result
+        # equals what opening the file gives. It costs one parse, milliseconds.
+        tree = parse(language, source)
+    return tree
 
 
 class Session:
@@ -158,10 +193,14 @@ class Session:
         self._with_trees.pop(uri, None)
 
     def snapshot(self, uri: str) -> Snapshot | None:
+        """The current version of `uri`, parsed (None if it is not open). A large document
+        is not parsed here: until its `parse_job` is installed its snapshot has no tree
+        and `parse_pending` set."""
         document = self.documents.get(uri)
         if document is None:
             return None
         self._parse(document)
+        parsed = document.parsed and document.tree is not None
         return Snapshot(
             uri=uri,
             version=document.version,
@@ -170,11 +209,35 @@ class Session:
             source=document.source,
             index=document.index,
             # A copy: the session edits its own tree on the next keystroke.
-            tree=document.tree.copy() if document.tree is not None else None,
+            tree=document.tree.copy() if parsed and document.tree is not None else None,
             skip_reason=document.skip_reason,
             settings_generation=self.settings_generation,
             settings=document.settings,
+            parse_pending=self._pending(document),
         )
+
+    def parse_job(self, uri: str) -> ParseJob | None:
+        """The parse `uri`'s current version still needs (a large document's), or None."""
+        document = self.documents.get(uri)
+        if document is None:
+            return None
+        self._parse(document)
+        if not self._pending(document):
+            return None
+        assert document.language is not None
+        old_tree = document.tree.copy() if document.tree is not None else None
+        return ParseJob(uri, document.version, document.language, document.source, old_tree)
+
+    def install(self, job: ParseJob, tree: Tree) -> bool:
+        """Give the document the tree `job` built, if it is still at that version."""
+        document = self.documents.get(job.uri)
+        if document is None or document.version != job.version or document.stale:
+            return False
+        if document.parsed or document.source is not job.source:
+            return False
+        self._keep_tree(job.uri)
+        document.tree, document.parsed = tree, True
+        return True
 
     # -- internals ---------------------------------------------------------------------
 
@@ -205,11 +268,20 @@ class Session:
             )
         document.index = index.replaced(start, end, change.text)
 
+    def _pending(self, document: Document) -> bool:
+        return (
+            not document.parsed
+            and document.language is not None
+            and document.skip_reason is None
+            and len(document.source) >= LARGE_DOCUMENT
+        )
+
     def _parse(self, document: Document) -> None:
-        """Bring `source` and `tree` up to date with the text (incrementally if possible)."""
+        """Bring `source` and `tree` up to date with the text (incrementally if possible);
+        a large document's parse is left to `parse_job`."""
         if not document.stale:
             return
-        document.stale = False
+        document.stale, document.parsed = False, False
         document.source = encode(document.text)
         if document.language is None:
             document.tree = None
@@ -223,14 +295,11 @@ class Session:
             document.skip_reason, document.tree = reason, None
             return
         document.skip_reason = None
+        if len(document.source) >= LARGE_DOCUMENT:
+            return  # keeps its edited tree for the incremental parse of its job
         self._keep_tree(document.uri)
-        edited = document.tree
-        document.tree = parse(document.language, document.source, edited)
-        if edited is not None and document.tree.root_node.has_error:
-            # Error recovery after an incremental parse can build a different tree from a
-            # fresh parse of the same text (tree-sitter-go does): re-parse so the result
-            # equals what opening the file gives. It costs one parse, milliseconds.
-            document.tree = parse(document.language, document.source)
+        document.tree = parse_document(document.language, document.source, document.tree)
+        document.parsed = True
 
     def _keep_tree(self, uri: str) -> None:
         """`uri` is about to hold a fresh tree: the least recently used documents beyond
@@ -241,6 +310,6 @@ class Session:
             oldest = next(iter(self._with_trees))
             del self._with_trees[oldest]
             if (document := self.documents.get(oldest)) is not None:
-                document.tree, document.stale = None, True
+                document.tree, document.stale, document.parsed = None, True, False
                 if self.on_tree_dropped is not None:
                     self.on_tree_dropped(oldest)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from tree_sitter import Parser
 
-from lantern.analysis.languages import LANGUAGES, detect_language, parse
+from lantern.analysis.languages import (
+    CHUNKED_FROM,
+    LANGUAGES,
+    detect_language,
+    language_named,
+    parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +47,14 @@ def test_every_grammar_loads_and_parses_odd_input_without_raising(spec):
     for source in (b"", b"\x00\xff\xfe garbage", "é😀\r\n".encode() * 3, b"((((" * 1000):
         tree = parse(spec, source)
         assert tree.root_node.end_byte == len(source)
+
+
+def test_a_large_source_parsed_in_chunks_gives_the_same_tree_and_node_text():
+    javascript = language_named("javascript")
+    source = (";".join(f"f{i}('s{i}',x)" for i in range(30_000)) + "\n").encode()
+    assert len(source) >= CHUNKED_FROM
+    chunked = parse(javascript, source)
+    whole = Parser(javascript.grammar).parse(source)
+    assert str(chunked.root_node) == str(whole.root_node)
+    last = chunked.root_node.children[-1]
+    assert last.text == source[last.start_byte : last.end_byte]

@@ -8,7 +8,7 @@ from tree_sitter import Node
 
 from lantern.analysis.languages import detect_language, parse
 from lantern.positions import Encoding, LineIndex
-from lantern.session import Session, TextChange
+from lantern.session import LARGE_DOCUMENT, Session, TextChange
 
 PIECES = ["def f(x):\n", "    return x\n", "é", "😀", "(", ")", "\r\n", "\n", "'s'", " ", "中"]
 texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
@@ -124,3 +124,55 @@ def test_only_the_most_recently_used_documents_keep_a_tree_and_others_parse_agai
     assert snapshot is not None and snapshot.tree is not None and snapshot.source == b"y = 1\n"
     assert str(snapshot.tree.root_node) == str(parse(snapshot.language, b"y = 1\n").root_node)
     assert dropped == [uris[0], uris[1]]  # the least recently used one made room
+
+
+# -- large documents: parsed off the event loop ---------------------------------------------
+
+
+def _large_python(marker: str = "x") -> str:
+    line = f"value_{marker} = compute(1, 2)  # a comment\n"
+    return line * (LARGE_DOCUMENT // len(line) + 1)
+
+
+def test_a_large_documents_snapshot_has_no_tree_until_its_parse_job_is_installed():
+    session = Session()
+    text = _large_python()
+    session.open(URI, "python", 1, text)
+    waiting = session.snapshot(URI)
+    assert waiting is not None and waiting.tree is None and waiting.parse_pending
+    job = session.parse_job(URI)
+    assert job is not None and job.version == 1
+    assert session.install(job, job.run())
+    parsed = session.snapshot(URI)
+    assert parsed is not None and not parsed.parse_pending
+    assert nodes(parsed.tree.root_node) == nodes(parse(parsed.language, text.encode()).root_node)
+    assert session.parse_job(URI) is None  # nothing left to do
+
+
+def test_a_parse_finished_after_an_edit_is_not_installed_and_the_next_is_incremental():
+    session = Session()
+    text = _large_python()
+    session.open(URI, "python", 1, text)
+    first = session.parse_job(URI)
+    assert first is not None
+    assert session.install(first, first.run())
+    session.change(URI, 2, [TextChange("y", (0, 6), (0, 7))])
+    stale = session.parse_job(URI)
+    session.change(URI, 3, [TextChange("z", (1, 6), (1, 7))])
+    assert stale is not None and not session.install(stale, stale.run())
+    assert session.snapshot(URI).tree is None  # the version-2 tree was not taken for 3
+    job = session.parse_job(URI)
+    assert job is not None and job.version == 3 and job.old_tree is not None
+    assert session.install(job, job.run())
+    current = session.snapshot(URI)
+    fresh = parse(current.language, current.source)
+    assert nodes(current.tree.root_node) == nodes(fresh.root_node)
+    assert current.source.startswith(b"value_y = ") and b"\nvalue_z = " in current.source
+
+
+def test_small_documents_are_parsed_by_the_snapshot_itself():
+    session = Session()
+    session.open(URI, "python", 1, "x = 1\n")
+    snapshot = session.snapshot(URI)
+    assert snapshot.tree is not None and not snapshot.parse_pending
+    assert session.parse_job(URI) is None

@@ -111,7 +111,26 @@ def _parser(spec: LanguageSpec) -> Parser:
     return parser
 
 
+# py-tree-sitter holds the GIL while it parses a bytestring: a 2 MB minified file takes
+# a second or more, during which no other thread runs Python. Read through a callback
+# instead, the parser returns to Python once per chunk, where the interpreter hands the
+# GIL to any thread waiting for it (the event loop): no pause then lasts much longer
+# than a chunk's parse. Small sources are parsed in one call (no callbacks).
+CHUNKED_FROM = 256_000
+_CHUNK = 64_000
+
+
 def parse(spec: LanguageSpec, source: bytes, old_tree: Tree | None = None) -> Tree:
     """Parse `source`; with `old_tree` (already `.edit()`ed), reuse what did not change."""
     parser = _parser(spec)
-    return parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
+    if len(source) >= CHUNKED_FROM:
+        view = memoryview(source)
+
+        def read(byte: int, _point: tuple[int, int]) -> bytes:
+            return bytes(view[byte : byte + _CHUNK])
+
+        tree = parser.parse(read, old_tree) if old_tree is not None else parser.parse(read)
+    else:
+        tree = parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
+    assert tree is not None  # a parser with a language always returns a tree
+    return tree

@@ -16,7 +16,7 @@ from lsprotocol import types
 from lantern.analysis.findings import NOTICE, Finding
 from lantern.analysis.fixes import combine, ignore_edit
 from lantern.analysis.rules.model import Edit, Fix
-from lantern.lsp import ai_actions, diagnostics
+from lantern.lsp import ai_actions, diagnostics, parsing
 from lantern.lsp.edits import Refused, workspace_edit
 from lantern.lsp.server import LanternServer
 from lantern.positions import Encoding
@@ -41,10 +41,13 @@ def register(server: LanternServer) -> None:
         ls: LanternServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         await ls.settings_ready.wait()  # which actions exist depends on the settings
-        snapshot = ls.session.snapshot(params.text_document.uri)
+        # A large document's tree and findings take seconds the first time: until both
+        # are there, it is answered with what there is (no quick fixes yet).
+        deadline = asyncio.get_running_loop().time() + parsing.ANSWER_WITHIN
+        snapshot = await parsing.snapshot(ls, params.text_document.uri, wait=parsing.ANSWER_WITHIN)
         if snapshot is None or snapshot.tree is None:
             return None
-        findings = await diagnostics.findings_for(ls, snapshot)
+        findings = await diagnostics.findings_by(ls, snapshot, deadline)
         wanted = params.context.only
         chosen = []
         if _wants(wanted, QUICK_FIX):

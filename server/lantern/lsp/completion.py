@@ -23,10 +23,11 @@ from pygls.uris import to_fs_path
 
 from lantern.completion.local import ItemKind, local_items
 from lantern.completion.text import word_before
+from lantern.lsp import parsing
 from lantern.lsp.ai import AIEdge, edge
 from lantern.lsp.server import LanternServer
 from lantern.positions import LineIndex
-from lantern.session import Snapshot
+from lantern.session import LARGE_DOCUMENT, Snapshot
 
 # lantern.completion.engine imports the model layer's errors: it is imported on first use,
 # so that starting the server does not load the model layer.
@@ -83,7 +84,12 @@ def register(server: LanternServer) -> None:
         items: list[types.CompletionItem] = []
         incomplete = False
         if settings.completion.local_items:
-            found, incomplete = local_items(snapshot.language, snapshot.tree, snapshot.source, word)
+            # Collecting a large document's identifiers is one query over the whole tree
+            # (a second on a 2 MB bundle, holding the GIL): it offers keywords only.
+            large = len(snapshot.source) >= LARGE_DOCUMENT
+            tree = None if large else snapshot.tree
+            found, incomplete = local_items(snapshot.language, tree, snapshot.source, word)
+            incomplete = incomplete or large
             items += [
                 types.CompletionItem(
                     label=item.label,
@@ -124,7 +130,9 @@ async def _at_cursor(
     the document is not open. Waits for the settings to be loaded."""
     await ls.settings_ready.wait()
     settings = ls.session.settings
-    snapshot = ls.session.snapshot(params.text_document.uri)
+    # A large document's tree may still be on its way: without it, completion offers
+    # the language's keywords only.
+    snapshot = await parsing.snapshot(ls, params.text_document.uri, wait=parsing.ANSWER_WITHIN)
     if settings is None or not settings.completion.enabled or snapshot is None:
         return None
     return settings, snapshot, _offset(ls, snapshot, params.position)

@@ -23,12 +23,12 @@ from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
-from lantern.lsp import review
+from lantern.lsp import parsing, review
 from lantern.lsp import warmup as protocol_warmup
 from lantern.lsp.ai import edge
 from lantern.lsp.server import LanternServer, maybe_crash
 from lantern.positions import Encoding, LineIndex
-from lantern.session import Snapshot
+from lantern.session import LARGE_DOCUMENT, Snapshot
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
@@ -74,13 +74,26 @@ def register(server: LanternServer) -> None:
         ls: LanternServer, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
         await ls.settings_ready.wait()
-        snapshot = ls.session.snapshot(params.text_document.uri)
+        # A large document's tree is started here (for the actions and completions that
+        # follow); its diagnostics do not need it.
+        snapshot = await parsing.snapshot(ls, params.text_document.uri, wait=0)
         if snapshot is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
         result_id = f"{_result_id(snapshot)}.{review.generation(ls, snapshot.uri)}"
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        findings = review.with_ai(ls, snapshot, await findings_for(ls, snapshot))
+        computing = asyncio.ensure_future(findings_for(ls, snapshot))
+        if len(snapshot.source) >= LARGE_DOCUMENT:
+            await asyncio.wait({computing}, timeout=parsing.ANSWER_WITHIN)
+            if not computing.done():
+                # Answer now; the client is asked to pull again once the findings exist.
+                computing.add_done_callback(lambda _: refresh(ls, snapshot.uri))
+                still = notice("Lantern is still analysing this file; findings follow.")
+                items = diagnostics_of(ls, snapshot, [still])
+                return types.RelatedFullDocumentDiagnosticReport(
+                    items=items, result_id=f"{result_id}.pending"
+                )
+        findings = review.with_ai(ls, snapshot, await computing)
         items = diagnostics_of(ls, snapshot, findings)
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
@@ -155,7 +168,7 @@ async def _publish(ls: LanternServer, uri: str) -> None:
 
 
 async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
-    snapshot = ls.session.snapshot(uri)
+    snapshot = await parsing.snapshot(ls, uri, wait=0)
     if snapshot is None:
         return
     findings = await findings_for(ls, snapshot)
@@ -180,6 +193,18 @@ async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
         return await _findings_for(ls, state, snapshot)
 
 
+async def findings_by(ls: LanternServer, snapshot: Snapshot, deadline: float) -> list[Finding]:
+    """`findings_for`, but a large document's are awaited only until `deadline` (event
+    loop time): [] if they are not computed by then (they keep being computed)."""
+    computing = asyncio.ensure_future(findings_for(ls, snapshot))
+    if len(snapshot.source) >= LARGE_DOCUMENT:
+        timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+        await asyncio.wait({computing}, timeout=timeout)
+        if not computing.done():
+            return []
+    return await computing
+
+
 async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) -> list[Finding]:
     key = (snapshot.version, snapshot.settings_generation)
     cached = state.results.get(snapshot.uri)
@@ -192,6 +217,10 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
         findings: list[Finding] = [
             notice(f"Lantern did not analyse this file: {snapshot.skip_reason}.")
         ]
+    elif snapshot.language is not None and enabled and len(snapshot.source) >= LARGE_DOCUMENT:
+        options = rule_options(settings.rules if settings is not None else None)
+        budget = settings.diagnostics.time_budget_ms if settings is not None else None
+        findings = await parsing.findings_elsewhere(ls, snapshot, options, budget)
     elif snapshot.tree is None or snapshot.language is None or not enabled:
         findings = []
     else:

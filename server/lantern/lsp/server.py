@@ -198,6 +198,7 @@ class LanternServer(LanguageServer):
         self.review_state: Any = None  # owned by lantern.lsp.review
         self.ai_edge: Any = None  # owned by lantern.lsp.ai
         self.completion_state: Any = None  # owned by lantern.lsp.completion
+        self.parsing_state: Any = None  # owned by lantern.lsp.parsing
         # Set once the first settings are loaded: nothing is analysed before that.
         self.settings_ready = asyncio.Event()
 
@@ -234,6 +235,9 @@ class LanternServer(LanguageServer):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
+            from lantern.lsp import parsing
+
+            parsing.close(self)
             self.shutdown()
 
     def _report_bad_frame(self, problem: str) -> None:
