@@ -67,11 +67,12 @@ def _index_of_units(line: str, units: int, encoding: Encoding) -> int:
 class LineIndex:
     """Line starts of one text, for fast position arithmetic. Immutable."""
 
-    __slots__ = ("_byte_starts", "_lone_cr", "line_starts", "text")
+    __slots__ = ("_byte_starts", "_lone_cr", "_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.line_starts = _line_starts(text)
+        # Computed on first use: a document nobody asks about holds only its text.
+        self._starts: list[int] | None = None
         self._byte_starts: list[int] | None = None
         # tree-sitter rows count "\n" only; LSP lines also break on a lone "\r".
         self._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
@@ -97,12 +98,25 @@ class LineIndex:
         index.text = text
         # A list comprehension: the shift runs for every later line on every keystroke,
         # and is twice as fast as a generator unpacked into the list.
-        index.line_starts = old[:first]
-        index.line_starts += [low + s for s in window]
-        index.line_starts += [s + delta for s in old[last:]] if delta else old[last:]
+        starts = old[:first]
+        starts += [low + s for s in window]
+        starts += [s + delta for s in old[last:]] if delta else old[last:]
+        index._starts = starts
         index._byte_starts = None
         index._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
         return index
+
+    @property
+    def line_starts(self) -> list[int]:
+        """str offset of each line's start (the first is 0)."""
+        if self._starts is None:
+            self._starts = _line_starts(self.text)
+        return self._starts
+
+    def without_line_starts(self) -> LineIndex:
+        """The same index holding only its text (for a document not in use: the line
+        starts cost 36 bytes per line, computed again on first use)."""
+        return LineIndex(self.text)
 
     @property
     def line_count(self) -> int:

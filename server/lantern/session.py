@@ -31,9 +31,10 @@ DEFAULT_MAX_FILE_SIZE = 2_000_000
 # their `parse_job` on a worker (see lantern.lsp.parsing) and `install`ed the result.
 LARGE_DOCUMENT = 512_000
 # Parsed trees are most of an open document's memory (about 25 bytes per byte of
-# source): only the most recently used documents keep theirs; another is parsed again,
-# in milliseconds, when it is next needed (its first analysis after that is a full one).
-TREES_KEPT = 32
+# source): only the most recently used documents keep theirs (and their UTF-8 source);
+# another is parsed again, in milliseconds, when it is next needed (its first analysis
+# after that is a full one).
+TREES_KEPT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +311,9 @@ class Session:
             oldest = next(iter(self._with_trees))
             del self._with_trees[oldest]
             if (document := self.documents.get(oldest)) is not None:
-                document.tree, document.stale, document.parsed = None, True, False
+                # Its UTF-8 copy goes too (encoded again with the next parse): for ASCII
+                # text as large as the text itself.
+                document.tree, document.source = None, b""
+                document.stale, document.parsed = True, False
                 if self.on_tree_dropped is not None:
                     self.on_tree_dropped(oldest)

@@ -119,3 +119,13 @@ def test_any_position_is_clamped_never_raises(
     offset = index.offset_at(line, character, encoding)
     assert 0 <= offset <= len(text)
     assert 0 <= index.byte_at_position(line, character, encoding) <= len(text.encode("utf-8"))
+
+
+def test_line_starts_are_computed_when_first_needed_and_equal_an_eager_scan():
+    text = "a\r\nb\rc\n\nd"
+    index = LineIndex(text)
+    assert index._starts is None
+    assert index.position_at(len(text), Encoding.UTF16) == (4, 1)
+    assert index.line_starts == [0, 3, 5, 7, 8]
+    assert index.without_line_starts()._starts is None
+    assert index.without_line_starts().line_starts == index.line_starts

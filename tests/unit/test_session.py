@@ -117,7 +117,9 @@ def test_only_the_most_recently_used_documents_keep_a_tree_and_others_parse_agai
         session.open(uri, "python", 1, "x = 1\n")
         session.snapshot(uri)
     assert dropped == [uris[0]]
-    assert session.documents[uris[0]].tree is None
+    evicted = session.documents[uris[0]]
+    # Only its text is left: the tree, the UTF-8 copy and the line starts are made again.
+    assert evicted.tree is None and evicted.source == b"" and evicted.index._starts is None
     assert all(session.documents[uri].tree is not None for uri in uris[1:])
     session.change(uris[0], 2, [TextChange("y", (0, 0), (0, 1))])  # edited without a tree
     snapshot = session.snapshot(uris[0])

@@ -272,6 +272,8 @@ def warm_up(ls: LanternServer) -> None:
     everything = [*received, *protocol_warmup.SENT]
     ai_edge = edge(ls)
 
+    protocol_warmup.fewer_malloc_arenas()  # before the workers' first allocations
+
     def run() -> None:
         protocol_warmup.prepare_messages(converter, received, protocol_warmup.FIRST)
         names = dict.fromkeys(opened)
