@@ -67,12 +67,17 @@ def _index_of_units(line: str, units: int, encoding: Encoding) -> int:
 class LineIndex:
     """Line starts of one text, for fast position arithmetic. Immutable."""
 
-    __slots__ = ("_byte_starts", "_lone_cr", "_starts", "text")
+    __slots__ = ("_byte_starts", "_lone_cr", "_pivot", "_shift", "_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         # Computed on first use: a document nobody asks about holds only its text.
         self._starts: list[int] | None = None
+        # After an edit, the starts from `_pivot` on are stored `_shift` too low: adding
+        # it to every later line on every keystroke would cost more than the rest of the
+        # edit (see `replaced`); it is added when the whole list is asked for.
+        self._pivot = 0
+        self._shift = 0
         self._byte_starts: list[int] | None = None
         # tree-sitter rows count "\n" only; LSP lines also break on a lone "\r".
         self._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
@@ -80,38 +85,69 @@ class LineIndex:
     def replaced(self, start: int, end: int, inserted: str) -> LineIndex:
         """The index of this text with [start, end) replaced by `inserted`.
 
-        Only the lines around the edit are rescanned; later line starts are shifted. The
-        window reaches one line beyond each side so a "\r\n" split or joined at the edges
-        of the edit is seen.
+        Only the lines around the edit are rescanned; later line starts are shifted,
+        lazily: typing on one line copies the list of starts (a memcpy) and adds the
+        shift to none of them. The window reaches one line beyond each side so a "\r\n"
+        split or joined at the edges of the edit is seen.
         """
         text = self.text[:start] + inserted + self.text[end:]
         delta = len(inserted) - (end - start)
-        old = self.line_starts
-        first = max(bisect.bisect_right(old, start) - 2, 0)
-        last = bisect.bisect_right(old, end) + 1
-        low = old[first]
-        high = old[last] + delta if last < len(old) else len(text)
+        stored = self._stored()
+        count = len(stored)
+        first = max(self._line_of(start) - 1, 0)
+        last = self._line_of(end) + 2
+        low = self._start(first)
+        high = self._start(last) + delta if last < count else len(text)
         window = _line_starts(text[low:high])
-        if last < len(old):
+        if last < count:
             window.pop()  # == high: the first of the shifted line starts
+        pivot, shift = (self._pivot, self._shift) if self._shift else (last, 0)
+        # Before the window: as stored, plus the old shift where it applied.
+        starts = stored[: min(first, pivot)]
+        if pivot < first:
+            starts += [s + shift for s in stored[pivot:first]]
+        starts += [low + s for s in window]
+        # After it: everything moves by `delta`; lines before the old pivot are made
+        # exact now (none when typing on one line), the rest keep a pending shift.
+        if last < pivot:
+            starts += [s + delta for s in stored[last:pivot]]
         index = LineIndex.__new__(LineIndex)
         index.text = text
-        # A list comprehension: the shift runs for every later line on every keystroke,
-        # and is twice as fast as a generator unpacked into the list.
-        starts = old[:first]
-        starts += [low + s for s in window]
-        starts += [s + delta for s in old[last:]] if delta else old[last:]
+        index._pivot = len(starts)
+        starts += stored[max(last, pivot) :]
+        index._shift = shift + delta
         index._starts = starts
         index._byte_starts = None
         index._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
         return index
 
-    @property
-    def line_starts(self) -> list[int]:
-        """str offset of each line's start (the first is 0)."""
+    def _stored(self) -> list[int]:
         if self._starts is None:
             self._starts = _line_starts(self.text)
         return self._starts
+
+    def _start(self, line: int) -> int:
+        """`line_starts[line]` without building the list."""
+        start = self._stored()[line]
+        return start + self._shift if line >= self._pivot else start
+
+    def _line_of(self, offset: int) -> int:
+        """`bisect_right(line_starts, offset) - 1` without building the list."""
+        stored, pivot, shift = self._stored(), self._pivot, self._shift
+        if shift and pivot < len(stored) and offset >= stored[pivot] + shift:
+            return bisect.bisect_right(stored, offset - shift, pivot) - 1
+        return bisect.bisect_right(stored, offset, 0, pivot if shift else len(stored)) - 1
+
+    @property
+    def line_starts(self) -> list[int]:
+        """str offset of each line's start (the first is 0)."""
+        stored = self._stored()
+        if self._shift:
+            pivot, shift = self._pivot, self._shift
+            # A new list: the stored one may be shared with the index this came from.
+            self._starts = stored = stored[:pivot] + [s + shift for s in stored[pivot:]]
+            self._shift = 0
+        return stored
 
     def without_line_starts(self) -> LineIndex:
         """The same index holding only its text (for a document not in use: the line
@@ -120,14 +156,14 @@ class LineIndex:
 
     @property
     def line_count(self) -> int:
-        return len(self.line_starts)
+        return len(self._stored())
 
     def line_text(self, line: int) -> str:
         """The text of `line` without its line break ("" past the end)."""
         if line < 0 or line >= self.line_count:
             return ""
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] if line + 1 < self.line_count else len(self.text)
+        start = self._start(line)
+        end = self._start(line + 1) if line + 1 < self.line_count else len(self.text)
         return self.text[start:end].rstrip("\r\n")
 
     # -- LSP position <-> str offset -------------------------------------------------
@@ -139,13 +175,13 @@ class LineIndex:
         if line >= self.line_count:
             return len(self.text)
         text = self.line_text(line)
-        return self.line_starts[line] + _index_of_units(text, character, encoding)
+        return self._start(line) + _index_of_units(text, character, encoding)
 
     def position_at(self, offset: int, encoding: Encoding) -> tuple[int, int]:
         """LSP (line, character) of a str offset, clamped to the text."""
         offset = max(0, min(offset, len(self.text)))
-        line = bisect.bisect_right(self.line_starts, offset) - 1
-        start = self.line_starts[line]
+        line = self._line_of(offset)
+        start = self._start(line)
         if self.text.isascii():
             # One unit per character: no slice of the line (on a minified file, copying
             # the line for each of its thousands of findings is quadratic).
@@ -202,8 +238,8 @@ class LineIndex:
             row = self.text.count("\n", 0, offset)
             line_start = self.text.rfind("\n", 0, offset) + 1
             return row, _units(self.text[line_start:offset], Encoding.UTF8)
-        line = bisect.bisect_right(self.line_starts, offset) - 1
-        return line, _units(self.text[self.line_starts[line] : offset], Encoding.UTF8)
+        line = self._line_of(offset)
+        return line, _units(self.text[self._start(line) : offset], Encoding.UTF8)
 
     # -- shortcuts -------------------------------------------------------------------
 

@@ -76,6 +76,30 @@ def test_replaced_line_index_equals_a_fresh_one(text: str, data: st.DataObject):
     assert replaced.line_starts == fresh.line_starts
 
 
+@settings(max_examples=200, deadline=None)
+@given(texts, st.data())
+def test_a_chain_of_edits_keeps_every_line_lookup_exact(text: str, data: st.DataObject):
+    index = LineIndex(text)
+    for _ in range(data.draw(st.integers(1, 8))):
+        start = data.draw(st.integers(0, len(index.text)))
+        end = data.draw(st.integers(start, len(index.text)))
+        earlier = index
+        index = index.replaced(start, end, data.draw(texts))
+        fresh = LineIndex(index.text)
+        # Asked before the list of starts is built (the shift is still pending)...
+        for offset in range(len(index.text) + 1):
+            assert index.position_at(offset, Encoding.UTF16) == fresh.position_at(
+                offset, Encoding.UTF16
+            )
+            assert index.point_at(offset) == fresh.point_at(offset)
+        for line in range(index.line_count + 1):
+            assert index.line_text(line) == fresh.line_text(line)
+        if data.draw(st.booleans()):  # ...and sometimes built between edits
+            assert index.line_starts == fresh.line_starts
+        assert earlier.line_starts == LineIndex(earlier.text).line_starts  # not disturbed
+    assert index.line_starts == LineIndex(index.text).line_starts
+
+
 def test_a_snapshot_does_not_change_when_the_document_does():
     session = Session()
     session.open(URI, "python", 1, "x = 1\n")
