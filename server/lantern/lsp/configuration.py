@@ -89,8 +89,11 @@ async def reload(ls: LanternServer) -> None:
     session.update_settings(settings, resolver)
 
     from lantern.lsp import review
-    from lantern.lsp.diagnostics import refresh_all
+    from lantern.lsp.diagnostics import refresh_all, warm_up
 
+    # Again, now that the rule options and the model are known (a no-op for what the
+    # first warm-up prepared already): the first open must not pay for other options.
+    warm_up(ls)
     refresh_all(ls)
     for uri in list(session.documents):  # opened before the settings were known
         review.on_event(ls, uri, "open")
