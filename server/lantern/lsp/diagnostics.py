@@ -257,12 +257,19 @@ def _analyse(
     return analyse_document(language, source, tree, options, previous, budget_ms)
 
 
+# The hooks of the messages a user's first seconds do not need (completion, hover,
+# commands, ...) are generated this long after `initialized`, not beside the first
+# analysis, which they would slow down by as much as they cost.
+REST_AFTER_SECONDS = 2.0
+
+
 def warm_up(ls: LanternServer) -> None:
     """Pay the one-time costs of a user's first requests on a worker, so that the first
     open costs what any later one does: the protocol's hooks for the first messages, the
     analysis of the workspace's languages (and of the documents already open) with the
-    workspace's rule options, then the hooks of every other message. Called on
-    `initialized`: it must not delay anything."""
+    workspace's rule options, the model layer if a model is configured; and a moment
+    later the hooks of every other message. Called on `initialized` and when settings
+    are loaded: it must not delay anything, and it does nothing twice."""
     settings = ls.session.settings
     options = rule_options(settings.rules if settings is not None else None)
     root = ls.session.workspace_root
@@ -271,21 +278,28 @@ def warm_up(ls: LanternServer) -> None:
     received = protocol_warmup.received_methods(ls.protocol.fm.features)
     everything = [*received, *protocol_warmup.SENT]
     ai_edge = edge(ls)
+    executor = _state(ls).executor
 
     protocol_warmup.fewer_malloc_arenas()  # before the workers' first allocations
 
-    def run() -> None:
+    def first() -> None:
         protocol_warmup.prepare_messages(converter, received, protocol_warmup.FIRST)
+        ai_edge.prepare()  # a review starts on open: is a model configured?
         names = dict.fromkeys(opened)
         if root is not None:
             names.update(dict.fromkeys(spec.name for spec in warmup.languages_in(root)))
         for name in names:
             if (spec := language_named(name)) is not None:
                 warmup.prepare(spec, options)
-        protocol_warmup.prepare_messages(converter, received, everything)
-        ai_edge.prepare()
 
-    _state(ls).executor.submit(run)
+    def rest() -> None:
+        protocol_warmup.prepare_messages(converter, received, everything)
+
+    executor.submit(first)
+    if ls.loop is not None:
+        ls.loop.call_later(REST_AFTER_SECONDS, lambda: executor.submit(rest))
+    else:
+        executor.submit(rest)
 
 
 def to_diagnostic(
