@@ -77,8 +77,9 @@ class ParseJob:
     old_tree: Tree | None
 
     def run(self) -> Tree:
-        """Parse (off the event loop); the same tree a fresh parse of `source` gives."""
-        return parse_document(self.language, self.source, self.old_tree)
+        """Parse (on a worker, letting the event loop run between chunks); the same tree
+        a fresh parse of `source` gives."""
+        return parse_document(self.language, self.source, self.old_tree, yielding=True)
 
 
 @dataclass(slots=True)
@@ -116,14 +117,17 @@ def skip_reason(source: bytes, max_size: int) -> str | None:
     return None
 
 
-def parse_document(language: LanguageSpec, source: bytes, edited: Tree | None) -> Tree:
-    """`source` parsed, reusing `edited` (the last tree, `.edit()`ed to match) if given."""
-    tree = parse(language, source, edited)
+def parse_document(
+    language: LanguageSpec, source: bytes, edited: Tree | None, *, yielding: bool = False
+) -> Tree:
+    """`source` parsed, reusing `edited` (the last tree, `.edit()`ed to match) if given;
+    `yielding` as `lantern.analysis.languages.parse`."""
+    tree = parse(language, source, edited, yielding=yielding)
     if edited is not None and tree.root_node.has_error:
         # Error recovery after an incremental parse can build a different tree from a
         # fresh parse of the same text (tree-sitter-go does): re-parse so the result
         # equals what opening the file gives. It costs one parse, milliseconds.
-        tree = parse(language, source)
+        tree = parse(language, source, yielding=yielding)
     return tree
 
 

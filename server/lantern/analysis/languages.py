@@ -113,17 +113,20 @@ def _parser(spec: LanguageSpec) -> Parser:
 
 # py-tree-sitter holds the GIL while it parses a bytestring: a 2 MB minified file takes
 # a second or more, during which no other thread runs Python. Read through a callback
-# instead, the parser returns to Python once per chunk, where the interpreter hands the
-# GIL to any thread waiting for it (the event loop): no pause then lasts much longer
-# than a chunk's parse. Small sources are parsed in one call (no callbacks).
-CHUNKED_FROM = 256_000
+# instead (`yielding`), the parser returns to Python once per chunk, where the
+# interpreter hands the GIL to any thread waiting for it (the event loop). But such a
+# tree keeps no copy of the source, and queries whose predicates read node text run
+# about three times slower on it: only a large document's parse on a worker uses it.
 _CHUNK = 64_000
 
 
-def parse(spec: LanguageSpec, source: bytes, old_tree: Tree | None = None) -> Tree:
-    """Parse `source`; with `old_tree` (already `.edit()`ed), reuse what did not change."""
+def parse(
+    spec: LanguageSpec, source: bytes, old_tree: Tree | None = None, *, yielding: bool = False
+) -> Tree:
+    """Parse `source`; with `old_tree` (already `.edit()`ed), reuse what did not change.
+    `yielding`: let other threads run between chunks (see above)."""
     parser = _parser(spec)
-    if len(source) >= CHUNKED_FROM:
+    if yielding:
         view = memoryview(source)
 
         def read(byte: int, _point: tuple[int, int]) -> bytes:
