@@ -8,7 +8,15 @@ import sys
 
 # Each of these costs tens to hundreds of milliseconds and is needed only after
 # `initialize` has been answered (settings, model calls, the disk cache).
-DEFERRED = ("pydantic", "lantern.config", "openai", "httpx", "diskcache", "lantern.ai")
+DEFERRED = (
+    "pydantic",
+    "lantern.config",
+    "openai",
+    "httpx",
+    "diskcache",
+    "lantern.ai",
+    "multiprocessing",  # the analysis process of large documents
+)
 
 
 def test_building_the_server_defers_settings_model_and_ai_imports():

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lantern.analysis.findings import Finding
 
 if TYPE_CHECKING:
+    # Imported when the first large document is analysed (multiprocessing costs 30 ms
+    # of start-up otherwise).
+    from concurrent.futures import ProcessPoolExecutor
+
     from lantern.analysis.context import RuleOptions
     from lantern.lsp.server import LanternServer
     from lantern.session import Snapshot
@@ -92,6 +95,9 @@ async def findings_elsewhere(
     ls: LanternServer, snapshot: Snapshot, options: RuleOptions, budget_ms: int | None
 ) -> list[Finding]:
     """A large document's findings, from a fresh analysis in the analysis process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     from lantern.analysis.isolated import findings_of
 
     state = _state(ls)
