@@ -103,8 +103,11 @@ async def findings_elsewhere(
     state = _state(ls)
     if state.analyser is None:
         # "spawn": forking a process with threads running is unsafe, and the child
-        # needs nothing of this one's state.
-        state.analyser = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        # needs nothing of this one's state. A process per analysis: one of a 1.5 MB
+        # bundle peaks at about 240 MB, which a process kept for the next would hold.
+        state.analyser = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
+        )
     assert snapshot.language is not None
     loop = asyncio.get_running_loop()
     found = await loop.run_in_executor(
