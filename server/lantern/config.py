@@ -7,7 +7,8 @@ built-in defaults < user file (`$LANTERN_CONFIG`, else `$XDG_CONFIG_HOME/lantern
 < LSP `initializationOptions` < `workspace/configuration` section `lantern` (for the
 file's workspace folder).
 A file's project is the nearest folder above it with a `lantern.toml` or a
-`pyproject.toml` holding `[tool.lantern]` (`project_directory`).
+`pyproject.toml` holding `[tool.lantern]` (`project_directory`). Reading the sources
+into layers is `lantern.config_sources` (no pydantic); this module validates and merges.
 
 Keys may be written snake_case, camelCase or kebab-case. Loading never raises: an
 invalid or unknown key, or a value of the wrong shape, is dropped with a warning naming
@@ -19,9 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
@@ -35,6 +34,15 @@ from pydantic import (
 )
 
 from lantern.analysis.findings import Severity
+from lantern.config_sources import (  # noqa: F401  (loading's API, re-exported)
+    ConfigLayer,
+    env_layers,
+    file_layers,
+    lsp_layer,
+    project_directory,
+    project_layers,
+    user_layers,
+)
 
 Task = Literal["review", "fix", "explain", "generate", "complete"]
 TASKS: tuple[Task, ...] = ("review", "fix", "explain", "generate", "complete")
@@ -386,19 +394,6 @@ class Settings(_Section):
 # -- loading ----------------------------------------------------------------------------
 
 
-class ConfigLayer(dict[str, Any]):
-    """A partial configuration and where it came from (for messages).
-
-    `problem` says why a source that exists gave nothing (a TOML syntax error with its
-    line, an unreadable file, a `LANTERN_CONFIG` naming no file); loading reports it.
-    """
-
-    def __init__(self, origin: str, values: Mapping[str, Any], problem: str | None = None) -> None:
-        super().__init__(values)
-        self.origin = origin
-        self.problem = problem
-
-
 def load_settings(
     layers: list[ConfigLayer], env: Mapping[str, str] | None = None
 ) -> tuple[Settings, list[str]]:
@@ -415,99 +410,7 @@ def _order(layers: list[ConfigLayer], env: Mapping[str, str]) -> list[ConfigLaye
     """File layers, then the environment, then the LSP layers."""
     files = [layer for layer in layers if not layer.origin.startswith("lsp")]
     lsp = [layer for layer in layers if layer.origin.startswith("lsp")]
-    return [*files, *_env_layers(env), *lsp]
-
-
-def file_layers(workspace: Path | None, env: Mapping[str, str] | None = None) -> list[ConfigLayer]:
-    """The user file and the project files for `workspace`, lowest precedence first."""
-    layers = user_layers(env)
-    if workspace is not None:
-        layers += project_layers(workspace)
-    return layers
-
-
-def user_layers(env: Mapping[str, str] | None = None) -> list[ConfigLayer]:
-    """`$LANTERN_CONFIG`, else `$XDG_CONFIG_HOME/lantern/config.toml` (if it exists).
-
-    A `LANTERN_CONFIG` naming a file that does not exist is reported, not ignored.
-    """
-    env = os.environ if env is None else env
-    if explicit := env.get("LANTERN_CONFIG"):
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            problem = f"LANTERN_CONFIG names {path}, which is not a file; it is ignored."
-            return [ConfigLayer("LANTERN_CONFIG", {}, problem)]
-        return _toml_layer(path, "LANTERN_CONFIG")
-    config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return _toml_layer(Path(config_home) / "lantern" / "config.toml", "user config")
-
-
-def project_directory(path: Path) -> Path | None:
-    """The nearest folder at or above `path` holding a `lantern.toml`, or a
-    `pyproject.toml` with a `[tool.lantern]` table (as ruff finds its configuration)."""
-    path = path.absolute()
-    for directory in (path, *path.parents):
-        if (directory / "lantern.toml").is_file():
-            return directory
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and _has_lantern_table(pyproject):
-            return directory
-    return None
-
-
-def _has_lantern_table(pyproject: Path) -> bool:
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    # A cheap look first; a file that mentions the table is parsed (and its errors reported).
-    return re.search(r"^\s*\[\s*tool\s*\.\s*lantern\b", text, re.MULTILINE) is not None
-
-
-def project_layers(path: Path) -> list[ConfigLayer]:
-    """`pyproject.toml` `[tool.lantern]` then `lantern.toml` of `path`'s project folder."""
-    directory = project_directory(path)
-    if directory is None:
-        return []
-    return [
-        *_toml_layer(directory / "pyproject.toml", "pyproject.toml", ("tool", "lantern")),
-        *_toml_layer(directory / "lantern.toml", "lantern.toml"),
-    ]
-
-
-def _toml_layer(path: Path, origin: str, table: tuple[str, ...] = ()) -> list[ConfigLayer]:
-    try:
-        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
-        return [ConfigLayer(origin, {}, f"{path}: invalid TOML: {exc}; its settings are ignored.")]
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        return [ConfigLayer(origin, {}, f"{path}: cannot be read ({reason}); it is ignored.")]
-    for key in table:
-        data = data.get(key, {}) if isinstance(data, dict) else {}
-    return [ConfigLayer(f"{origin} ({path})", data if isinstance(data, dict) else {})]
-
-
-def lsp_layer(origin: str, value: Any) -> ConfigLayer:
-    """`initializationOptions` or a `workspace/configuration` answer as a layer.
-
-    Accepts the settings themselves or wrapped as {"lantern": {...}}; anything that is
-    not an object (VS Code sends null for an unset section) counts as empty.
-    """
-    if isinstance(value, dict) and set(value) == {"lantern"}:
-        value = value["lantern"]
-    return ConfigLayer(f"lsp {origin}", value if isinstance(value, dict) else {})
-
-
-def _env_layers(env: Mapping[str, str]) -> list[ConfigLayer]:
-    cache: dict[str, Any] = {}
-    if cache_dir := env.get("LANTERN_CACHE_DIR"):
-        cache["dir"] = cache_dir
-    if cache_url := env.get("LANTERN_CACHE_URL"):
-        cache.update(backend="redis", url=cache_url)
-    return [ConfigLayer("environment", {"cache": cache})] if cache else []
+    return [*files, *env_layers(env), *lsp]
 
 
 def env_provider(env: Mapping[str, str], warnings: list[str]) -> ProviderSettings | None:

@@ -130,3 +130,26 @@ def test_parallel_run_matches_a_serial_one(tmp_path: Path):
     parallel = lantern_check(".", "--format", "json", "--jobs", "2", cwd=tmp_path)
     assert json.loads(serial.stdout) == json.loads(parallel.stdout)
     assert len(json.loads(parallel.stdout)) == 40
+
+
+def test_one_file_without_configuration_never_builds_the_settings_model(tmp_path: Path):
+    """Start-up: pydantic costs more than checking a small file (issue 13)."""
+    (tmp_path / "small.py").write_text("def f(x):\n    return x == None\n")
+    probe = (
+        "import json, sys\n"
+        "from lantern.cli import main\n"
+        "status = main(['check', 'small.py', '--format', 'json', '--output', 'report.json'])\n"
+        "print(json.dumps([status, sorted(sys.modules)]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "", "XDG_CONFIG_HOME": str(tmp_path / "none"), "PYTHONPATH": ""},
+    )
+    status, loaded = json.loads(result.stdout)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert status == 1 and [row["code"] for row in report] == ["LB204"]
+    assert [name for name in loaded if name.split(".")[0] in ("pydantic", "pathspec")] == []

@@ -225,3 +225,67 @@ def test_each_file_takes_the_nearest_project_settings(tmp_path: Path):
     assert project_directory(sub) == tmp_path / "pkg"
     settings, _ = settings_from(*project_layers(sub))
     assert settings.log_level == "error"
+
+
+class _ReadRecorder(dict[str, str]):
+    """An environment that remembers which variables were looked up."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def test_loading_reads_only_the_settings_environment_variables():
+    from lantern.config_sources import SETTINGS_ENVIRONMENT
+
+    every = {name: "http://127.0.0.1:1/v1" for name in SETTINGS_ENVIRONMENT}
+    for values in ({}, every, {**every, "LANTERN_AI_API_KEY": "k"}):
+        env = _ReadRecorder(values)
+        load_settings([], env=env)
+        # LANTERN_AI_API_KEY is read only once LANTERN_AI_BASE_URL and _MODEL are set.
+        assert env.read <= {*SETTINGS_ENVIRONMENT, "LANTERN_AI_API_KEY"}
+
+
+def test_nothing_configured_means_the_model_defaults_without_a_warning(tmp_path: Path):
+    """What lets `lantern check` skip the settings model when `configured` is false."""
+    from lantern.commands.check import ProjectSettings
+    from lantern.config import Settings
+    from lantern.config_sources import configured
+
+    layers = file_layers(tmp_path, {"XDG_CONFIG_HOME": str(tmp_path / "none")})
+    assert not configured(layers, NO_ENV)
+    settings, warnings = settings_from(*layers)
+    assert warnings == []
+    assert settings.model_dump() == Settings().model_dump()
+    assert ProjectSettings.of(settings) == ProjectSettings()
+
+
+@pytest.mark.parametrize(
+    ("toml", "env"),
+    [
+        ("[diagnostics]\nmax_file_size = 5\n", {}),
+        ("exclude = []\n", {}),  # a value equal to the default still counts
+        ("[diagnostics\n", {}),  # a broken file: its warning must be shown
+        (None, {"LANTERN_AI_MODEL": "m"}),  # a warning: LANTERN_AI_BASE_URL is missing
+        (None, {"LANTERN_CACHE_DIR": "/tmp/x"}),
+    ],
+)
+def test_anything_configured_goes_through_the_model(tmp_path: Path, toml, env):
+    from lantern.config_sources import configured
+
+    if toml is not None:
+        (tmp_path / "lantern.toml").write_text(toml)
+    layers = file_layers(tmp_path, {"XDG_CONFIG_HOME": str(tmp_path / "none")})
+    assert configured(layers, env)

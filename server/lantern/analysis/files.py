@@ -14,8 +14,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from lantern.analysis import generated
 from lantern.analysis.context import RuleOptions
@@ -24,6 +23,9 @@ from lantern.analysis.findings import Finding
 from lantern.analysis.languages import LanguageSpec, detect_language, language_of_shebang, parse
 from lantern.positions import Encoding, LineIndex
 from lantern.session import DEFAULT_MAX_FILE_SIZE, skip_reason
+
+if TYPE_CHECKING:
+    import pathspec
 
 # The default excludes: folders that are almost never source (version control, tools'
 # caches, dependencies, virtualenvs, build output). `build` is not one: it is a common
@@ -89,9 +91,7 @@ class Ignores:
         self._loaded: set[Path] = set()
         patterns = [p for p in extra if p.strip()]
         if patterns:
-            self._specs.append(
-                ((base or Path.cwd()).resolve(), pathspec.GitIgnoreSpec.from_lines(patterns))
-            )
+            self._specs.append(((base or Path.cwd()).resolve(), _spec(patterns)))
 
     def load_from_repository_root(self, start: Path) -> None:
         """Load `.gitignore` files from the enclosing repository's root down to `start`."""
@@ -110,7 +110,7 @@ class Ignores:
             lines = (directory / ".gitignore").read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return
-        self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+        self._specs.append((directory, _spec(lines)))
 
     def ignored(self, path: Path, is_directory: bool) -> bool:
         resolved = _resolved(path)
@@ -124,6 +124,12 @@ class Ignores:
             if spec.match_file(relative + ("/" if is_directory else "")):
                 return True
         return False
+
+
+def _spec(lines: list[str]) -> pathspec.PathSpec:
+    import pathspec  # 20 ms of imports: only once there is a pattern (not for one file)
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _resolved(path: Path) -> Path:

@@ -21,12 +21,11 @@ file behind it. A closed standard output (`| head`) is not an error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -45,6 +44,14 @@ from lantern.analysis.files import (
 from lantern.analysis.findings import Severity
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import Rule
+from lantern.config_sources import (
+    ConfigLayer,
+    configured,
+    project_directory,
+    project_layers,
+    user_layers,
+)
+from lantern.session import DEFAULT_MAX_FILE_SIZE
 
 FAIL_ON = {
     "error": Severity.ERROR.rank,
@@ -159,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
         ignores = Ignores([*settings.exclude, *args.exclude], base=base)
         found = discover([root], ignores, default_excludes=args.default_excludes, excluded=excluded)
         for path in found:
-            options, max_size = projects.options_for(path.parent)
+            options = projects.options_for(path.parent)
+            max_size = projects.settings_for(path.parent).max_file_size
             work.append((path, options, max_size, path in named))
     if projects.errors:
         for error in dict.fromkeys(projects.errors):
@@ -171,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     for report in reports:
         if report.skipped and (report.path in args.paths or report.unreadable):
             print(f"lantern check: skipped {report.path}: {report.skipped}", file=sys.stderr)
-    docs_url = projects.settings_for(Path.cwd()).rules.docs_url
+    docs_url = projects.settings_for(Path.cwd()).docs_url
 
     def writer(out: TextIO) -> None:
         if args.format == "json":
@@ -214,6 +222,28 @@ def _write_to_stdout(writer: Callable[[TextIO], None]) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectSettings:
+    """What `check` uses of one project's settings. The defaults are the settings
+    model's (a test proves it), so a project with nothing configured is checked without
+    building the model: pydantic alone costs more than checking a small file."""
+
+    exclude: tuple[str, ...] = ()
+    options: RuleOptions = field(default_factory=RuleOptions)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    docs_url: str = DOCS_URL
+
+    @classmethod
+    def of(cls, settings: Any) -> ProjectSettings:
+        """From a `lantern.config.Settings`."""
+        return cls(
+            tuple(settings.exclude),
+            rule_options(settings.rules),
+            settings.diagnostics.max_file_size,
+            settings.rules.docs_url,
+        )
+
+
 class _Projects:
     """Settings per project folder (nearest config above a file), loaded once each.
 
@@ -226,46 +256,48 @@ class _Projects:
         self.errors: list[str] = []
         self._warned: set[str] = set()
         self._directories: dict[Path, Path | None] = {}
-        self._settings: dict[Path | None, Any] = {}
-        self._options: dict[Path | None, tuple[RuleOptions, int]] = {}
+        self._settings: dict[Path | None, ProjectSettings] = {}
+        self._options: dict[Path | None, RuleOptions] = {}
 
     def directory_of(self, folder: Path) -> Path | None:
-        from lantern.config import project_directory
-
         folder = folder.absolute()
         if folder not in self._directories:
             self._directories[folder] = project_directory(folder)
         return self._directories[folder]
 
-    def settings_for(self, folder: Path) -> Any:
-        from lantern.config import load_settings, project_layers, user_layers
-
+    def settings_for(self, folder: Path) -> ProjectSettings:
         project = self.directory_of(folder)
         if project not in self._settings:
             layers = [*user_layers(), *(project_layers(project) if project else [])]
-            self.errors += [layer.problem for layer in layers if layer.problem]
-            settings, warnings = load_settings(layers)
-            for warning in warnings:
-                if warning not in self._warned and not any(warning == e for e in self.errors):
-                    self._warned.add(warning)
-                    print(f"lantern check: {warning}", file=sys.stderr)
-            self._settings[project] = settings
+            if configured(layers):
+                self._settings[project] = ProjectSettings.of(self._load(layers))
+            else:
+                self._settings[project] = ProjectSettings()
         return self._settings[project]
 
-    def options_for(self, folder: Path) -> tuple[RuleOptions, int]:
-        """Rule options (the project's, then the selection flags) and the size cap."""
+    def _load(self, layers: list[ConfigLayer]) -> Any:
+        from lantern.config import load_settings
+
+        self.errors += [layer.problem for layer in layers if layer.problem]
+        settings, warnings = load_settings(layers)
+        for warning in warnings:
+            if warning not in self._warned and not any(warning == e for e in self.errors):
+                self._warned.add(warning)
+                print(f"lantern check: {warning}", file=sys.stderr)
+        return settings
+
+    def options_for(self, folder: Path) -> RuleOptions:
+        """Rule options: the project's, then the selection flags."""
         project = self.directory_of(folder)
         if project not in self._options:
-            settings = self.settings_for(folder)
-            options = rule_options(settings.rules)
-            options = replace(
+            options = self.settings_for(folder).options
+            self._options[project] = replace(
                 options,
                 select=tuple(self.args.select) or options.select,  # the flag replaces `select`
                 extend_select=(*options.extend_select, *self.args.extend_select),
                 ignore=(*options.ignore, *self.args.ignore),
                 preview=options.preview or self.args.preview,
             )
-            self._options[project] = (options, settings.diagnostics.max_file_size)
         return self._options[project]
 
 
@@ -346,6 +378,8 @@ def rows(reports: list[FileReport]) -> list[dict[str, object]]:
 
 
 def write_json(reports: list[FileReport], out: TextIO) -> None:
+    import json  # not for text output: start-up matters for one file
+
     json.dump(rows(reports), out, indent=2)
     out.write("\n")
 
@@ -531,6 +565,8 @@ def write_sarif(reports: list[FileReport], out: TextIO, docs_url: str = DOCS_URL
                     ],
                 }
             )
+    import json
+
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
