@@ -112,8 +112,15 @@ class Ignores:
             return
         self._specs.append((directory, _spec(lines)))
 
-    def ignored(self, path: Path, is_directory: bool) -> bool:
-        resolved = _resolved(path)
+    def ignored(self, path: Path, is_directory: bool, parent: Path | None = None) -> bool:
+        """Whether a rule matches `path`. `parent`: `path.parent` already resolved (a
+        folder walk resolves each folder once, not each of its files)."""
+        if not self._specs:
+            return False
+        if parent is not None and not os.path.islink(path):
+            resolved = parent / path.name  # one lstat, not one per component
+        else:
+            resolved = _resolved(path)
         for base, spec in self._specs:
             try:
                 relative = resolved.relative_to(base).as_posix()
@@ -161,16 +168,19 @@ def discover(
         for root, directories, files in os.walk(path):
             here = Path(root)
             ignores.load(here)
+            real = _resolved(here)
             kept = []
             for name in sorted(directories):
                 if default_excludes and name in SKIPPED_DIRECTORIES:
                     if excluded is not None:
                         excluded.append(here / name)
-                elif not ignores.ignored(here / name, True):
+                elif not ignores.ignored(here / name, True, real):
                     kept.append(name)
             directories[:] = kept
             for name in sorted(files):
-                if detect_language(name) is not None and not ignores.ignored(here / name, False):
+                if detect_language(name) is not None and not ignores.ignored(
+                    here / name, False, real
+                ):
                     yield here / name
 
 
