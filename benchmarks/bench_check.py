@@ -7,9 +7,11 @@ Run on demand (never from the test suite):
 The tree defaults to a copy of the running interpreter's standard library (`Lib/`, only
 its `.py` files, without site-packages), so every tool sees the same files. Each tool
 runs in a fresh process, in interleaved repetitions; the table shows the median wall
-time, the peak resident memory of the largest process (`ru_maxrss` of the children),
-the number of findings, and the time relative to Lantern. A tool that is not installed
-is skipped with a note. Install the peers by hand: `pip install bandit ruff`.
+time and CPU time (user + system of every process: what the machine's other work
+cannot inflate much), the peak resident memory of the largest process (`ru_maxrss` of
+the children), the number of findings, and the wall time relative to ruff and bandit.
+A tool that is not installed is skipped with a note. Install the peers by hand:
+`pip install bandit ruff`.
 Lantern runs with `--jobs 1` and `--jobs 2` (the speed-up is printed); `--baseline` adds
 a row for another checkout (its `server/` first on `PYTHONPATH`). A second table gives
 each tool's wall time on one small file: start-up, what a pre-commit hook waits for.
@@ -34,8 +36,9 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 elapsed = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stdout.write(json.dumps({"seconds": elapsed, "peak_kb": peak_kb}) + "\\n")
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+sys.stdout.write(json.dumps({"seconds": elapsed, "peak_kb": usage.ru_maxrss, "cpu": cpu}) + "\\n")
 sys.stdout.write(done.stdout.decode("utf-8", "replace"))
 """
 
@@ -96,15 +99,18 @@ def startup(repeat: int, scratch: Path, baseline: Path | None) -> None:
         if executable.exists() or shutil.which(command[0]):
             found = str(executable) if executable.exists() else str(shutil.which(command[0]))
             commands[name] = ([found, *command[1:], str(small)], None)
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(repeat + 1):  # the first round writes bytecode caches: not counted
         for name, (command, env) in commands.items():
-            times[name].append(measure(command, env)[0])
-    print("\nOne small file (start-up), median of", repeat)
-    print("| tool | wall time |")
-    print("|---|---:|")
+            seconds, _, _, cpu = measure(command, env)
+            times[name].append((seconds, cpu))
+    print("\nOne small file (start-up), median of", repeat, "(target: lantern under 150 ms)")
+    print("| tool | wall time | CPU time |")
+    print("|---|---:|---:|")
     for name, samples in times.items():
-        print(f"| {name} | {statistics.median(samples[1:]) * 1000:.0f} ms |")
+        wall = statistics.median(s[0] for s in samples[1:]) * 1000
+        cpu = statistics.median(s[1] for s in samples[1:]) * 1000
+        print(f"| {name} | {wall:.0f} ms | {cpu:.0f} ms |")
 
 
 def copy_stdlib(destination: Path) -> Path:
@@ -133,7 +139,9 @@ def findings(name: str, stdout: str, report: Path) -> int | None:
         return None
 
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
+    """Wall seconds, peak RSS (KB), standard output and CPU seconds (user + system, all
+    processes) of one run."""
     environment = {**os.environ, **(env or {})}
     environment.pop("PYTHONDONTWRITEBYTECODE", None)  # installed packages have .pyc files
     done = subprocess.run(
@@ -145,7 +153,7 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[floa
     )
     first, _, rest = done.stdout.partition("\n")
     numbers = json.loads(first)
-    return numbers["seconds"], numbers["peak_kb"], rest
+    return numbers["seconds"], numbers["peak_kb"], rest, numbers["cpu"]
 
 
 def main() -> int:
@@ -164,40 +172,47 @@ def main() -> int:
         for name, command in commands.items():
             if command is None:
                 print(f"  {name}: not installed, skipped")
-        runs: dict[str, list[tuple[float, int]]] = {n: [] for n, c in commands.items() if c}
+        runs: dict[str, list[tuple[float, int, float]]] = {n: [] for n, c in commands.items() if c}
         counts: dict[str, int | None] = {}
         for round_ in range(args.repeat + 1):  # round 0 writes bytecode caches: not counted
             for name, entry in commands.items():
                 if entry is None:
                     continue
-                seconds, peak_kb, stdout = measure(*entry)
+                seconds, peak_kb, stdout, cpu = measure(*entry)
                 if round_:
-                    runs[name].append((seconds, peak_kb))
+                    runs[name].append((seconds, peak_kb, cpu))
                 output = (
                     Path(entry[0][entry[0].index("--output") + 1])
                     if "--output" in entry[0]
                     else report
                 )
                 counts[name] = findings(name, stdout, output)
-        walls = {name: statistics.median(s for s, _ in samples) for name, samples in runs.items()}
+        walls = {name: statistics.median(s[0] for s in samples) for name, samples in runs.items()}
+        cpus = {name: statistics.median(s[2] for s in samples) for name, samples in runs.items()}
         ruff = walls.get("ruff check --select ALL")
         bandit = walls.get("bandit -r")
         print()
-        print(f"| tool | wall time (median of {args.repeat}) | peak memory | findings "
-              "| / ruff --select ALL | / bandit |")  # fmt: skip
-        print("|---|---:|---:|---:|---:|---:|")
+        print(f"| tool | wall time (median of {args.repeat}) | CPU time | peak memory "
+              "| findings | / ruff --select ALL | / bandit |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for name, samples in runs.items():
             wall = walls[name]
-            peak = max(p for _, p in samples) / 1024
+            peak = max(s[1] for s in samples) / 1024
             count = counts.get(name)
             print(
-                f"| {name} | {wall:.2f} s | {peak:.0f} MB | "
+                f"| {name} | {wall:.2f} s | {cpus[name]:.2f} s | {peak:.0f} MB | "
                 f"{count if count is not None else '?':,} | "
                 f"{wall / ruff if ruff else float('nan'):.2f}x | "
                 f"{wall / bandit if bandit else float('nan'):.2f}x |"
             )
         one, two = walls["lantern check --jobs 1"], walls["lantern check --jobs 2"]
-        print(f"--jobs 2 is {one / two:.2f}x as fast as --jobs 1")
+        print(
+            f"--jobs 2 is {one / two:.2f}x as fast as --jobs 1 (CPU time: "
+            f"{cpus['lantern check --jobs 2'] / cpus['lantern check --jobs 1']:.2f}x as much)"
+        )
+        print("Load average (1, 5, 15 min) at the end: "
+              f"{', '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs; "
+              "other work on the machine slows --jobs 2 the most")  # fmt: skip
         startup(max(args.repeat, 5), Path(scratch), args.baseline)
     return 0
 

@@ -153,3 +153,52 @@ def test_one_file_without_configuration_never_builds_the_settings_model(tmp_path
     report = json.loads((tmp_path / "report.json").read_text())
     assert status == 1 and [row["code"] for row in report] == ["LB204"]
     assert [name for name in loaded if name.split(".")[0] in ("pydantic", "pathspec")] == []
+
+
+GO = 'package p\n\nimport "os/exec"\n\nfunc F(k string) { exec.Command("sh", "-c", k+"N") }\n'
+
+
+def test_parallel_run_matches_a_serial_one_across_languages_and_projects(tmp_path: Path):
+    """Workers start from the parent's prepared (language, options) pairs: each project's
+    options and each language still give the serial run's findings."""
+    strict = tmp_path / "strict"
+    strict.mkdir()
+    (strict / "lantern.toml").write_text('[rules]\nignore = ["LB204"]\nextend_select = ["LC"]\n')
+    for number in range(16):  # enough for the parent to prepare each pair before forking
+        for folder in (tmp_path, strict):
+            (folder / f"m{number}.py").write_text(f"def f(x):\n    return x == None or {number}\n")
+            (folder / f"s{number}.js").write_text(f"if (x == null) {{ eval(y{number}); }}\n")
+            (folder / f"g{number}.go").write_text(GO.replace("N", str(number)))
+    serial = lantern_check(".", "--format", "json", "--jobs", "1", cwd=tmp_path)
+    parallel = lantern_check(".", "--format", "json", "--jobs", "2", cwd=tmp_path)
+    rows = json.loads(serial.stdout)
+    assert json.loads(parallel.stdout) == rows
+    assert {Path(row["path"]).suffix for row in rows} == {".py", ".js", ".go"}
+    codes = {(Path(row["path"]).parent.name, row["code"]) for row in rows}
+    assert ("strict", "LB204") not in codes and ("", "LB204") in codes
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_work_is_cut_into_chunks_largest_first_each_file_once(seed: int):
+    import random
+
+    from lantern.commands.check import _chunks
+
+    rng = random.Random(seed)
+    sizes = [rng.choice((0, 10, 100, 5_000, 80_000)) for _ in range(rng.randrange(1, 300))]
+    target = max(1, sum(sizes) // 32)
+    chunks = _chunks(sizes, target)
+    flat = [index for chunk in chunks for index in chunk]
+    assert sorted(flat) == list(range(len(sizes)))
+    assert [sizes[index] for index in flat] == sorted(sizes, reverse=True)
+    for chunk in chunks:
+        assert len(chunk) <= 8
+        assert len(chunk) == 1 or sum(sizes[index] for index in chunk) <= target
+
+
+def test_default_jobs_is_the_cpus_this_process_may_use():
+    import os
+
+    from lantern.commands.check import default_jobs
+
+    assert 1 <= default_jobs() <= len(os.sched_getaffinity(0))

@@ -349,7 +349,7 @@ def _check_all(work: list[tuple[Path, RuleOptions, int, bool]], jobs: int) -> li
         # per language). Fork is safe here: no thread runs yet. (Python 3.14 makes
         # forkserver the default; macOS's default is spawn, whose workers inherit none.)
         context = multiprocessing.get_context("fork")
-        _prepare(work)
+        _prepare(work, workers * FILES_PER_WORKER)
     else:
         context = multiprocessing.get_context()
     # Largest files first, in chunks of about equal size: a big file handed out last, or
@@ -384,14 +384,16 @@ def _check_chunk(jobs: list[tuple[Path, RuleOptions, int, bool]]) -> list[FileRe
     return [_check_one(job) for job in jobs]
 
 
-def _prepare(work: list[tuple[Path, RuleOptions, int, bool]]) -> None:
-    """Pay each (language, options) pair's one-time analysis costs in this process."""
+def _prepare(work: list[tuple[Path, RuleOptions, int, bool]], at_least: int) -> None:
+    """Pay the one-time analysis costs of each (language, options) pair with `at_least`
+    files in this process: every worker would meet it. A rarer pair is left to the
+    worker that meets it, rather than delay them all."""
     from lantern.analysis.languages import detect_language
     from lantern.analysis.warmup import prepare
 
-    pairs = {(detect_language(path.name), options) for path, options, _, _ in work}
-    for language, options in pairs:
-        if language is not None:
+    pairs = Counter((detect_language(path.name), options) for path, options, _, _ in work)
+    for (language, options), files in pairs.items():
+        if language is not None and files >= at_least:
             prepare(language, options)
 
 
