@@ -12,7 +12,9 @@ cannot inflate much), the peak resident memory of the largest process (`ru_maxrs
 the children), the number of findings, and the wall time relative to ruff and bandit.
 A tool that is not installed is skipped with a note. Install the peers by hand:
 `pip install bandit ruff`.
-Lantern runs with `--jobs 1` and `--jobs 2` (the speed-up is printed); `--baseline` adds
+Lantern runs with `--jobs 1` and `--jobs 2`; the speed-up is printed beside the
+machine's ceiling for it (two CPU-bound processes side by side against one after the
+other, measured in each round: a shared machine gives less than 2x); `--baseline` adds
 a row for another checkout (its `server/` first on `PYTHONPATH`). A second table gives
 each tool's wall time on one small file: start-up, what a pre-commit hook waits for.
 """
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from pathlib import Path
 
 # Runs a command and reports its wall time and the peak RSS of its largest process.
@@ -156,6 +159,24 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[floa
     return numbers["seconds"], numbers["peak_kb"], rest, numbers["cpu"]
 
 
+_BURN = "x = 0\nfor i in range(5_000_000):\n    x += i * i\n"
+
+
+def parallel_ceiling() -> float:
+    """How much faster two CPU-bound processes finish side by side than one after the
+    other, now: 2.0 on two idle cores, less when other work holds a core (or the two
+    virtual CPUs share one). What `--jobs 2` over `--jobs 1` can reach at best."""
+
+    def run(copies: int) -> float:
+        start = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-c", _BURN]) for _ in range(copies)]
+        for process in processes:
+            process.wait()
+        return time.perf_counter() - start
+
+    return 2 * run(1) / run(2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -174,7 +195,10 @@ def main() -> int:
                 print(f"  {name}: not installed, skipped")
         runs: dict[str, list[tuple[float, int, float]]] = {n: [] for n, c in commands.items() if c}
         counts: dict[str, int | None] = {}
+        ceilings: list[float] = []
         for round_ in range(args.repeat + 1):  # round 0 writes bytecode caches: not counted
+            if round_:
+                ceilings.append(parallel_ceiling())
             for name, entry in commands.items():
                 if entry is None:
                     continue
@@ -210,6 +234,9 @@ def main() -> int:
             f"--jobs 2 is {one / two:.2f}x as fast as --jobs 1 (CPU time: "
             f"{cpus['lantern check --jobs 2'] / cpus['lantern check --jobs 1']:.2f}x as much)"
         )
+        print(f"Two CPU-bound processes side by side were {statistics.median(ceilings):.2f}x as "
+              "fast as one after the other in the same rounds: the machine's ceiling for that "
+              "ratio now")  # fmt: skip
         print("Load average (1, 5, 15 min) at the end: "
               f"{', '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} CPUs; "
               "other work on the machine slows --jobs 2 the most")  # fmt: skip
