@@ -34,6 +34,7 @@ class RecordingClient(LanguageClient):
         self.initialize_result: types.InitializeResult | None = None
         self.registrations: list[types.Registration] = []
         self.changed = asyncio.Event()
+        self.refreshes = 0  # workspace/diagnostic/refresh requests received
 
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
         """Wait until `predicate()` is truthy (re-checked on each notification); return it."""
@@ -57,12 +58,14 @@ class RecordingClient(LanguageClient):
         return await self.wait_until(find)
 
 
-def _noticing(handler: Callable[..., Any]) -> Callable[..., Any]:
+def _noticing(method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a default client handler so waiters re-check after it ran."""
 
     def noticed(ls: RecordingClient, params: Any) -> Any:  # pygls passes the client as `ls`
         if isinstance(params, types.PublishDiagnosticsParams):
             ls.published.append(params)
+        if method == types.WORKSPACE_DIAGNOSTIC_REFRESH:
+            ls.refreshes += 1
         result = handler(ls, params)
         ls.changed.set()
         return result
@@ -99,11 +102,12 @@ def _converter() -> Any:
     return converter
 
 
-def _recording_client() -> RecordingClient:
+def _recording_client(own: dict[str, Callable[..., Any]] | None = None) -> RecordingClient:
+    """The client, with pytest-lsp's handlers of server requests, or `own` ones."""
     client = RecordingClient(converter_factory=_converter)
     features = {
-        method: _noticing(handler) if method in _NOTICED else handler
-        for method, handler in DEFAULT_CLIENT_FEATURES.items()
+        method: _noticing(method, handler) if method in _NOTICED else handler
+        for method, handler in {**DEFAULT_CLIENT_FEATURES, **(own or {})}.items()
     }
     register_lsp_features(client, features)
 
@@ -138,9 +142,11 @@ async def lantern_client(
     env: dict[str, str] | None = None,
     workspace: Path | None = None,
     folders: list[Path] | None = None,
+    client_features: dict[str, Callable[..., Any]] | None = None,
 ) -> AsyncIterator[RecordingClient]:
     """A started, initialized server; `folders` are the workspace folders (default: the
-    one `workspace`, itself defaulting to `tmp_path`)."""
+    one `workspace`, itself defaulting to `tmp_path`); `client_features` replace the
+    client's handlers of those server requests (method -> handler)."""
     server_env = {
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
@@ -151,7 +157,9 @@ async def lantern_client(
         if name not in (env or {}):
             server_env.pop(name, None)
     config = ClientServerConfig(
-        server_command=SERVER_COMMAND, server_env=server_env, client_factory=_recording_client
+        server_command=SERVER_COMMAND,
+        server_env=server_env,
+        client_factory=lambda: _recording_client(client_features),
     )
     client: RecordingClient = await config.start()  # type: ignore[assignment]
     if configuration is not None:

@@ -145,10 +145,17 @@ async def test_pull_diagnostics_when_the_client_asks_for_them(tmp_path: Path):
     async with lantern_client(tmp_path, capabilities=pull_capabilities()) as client:
         uri = (tmp_path / "pulled.go").as_uri()
         open_document(client, uri, "package main\nfunc main() {\n\tx := \n}\n", "go")
+        first = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert first.kind == "full"
+        assert [d.range.start.line for d in first.items] == [2]
+        # Loading the settings asks for a pull again (the first answer may have been the
+        # syntax errors alone, while the server warmed up).
+        await client.wait_until(lambda: client.refreshes)
         report = await client.text_document_diagnostic_async(
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
-        assert report.kind == "full"
         assert [d.range.start.line for d in report.items] == [2]
         again = await client.text_document_diagnostic_async(
             types.DocumentDiagnosticParams(
@@ -167,6 +174,67 @@ async def test_pull_diagnostics_when_the_client_asks_for_them(tmp_path: Path):
         assert fixed.kind == "full" and list(fixed.items) == []
         # A pull client is never pushed to.
         assert not [p for p in client.published if p.uri == uri]
+
+
+# A syntax error on line 5 and a finding (LB204) on line 1.
+BROKEN_AND_FLAWED = "def f(x):\n    if x == None:\n        return 1\n\n\ndef g(:\n    pass\n"
+
+
+def _pull(uri: str) -> types.DocumentDiagnosticParams:
+    return types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+
+
+# The server waits this long before loading its settings (a test-only switch): the
+# first answers come while they are unknown.
+SLOW_SETTINGS = {"LANTERN_TEST_SETTINGS_DELAY": "3"}
+
+
+async def test_first_pull_answers_with_the_syntax_errors_while_the_settings_load(
+    tmp_path: Path,
+):
+    async with lantern_client(
+        tmp_path, capabilities=pull_capabilities(), env=SLOW_SETTINGS
+    ) as client:
+        uri = (tmp_path / "broken.py").as_uri()
+        open_document(client, uri, BROKEN_AND_FLAWED)
+        first = await client.text_document_diagnostic_async(_pull(uri))
+        assert [(d.code, d.range.start.line) for d in first.items] == [("syntax", 5)]
+        await client.wait_until(lambda: client.refreshes)
+        complete = await client.text_document_diagnostic_async(_pull(uri))
+        assert complete.kind == "full"
+        assert sorted((d.code, d.range.start.line) for d in complete.items) == [
+            ("LB204", 1),
+            ("syntax", 5),
+        ]
+
+
+async def test_first_publication_is_the_syntax_errors_while_the_settings_load(tmp_path: Path):
+    async with lantern_client(tmp_path, env=SLOW_SETTINGS) as client:
+        uri = (tmp_path / "broken.py").as_uri()
+        open_document(client, uri, BROKEN_AND_FLAWED)
+        first = await client.diagnostics_for(uri, 1)
+        assert [(d.code, d.range.start.line) for d in first.diagnostics] == [("syntax", 5)]
+        complete = await client.wait_until(
+            lambda: [p for p in client.published if p.uri == uri and len(p.diagnostics) == 2]
+        )
+        codes = sorted(str(d.code) for d in complete[0].diagnostics)
+        assert codes == ["LB204", "syntax"] and complete[0].version == 1
+
+
+async def test_a_clean_file_gets_its_complete_diagnostics_in_one_answer(tmp_path: Path):
+    async with lantern_client(
+        tmp_path, capabilities=pull_capabilities(), env=SLOW_SETTINGS
+    ) as client:
+        uri = (tmp_path / "flawed.py").as_uri()
+        broken = (tmp_path / "broken.py").as_uri()
+        open_document(client, uri, "def f(x):\n    return x == None\n")
+        open_document(client, broken, BROKEN_AND_FLAWED)
+        pulled = asyncio.ensure_future(client.text_document_diagnostic_async(_pull(uri)))
+        # Asked after it, answered at once (syntax errors to show): had the clean file's
+        # answer not waited for the settings, it would have come first.
+        assert (await client.text_document_diagnostic_async(_pull(broken))).items
+        assert not pulled.done()
+        assert [d.code for d in (await pulled).items] == ["LB204"]
 
 
 async def test_bad_configuration_warns_once_and_the_server_keeps_serving(tmp_path: Path):

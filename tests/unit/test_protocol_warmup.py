@@ -4,6 +4,7 @@ the warm-up, once per converter, so no request of the user's pays for it."""
 from __future__ import annotations
 
 import json
+import threading
 
 import cattrs.gen
 import pytest
@@ -129,3 +130,32 @@ def test_without_a_model_the_first_review_check_builds_no_ai_service(monkeypatch
     ai = AIEdge(server)
     assert ai.ready() is False
     assert ai._service is None
+
+
+def test_warm_up_pauses_before_each_class_it_prepares(generated):
+    server = create_server()
+    received = warmup.received_methods(server.protocol.fm.features)
+    before = len(generated)  # (creating the server generates a few)
+    pauses: list[int] = []
+    prepared = warmup.prepare_messages(
+        server.protocol._converter,
+        received,
+        [types.TEXT_DOCUMENT_HOVER],
+        pause=lambda: pauses.append(len(generated)),
+    )
+    made = generated[before:]
+    assert prepared == 1 and made
+    # Asked before each class: before the first, nothing was generated yet.
+    assert pauses[0] == before and len(pauses) >= len(set(made))
+
+
+def test_background_work_waits_until_the_server_has_been_quiet():
+    server = create_server()
+    finished = threading.Event()
+    server.busy(+1)  # a request is being answered
+    worker = threading.Thread(target=lambda: (server.wait_quiet(0.05), finished.set()))
+    worker.start()
+    assert not finished.wait(0.3)
+    server.busy(-1)
+    assert finished.wait(5)
+    worker.join()

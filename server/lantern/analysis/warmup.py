@@ -130,6 +130,12 @@ _lock = threading.Lock()
 _prepared: dict[tuple[str, RuleOptions], threading.Event] = {}
 
 
+def is_prepared(language: LanguageSpec, options: RuleOptions) -> bool:
+    """Whether `prepare` has finished for `language` and `options` in this process."""
+    done = _prepared.get((language.name, options))
+    return done is not None and done.is_set()
+
+
 def prepare(language: LanguageSpec, options: RuleOptions) -> bool:
     """Make the next analysis of `language` with `options` cost what a warm one does.
 

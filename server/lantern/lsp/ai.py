@@ -77,12 +77,13 @@ class AIEdge:
 
     def prepare(self) -> None:
         """Import what `ready` needs, and the model layer when a model is configured (the
-        first review on open would import it on the event loop). For a worker thread."""
-        from lantern.ai.providers import provider_settings
-
+        first review on open would import it on the event loop). For a worker thread;
+        before the settings are known it does nothing (it imports the settings model)."""
         settings = self.server.session.settings
         if settings is None or not settings.ai.enabled:
             return
+        from lantern.ai.providers import provider_settings
+
         if provider_settings(settings.ai, os.environ):
             import lantern.ai.service  # noqa: F401
 

@@ -12,13 +12,18 @@ key was wrong and what is used instead.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from lantern.config_sources import lsp_layer, project_layers, user_layers
 from lantern.lsp.server import LanternServer
 
 if TYPE_CHECKING:
@@ -68,19 +73,24 @@ def register(server: LanternServer) -> None:
 
 async def reload(ls: LanternServer) -> None:
     """Rebuild the settings from every source and re-analyse what is open."""
-    from lantern.config import lsp_layer, user_layers
-
     session = ls.session
     folders = list(session.workspace_folders)
     if _can_pull_configuration(ls):
         sections = await _client_sections(ls, folders)
     else:
         sections = [ls.pushed_settings] * (len(folders) + 1)
+    base = [*user_layers(), lsp_layer("initializationOptions", session.initialization_options)]
+    ls.config_sources = (base, [lsp_layer("workspace/configuration", s) for s in sections])
+    ls.config_sources_known.set()
     try:
+        if delay := os.environ.get("LANTERN_TEST_SETTINGS_DELAY"):  # test-only: a slow load
+            await asyncio.sleep(float(delay))
+        if "lantern.config" not in sys.modules:
+            # Its first import builds pydantic and the settings model: 80+ ms that would
+            # hold up the loop, and with it the first document's syntax errors.
+            await asyncio.to_thread(importlib.import_module, "lantern.config")
         resolver = _Resolver(
-            ls,
-            [*user_layers(), lsp_layer("initializationOptions", session.initialization_options)],
-            {None: sections[0], **dict(zip(folders, sections[1:], strict=True))},
+            ls, base, {None: sections[0], **dict(zip(folders, sections[1:], strict=True))}
         )
         settings = resolver.for_path(session.workspace_root)
     finally:
@@ -97,6 +107,19 @@ async def reload(ls: LanternServer) -> None:
     refresh_all(ls)
     for uri in list(session.documents):  # opened before the settings were known
         review.on_event(ls, uri, "open")
+
+
+def diagnostics_unconfigured(ls: LanternServer, uri: str) -> bool:
+    """Whether `uri`'s `diagnostics` settings (on or off, size cap) are known to be the
+    defaults before the settings are loaded: the client has answered about its
+    configuration and no source (user file, project files, initializationOptions, any
+    folder's client section) has a `diagnostics` table. Never builds the settings model."""
+    if ls.config_sources is None:
+        return False
+    base, sections = ls.config_sources
+    path = _path(uri)
+    project = project_layers(path.parent) if path is not None else []
+    return not any("diagnostics" in layer for layer in [*base, *sections, *project])
 
 
 class _Resolver:

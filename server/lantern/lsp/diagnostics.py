@@ -23,7 +23,8 @@ from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import Analysis, analyse_document, rule_options
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
-from lantern.lsp import parsing, review
+from lantern.analysis.syntax import syntax_errors
+from lantern.lsp import configuration, parsing, review
 from lantern.lsp import warmup as protocol_warmup
 from lantern.lsp.ai import edge
 from lantern.lsp.server import LanternServer, maybe_crash
@@ -54,6 +55,10 @@ class _State:
     results: dict[str, tuple[int, int, list[Finding]]] = field(default_factory=dict)
     # uri -> the last analysis, which the next version's incremental analysis starts from.
     analyses: dict[str, Analysis] = field(default_factory=dict)
+    # Documents whose first analysis was answered with their syntax errors alone, and the
+    # full analyses that follow (kept: the loop holds tasks weakly).
+    syntax_first: set[str] = field(default_factory=set)
+    follow_ups: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def _state(ls: LanternServer) -> _State:
@@ -73,12 +78,22 @@ def register(server: LanternServer) -> None:
     async def document_diagnostic(
         ls: LanternServer, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
-        await ls.settings_ready.wait()
         # A large document's tree is started here (for the actions and completions that
         # follow); its diagnostics do not need it.
         snapshot = await parsing.snapshot(ls, params.text_document.uri, wait=0)
         if snapshot is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if _can_refresh(ls) and (syntax := await _syntax_first(ls, snapshot)) is not None:
+            _follow_up(ls, snapshot.uri)  # then the client is asked to pull again
+            return types.RelatedFullDocumentDiagnosticReport(
+                items=diagnostics_of(ls, snapshot, syntax),
+                result_id=f"{_result_id(snapshot)}.syntax",
+            )
+        if not ls.settings_ready.is_set():
+            await ls.settings_ready.wait()
+            snapshot = await parsing.snapshot(ls, params.text_document.uri, wait=0)
+            if snapshot is None:
+                return types.RelatedFullDocumentDiagnosticReport(items=[])
         result_id = f"{_result_id(snapshot)}.{review.generation(ls, snapshot.uri)}"
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
@@ -103,6 +118,83 @@ def _result_id(snapshot: Snapshot) -> str:
     restarts on reopen) and the settings generation. Equal ids mean an equal report."""
     digest = hashlib.blake2b(snapshot.source, digest_size=8).hexdigest()
     return f"{digest}.{snapshot.settings_generation}"
+
+
+async def _syntax_first(ls: LanternServer, snapshot: Snapshot) -> list[Finding] | None:
+    """A document's syntax errors alone, while its first full analysis would wait for
+    one-time work (the settings' first load, the warm-up of its language's rules): they
+    cost only the parse, and are a subset of the full findings, which follow. None
+    when there are none (an empty answer would show the user nothing sooner), when the
+    full findings are as quick to have, when this is not a first analysis, and before
+    the settings are loaded unless nothing configures diagnostics."""
+    if (
+        snapshot.tree is None
+        or snapshot.language is None
+        or snapshot.skip_reason is not None
+        or len(snapshot.source) >= LARGE_DOCUMENT
+        or snapshot.uri in _state(ls).results
+        or snapshot.uri in _state(ls).syntax_first  # once: a second pull waits for the rest
+    ):
+        return None
+    if not ls.settings_ready.is_set():
+        await ls.config_sources_known.wait()  # the client's answer: a round trip
+        if not configuration.diagnostics_unconfigured(ls, snapshot.uri):
+            return None  # the settings may turn them off, or cap the file's size
+    else:
+        settings = snapshot.settings
+        if settings is not None and not settings.diagnostics.enabled:
+            return None
+        options = rule_options(settings.rules if settings is not None else None)
+        if warmup.is_prepared(snapshot.language, options):
+            return None
+    if not snapshot.tree.root_node.has_error:
+        return None  # (an indentation error tree-sitter accepts waits for the rest)
+    if syntax := syntax_errors(snapshot.language, snapshot.source, snapshot.tree):
+        _state(ls).syntax_first.add(snapshot.uri)
+        return syntax
+    return None
+
+
+def _follow_up(ls: LanternServer, uri: str) -> None:
+    """Compute `uri`'s full findings once the settings are known, then have them pulled."""
+
+    async def complete() -> None:
+        try:
+            await ls.settings_ready.wait()
+            if (snapshot := await parsing.snapshot(ls, uri, wait=0)) is not None:
+                await findings_for(ls, snapshot)
+            refresh(ls, uri)
+        except Exception as exc:
+            ls.report_handler_error(types.TEXT_DOCUMENT_DIAGNOSTIC, exc)
+
+    _state(ls).follow_ups.add(task := asyncio.get_running_loop().create_task(complete()))
+    task.add_done_callback(_state(ls).follow_ups.discard)
+
+
+def publish_syntax_first(ls: LanternServer, uri: str) -> None:
+    """On open, for a client that takes pushed diagnostics: publish the syntax errors at
+    once if the full findings would wait for one-time work (they replace them later)."""
+    if ls.session.pull_diagnostics or ls.loop is None:
+        return
+
+    async def publish() -> None:
+        try:
+            snapshot = await parsing.snapshot(ls, uri, wait=0)
+            if snapshot is None or (syntax := await _syntax_first(ls, snapshot)) is None:
+                return
+            document = ls.session.documents.get(uri)
+            if document is not None and document.version == snapshot.version:
+                ls.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(
+                        uri=uri,
+                        version=snapshot.version,
+                        diagnostics=diagnostics_of(ls, snapshot, syntax),
+                    )
+                )
+        except Exception as exc:
+            ls.report_handler_error(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, exc)
+
+    ls.loop.create_task(publish())
 
 
 def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
@@ -136,9 +228,14 @@ def refresh_all(ls: LanternServer) -> None:
         for uri in list(ls.session.documents):
             schedule(ls, uri, immediately=True)
         return
-    workspace = ls.client_capabilities.workspace
-    if workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
+    if _can_refresh(ls):
         ls.workspace_diagnostic_refresh(None)
+
+
+def _can_refresh(ls: LanternServer) -> bool:
+    """Whether the client can be asked to pull diagnostics again."""
+    workspace = ls.client_capabilities.workspace
+    return bool(workspace and workspace.diagnostics and workspace.diagnostics.refresh_support)
 
 
 def forget(ls: LanternServer, uri: str, *, closed: bool = True) -> None:
@@ -149,6 +246,7 @@ def forget(ls: LanternServer, uri: str, *, closed: bool = True) -> None:
         timer.cancel()
     state.results.pop(uri, None)
     state.analyses.pop(uri, None)
+    state.syntax_first.discard(uri)
     if closed:
         state.locks.pop(uri, None)
     if closed and not ls.session.pull_diagnostics:
@@ -160,11 +258,14 @@ def forget(ls: LanternServer, uri: str, *, closed: bool = True) -> None:
 async def _publish(ls: LanternServer, uri: str) -> None:
     """Runs as a task of its own, outside any handler: so it is isolated like one."""
     _state(ls).timers.pop(uri, None)
+    ls.busy(+1)
     try:
         maybe_crash(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, uri)
         await _analyse_and_publish(ls, uri)
     except Exception as exc:
         ls.report_handler_error(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, exc)
+    finally:
+        ls.busy(-1)
 
 
 async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
@@ -284,16 +385,17 @@ def warm_up(ls: LanternServer) -> None:
 
     def first() -> None:
         protocol_warmup.prepare_messages(converter, received, protocol_warmup.FIRST)
-        ai_edge.prepare()  # a review starts on open: is a model configured?
         names = dict.fromkeys(opened)
         if root is not None:
             names.update(dict.fromkeys(spec.name for spec in warmup.languages_in(root)))
         for name in names:
             if (spec := language_named(name)) is not None:
                 warmup.prepare(spec, options)
+        protocol_warmup.prepare_messages(converter, received, protocol_warmup.SOON)
+        ai_edge.prepare()  # a review starts on open: is a model configured?
 
-    def rest() -> None:
-        protocol_warmup.prepare_messages(converter, received, everything)
+    def rest() -> None:  # class by class, between the user's requests
+        protocol_warmup.prepare_messages(converter, received, everything, pause=ls.wait_quiet)
 
     executor.submit(first)
     if ls.loop is not None:

@@ -20,6 +20,7 @@ def register(server: LanternServer) -> None:
         diagnostics.forget(ls, item.uri, closed=False)  # an open without a close
         ls.session.open(item.uri, item.language_id, item.version, item.text)
         diagnostics.schedule(ls, item.uri, immediately=True)
+        diagnostics.publish_syntax_first(ls, item.uri)
         review.on_event(ls, item.uri, "open")
 
     @server.handler(types.TEXT_DOCUMENT_DID_CHANGE)

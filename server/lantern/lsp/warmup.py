@@ -17,7 +17,7 @@ import logging
 import sys
 import threading
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -52,15 +52,16 @@ BUILT_IN = (
     types.SET_TRACE,
     types.WORKSPACE_EXECUTE_COMMAND,
 )
-# The methods of a user's first seconds: prepared before analysis's warm-up, the rest after.
+# The methods of a user's first seconds: the first diagnostics' before analysis's
+# warm-up (about 10 ms), then the code actions' (about 14 ms), then the rest.
 FIRST = (
     types.TEXT_DOCUMENT_DID_OPEN,
     types.TEXT_DOCUMENT_DIAGNOSTIC,
     types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
     types.TEXT_DOCUMENT_DID_CHANGE,
-    types.TEXT_DOCUMENT_CODE_ACTION,
     types.WINDOW_LOG_MESSAGE,
 )
+SOON = (types.TEXT_DOCUMENT_CODE_ACTION,)
 # Values typed `LSPAny` in their message, so not reachable from its annotations.
 _UNTYPED_VALUES = (
     types.WorkDoneProgressBegin,
@@ -82,11 +83,17 @@ _prepared: dict[tuple[int, str], None] = {}  # (id of converter, method)
 _hooks: dict[int, dict[tuple[bool, type], None]] = {}
 
 
-def prepare_messages(converter: Any, received: Iterable[str], methods: Iterable[str]) -> int:
+def prepare_messages(
+    converter: Any,
+    received: Iterable[str],
+    methods: Iterable[str],
+    pause: Callable[[], object] | None = None,
+) -> int:
     """Generate `converter`'s hooks for `methods`: structuring what the client sends
     (`received` methods: their messages; the others: the answers to Lantern's requests)
     and unstructuring what Lantern sends. Each method is prepared once per converter;
-    returns how many were prepared by this call."""
+    returns how many were prepared by this call. `pause` is called before each class
+    (it may block, to let the user's requests go first)."""
     incoming = set(received)
     pairs: dict[tuple[bool, type], None] = {}
     done = 0
@@ -112,12 +119,12 @@ def prepare_messages(converter: Any, received: Iterable[str], methods: Iterable[
         known = _hooks.setdefault(id(converter), {})
         known.update(pairs)
         everything = list(known)
-    _generate(converter, list(pairs))
+    _generate(converter, list(pairs), pause)
     # cattrs empties its hook cache whenever it meets a new container type (`list[X]`,
     # `dict`: it registers that type's hook), so classes generated before then would be
     # generated again on their next use: a second pass puts back what was dropped (a
     # lookup for the rest).
-    _generate(converter, everything)
+    _generate(converter, everything, pause)
     _forget_generated_sources()
     return done
 
@@ -130,8 +137,12 @@ def _forget_generated_sources() -> None:
         linecache.cache.pop(name, None)
 
 
-def _generate(converter: Any, pairs: list[tuple[bool, type]]) -> None:
+def _generate(
+    converter: Any, pairs: list[tuple[bool, type]], pause: Callable[[], object] | None
+) -> None:
     for structure, cls in pairs:
+        if pause is not None:
+            pause()
         try:
             if structure:
                 converter.get_structure_hook(cls)
