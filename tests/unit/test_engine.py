@@ -4,6 +4,7 @@ robustness, and the generated rule documentation."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lantern.analysis.context import RuleOptions
-from lantern.analysis.engine import analyse, analyse_document
+from lantern.analysis.engine import analyse, analyse_document, prepare_edits
 from lantern.analysis.findings import Severity
 from lantern.analysis.fixes import apply_edits, ignore_edit
 from lantern.analysis.languages import LANGUAGES, language_named, parse
 from lantern.analysis.rules import catalogue, rule_by_code
 from lantern.analysis.rules.docs import render
+from lantern.analysis.rules.model import FACTS_BY_STATEMENT
 
 PYTHON = language_named("python")
 SOURCE = b"import os\n\ndef f(cmd, x):\n    os.system(cmd)\n    if x == None:\n        return 1\n"
@@ -150,6 +152,30 @@ def test_edit_inside_a_function_reanalyses_only_that_function():
     assert second.reanalysed is not None and len(second.reanalysed) == 1
     start, end = second.reanalysed[0]
     assert changed[start:end].startswith(b"def loop_value") and end - start < 200
+    assert second.findings == tuple(analyse(PYTHON, changed, parse(PYTHON, changed)))
+
+
+def test_prepared_edits_derive_only_the_changed_statements_facts(monkeypatch):
+    """`prepare_edits` (idle time after a full analysis) leaves the next edit to derive
+    the facts of the statements it changed alone, with the same result."""
+    first = analyse_document(PYTHON, FIXTURE, parse(PYTHON, FIXTURE))
+    prepare_edits(PYTHON, first)
+    statements = parse(PYTHON, FIXTURE).root_node.child_count
+    assert len(first.statement_facts) == len(set(first.statement_facts)) > 10
+    by_statement = FACTS_BY_STATEMENT["python"]
+    derived: list[int] = []
+
+    def counting(ctx, nodes):
+        derived.append(len(nodes))
+        return original(ctx, nodes)
+
+    original = by_statement.parts
+    monkeypatch.setitem(FACTS_BY_STATEMENT, "python", replace(by_statement, parts=counting))
+    where = FIXTURE.index(b"def loop_value(items):") + len(b"def loop_value(items):\n")
+    changed = _edit(FIXTURE, where, where, b"    if items == None:\n        pass\n")
+    second = analyse_document(PYTHON, changed, parse(PYTHON, changed), previous=first)
+    assert derived == [1] and statements > 10
+    assert second.interface == first.interface
     assert second.findings == tuple(analyse(PYTHON, changed, parse(PYTHON, changed)))
 
 

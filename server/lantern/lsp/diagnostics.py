@@ -20,7 +20,7 @@ from lsprotocol import types
 
 from lantern.analysis import warmup
 from lantern.analysis.context import RuleOptions
-from lantern.analysis.engine import Analysis, analyse_document, rule_options
+from lantern.analysis.engine import Analysis, analyse_document, prepare_edits, rule_options
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
 from lantern.analysis.syntax import syntax_errors
@@ -341,6 +341,8 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
         findings = list(analysis.findings)
         if snapshot.uri in ls.session.documents:
             state.analyses[snapshot.uri] = analysis
+            if analysis.reanalysed is None:  # a full analysis: the next edit's ahead
+                state.executor.submit(_prepare_edits, ls, snapshot.uri, snapshot.language, analysis)
     if snapshot.uri in ls.session.documents:
         state.results[snapshot.uri] = (*key, findings)
     return findings
@@ -356,6 +358,14 @@ def _analyse(
 ) -> Analysis:
     warmup.prepare(language, options)  # waits for a warm-up of this language under way
     return analyse_document(language, source, tree, options, previous, budget_ms)
+
+
+def _prepare_edits(ls: LanternServer, uri: str, language: LanguageSpec, analysis: Analysis) -> None:
+    """On a worker, once the user pauses: what the document's next edit would derive for
+    the whole file (`engine.prepare_edits`), if `analysis` is still its latest."""
+    ls.wait_quiet()
+    if _state(ls).analyses.get(uri) is analysis:
+        prepare_edits(language, analysis)
 
 
 # The hooks of the messages a user's first seconds do not need (completion, hover,
