@@ -35,6 +35,9 @@ from pydantic import (
 
 from lantern.analysis.findings import Severity
 from lantern.config_sources import (  # noqa: F401  (loading's API, re-exported)
+    DOCS_URL,
+    MAX_FILE_SIZE,
+    TIME_BUDGET_MS,
     ConfigLayer,
     env_layers,
     file_layers,
@@ -64,10 +67,10 @@ class DiagnosticsSettings(_Section):
         100, ge=0, le=10_000, description="Quiet time after a keystroke before analysing."
     )
     max_file_size: int = Field(
-        2_000_000, ge=1, description="Files larger than this many bytes are not analysed."
+        MAX_FILE_SIZE, ge=1, description="Files larger than this many bytes are not analysed."
     )
     time_budget_ms: int = Field(
-        3_000,
+        TIME_BUDGET_MS,
         ge=100,
         description="Stop analysing one version of a file after this many milliseconds and "
         "publish what was found, with a note at the top of the file.",
@@ -150,7 +153,7 @@ class RulesSettings(_Section):
         4, ge=1, description="LC402: report blocks nested deeper than this inside a function."
     )
     docs_url: str = Field(
-        "https://github.com/lantern-lsp/lantern/blob/main/docs/rules.md",
+        DOCS_URL,
         description="Where the rule documentation lives; each diagnostic links to "
         "`<docs_url>#<code>` (e.g. `#ls101`). Point it at a mirror of docs/rules.md if needed.",
     )

@@ -13,6 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# Defaults of the settings model that analysis uses, here so that code which must not
+# build the model can use them too (lantern.config's fields take them from here).
+DOCS_URL = "https://github.com/lantern-lsp/lantern/blob/main/docs/rules.md"
+MAX_FILE_SIZE = 2_000_000  # bytes: diagnostics.max_file_size
+TIME_BUDGET_MS = 3_000  # diagnostics.time_budget_ms
+
 # The environment variables `lantern.config.load_settings` reads (LANTERN_AI_API_KEY
 # only together with the first two).
 SETTINGS_ENVIRONMENT = (

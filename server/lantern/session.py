@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lantern.analysis.languages import LanguageSpec, detect_language, parse
+from lantern.config_sources import MAX_FILE_SIZE
 from lantern.positions import Encoding, LineIndex
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_FILE_SIZE = 2_000_000
+DEFAULT_MAX_FILE_SIZE = MAX_FILE_SIZE  # bytes: until the settings say otherwise
 # Documents of at least this many bytes are never parsed on the event loop: parsing
 # takes a second or more at 2 MB. `snapshot` gives them no tree until the edge has run
 # their `parse_job` on a worker (see lantern.lsp.parsing) and `install`ed the result.

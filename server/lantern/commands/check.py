@@ -45,6 +45,7 @@ from lantern.analysis.findings import Severity
 from lantern.analysis.rules import catalogue
 from lantern.analysis.rules.model import Rule
 from lantern.config_sources import (
+    DOCS_URL,
     ConfigLayer,
     configured,
     project_directory,
@@ -67,7 +68,6 @@ SARIF_LEVEL = {
     Severity.INFORMATION: "note",
     Severity.HINT: "note",
 }
-DOCS_URL = "https://github.com/lantern-lsp/lantern/blob/main/docs/rules.md"
 # Below this many files, starting worker processes costs more than it saves; and each
 # worker gets at least FILES_PER_WORKER files (a 64-core machine checking 40 files
 # starts 5 workers, not 64).

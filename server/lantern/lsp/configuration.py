@@ -37,12 +37,13 @@ CONFIG_FILES = ("lantern.toml", "pyproject.toml")
 
 def register(server: LanternServer) -> None:
     @server.handler(types.INITIALIZED)
-    async def initialized(ls: LanternServer, params: types.InitializedParams) -> None:
+    def initialized(ls: LanternServer, params: types.InitializedParams) -> None:
         from lantern.lsp.diagnostics import warm_up
 
         warm_up(ls)  # in the background, while the client answers about the settings
         _watch_config_files(ls)
-        await reload(ls)
+        # A task of its own, not part of handling `initialized` (see reload's `first`).
+        ls.first_load = asyncio.get_running_loop().create_task(_first_load(ls))
 
     @server.handler(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -71,8 +72,20 @@ def register(server: LanternServer) -> None:
             await reload(ls)
 
 
-async def reload(ls: LanternServer) -> None:
-    """Rebuild the settings from every source and re-analyse what is open."""
+async def _first_load(ls: LanternServer) -> None:
+    try:
+        await reload(ls, first=True)
+    except Exception as exc:
+        ls.report_handler_error(types.INITIALIZED, exc)
+
+
+async def reload(ls: LanternServer, *, first: bool = False) -> None:
+    """Rebuild the settings from every source and re-analyse what is open.
+
+    The `first` load, when no source configures the analysis, waits (at most half a
+    second) for the first documents' diagnostics, which do not need the settings model,
+    to be answered before it builds the model: both hold the GIL, and the user is
+    waiting for the diagnostics."""
     session = ls.session
     folders = list(session.workspace_folders)
     if _can_pull_configuration(ls):
@@ -82,6 +95,13 @@ async def reload(ls: LanternServer) -> None:
     base = [*user_layers(), lsp_layer("initializationOptions", session.initialization_options)]
     ls.config_sources = (base, [lsp_layer("workspace/configuration", s) for s in sections])
     ls.config_sources_known.set()
+    root = session.workspace_root
+    if first and _unconfigured_in(ls, root):
+        from lantern.lsp.diagnostics import refresh_all
+
+        if not session.pull_diagnostics:
+            refresh_all(ls)  # documents already open: published with the defaults
+        await ls.until_quiet(0.02, limit=0.5)
     try:
         if delay := os.environ.get("LANTERN_TEST_SETTINGS_DELAY"):  # test-only: a slow load
             await asyncio.sleep(float(delay))
@@ -109,17 +129,28 @@ async def reload(ls: LanternServer) -> None:
         review.on_event(ls, uri, "open")
 
 
-def diagnostics_unconfigured(ls: LanternServer, uri: str) -> bool:
-    """Whether `uri`'s `diagnostics` settings (on or off, size cap) are known to be the
-    defaults before the settings are loaded: the client has answered about its
-    configuration and no source (user file, project files, initializationOptions, any
-    folder's client section) has a `diagnostics` table. Never builds the settings model."""
+# The settings tables that change what the analysis of a document reports.
+ANALYSIS_TABLES = ("diagnostics", "rules")
+
+
+def unconfigured(ls: LanternServer, uri: str, tables: tuple[str, ...] = ANALYSIS_TABLES) -> bool:
+    """Whether `uri`'s settings in `tables` are known to be the defaults before the
+    settings are loaded: the client has answered about its configuration and no source
+    (user file, project files, initializationOptions, any folder's client section) has
+    one of those tables. Never builds the settings model."""
+    path = _path(uri)
+    return _unconfigured_in(ls, path.parent if path is not None else None, tables)
+
+
+def _unconfigured_in(
+    ls: LanternServer, directory: Path | None, tables: tuple[str, ...] = ANALYSIS_TABLES
+) -> bool:
     if ls.config_sources is None:
         return False
     base, sections = ls.config_sources
-    path = _path(uri)
-    project = project_layers(path.parent) if path is not None else []
-    return not any("diagnostics" in layer for layer in [*base, *sections, *project])
+    project = project_layers(directory) if directory is not None else []
+    layers = [*base, *sections, *project]
+    return not any(table in layer for layer in layers for table in tables)
 
 
 class _Resolver:

@@ -24,6 +24,7 @@ from lantern.analysis.engine import Analysis, analyse_document, prepare_edits, r
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
 from lantern.analysis.syntax import syntax_errors
+from lantern.config_sources import DOCS_URL, TIME_BUDGET_MS
 from lantern.lsp import configuration, parsing, review
 from lantern.lsp import warmup as protocol_warmup
 from lantern.lsp.ai import edge
@@ -89,7 +90,7 @@ def register(server: LanternServer) -> None:
                 items=diagnostics_of(ls, snapshot, syntax),
                 result_id=f"{_result_id(snapshot)}.syntax",
             )
-        if not ls.settings_ready.is_set():
+        if not await _analysable_before_settings(ls, snapshot.uri):
             await ls.settings_ready.wait()
             snapshot = await parsing.snapshot(ls, params.text_document.uri, wait=0)
             if snapshot is None:
@@ -111,6 +112,16 @@ def register(server: LanternServer) -> None:
         findings = review.with_ai(ls, snapshot, await computing)
         items = diagnostics_of(ls, snapshot, findings)
         return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
+
+
+async def _analysable_before_settings(ls: LanternServer, uri: str) -> bool:
+    """Whether `uri` can be analysed now: the settings are loaded, or are known (from the
+    raw sources, once the client has answered) to leave its analysis at the defaults,
+    which a document then gets without waiting for the settings model to be built."""
+    if ls.settings_ready.is_set():
+        return True
+    await ls.config_sources_known.wait()
+    return configuration.unconfigured(ls, uri)
 
 
 def _result_id(snapshot: Snapshot) -> str:
@@ -138,7 +149,7 @@ async def _syntax_first(ls: LanternServer, snapshot: Snapshot) -> list[Finding] 
         return None
     if not ls.settings_ready.is_set():
         await ls.config_sources_known.wait()  # the client's answer: a round trip
-        if not configuration.diagnostics_unconfigured(ls, snapshot.uri):
+        if not configuration.unconfigured(ls, snapshot.uri, ("diagnostics",)):
             return None  # the settings may turn them off, or cap the file's size
     else:
         settings = snapshot.settings
@@ -156,11 +167,13 @@ async def _syntax_first(ls: LanternServer, snapshot: Snapshot) -> list[Finding] 
 
 
 def _follow_up(ls: LanternServer, uri: str) -> None:
-    """Compute `uri`'s full findings once the settings are known, then have them pulled."""
+    """Compute `uri`'s full findings (once the settings are known, if they matter),
+    then have them pulled."""
 
     async def complete() -> None:
         try:
-            await ls.settings_ready.wait()
+            if not await _analysable_before_settings(ls, uri):
+                await ls.settings_ready.wait()
             if (snapshot := await parsing.snapshot(ls, uri, wait=0)) is not None:
                 await findings_for(ls, snapshot)
             refresh(ls, uri)
@@ -200,9 +213,14 @@ def publish_syntax_first(ls: LanternServer, uri: str) -> None:
 def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
     """Publish fresh diagnostics for `uri` once the client has been quiet for a moment.
 
-    Before the first settings are loaded nothing is scheduled: loading them refreshes all.
+    Before the first settings are loaded only a document analysed with the defaults is
+    (see `_analysable_before_settings`): loading them refreshes all.
     """
-    if ls.session.pull_diagnostics or ls.loop is None or ls.session.settings is None:
+    if ls.session.pull_diagnostics or ls.loop is None:
+        return
+    if ls.session.settings is None and not (
+        ls.config_sources_known.is_set() and configuration.unconfigured(ls, uri)
+    ):
         return
     state = _state(ls)
     if (timer := state.timers.pop(uri, None)) is not None:
@@ -320,7 +338,7 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
         ]
     elif snapshot.language is not None and enabled and len(snapshot.source) >= LARGE_DOCUMENT:
         options = rule_options(settings.rules if settings is not None else None)
-        budget = settings.diagnostics.time_budget_ms if settings is not None else None
+        budget = settings.diagnostics.time_budget_ms if settings is not None else TIME_BUDGET_MS
         findings = await parsing.findings_elsewhere(ls, snapshot, options, budget)
     elif snapshot.tree is None or snapshot.language is None or not enabled:
         findings = []
@@ -336,7 +354,7 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
             snapshot.tree,
             options,
             previous,
-            settings.diagnostics.time_budget_ms if settings is not None else None,
+            settings.diagnostics.time_budget_ms if settings is not None else TIME_BUDGET_MS,
         )
         findings = list(analysis.findings)
         if snapshot.uri in ls.session.documents:
@@ -440,5 +458,5 @@ def diagnostics_of(
     ls: LanternServer, snapshot: Snapshot, findings: list[Finding]
 ) -> list[types.Diagnostic]:
     settings = snapshot.settings
-    docs_url = settings.rules.docs_url if settings is not None else None
+    docs_url = settings.rules.docs_url if settings is not None else DOCS_URL
     return [to_diagnostic(f, snapshot.index, ls.session.encoding, docs_url) for f in findings]

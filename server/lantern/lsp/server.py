@@ -195,9 +195,10 @@ class LanternServer(LanguageServer):
         self.shown: set[str] = set()  # keys of the messages shown (see show_once)
         self.pushed_settings: Any = None  # the last didChangeConfiguration settings
         # The raw configuration sources of the settings being loaded (see
-        # lsp.configuration.diagnostics_unconfigured); None until the client's sections are in.
+        # lsp.configuration.unconfigured); None until the client's sections are in.
         self.config_sources: Any = None
         self.config_sources_known = asyncio.Event()
+        self.first_load: asyncio.Task[None] | None = None  # (lsp.configuration)
         # Set while no message is being handled (see wait_quiet).
         self.idle = threading.Event()
         self.idle.set()
@@ -318,6 +319,15 @@ class LanternServer(LanguageServer):
         else:
             self._quiet_since = time.monotonic()
             self.idle.set()
+
+    async def until_quiet(self, seconds: float, limit: float) -> None:
+        """On the loop: until nothing has been handled for `seconds`, or `limit` seconds
+        have passed (a request may be waiting for what the caller does next)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            await asyncio.sleep(seconds)
+            if self.idle.is_set() and time.monotonic() - self._quiet_since >= seconds:
+                return
 
     def wait_quiet(self, seconds: float = 0.05) -> None:
         """Block (a worker thread) until nothing has been handled for `seconds`: work
