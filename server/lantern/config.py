@@ -35,6 +35,7 @@ from pydantic import (
 
 from lantern.analysis.findings import Severity
 from lantern.config_sources import (  # noqa: F401  (loading's API, re-exported)
+    DEBOUNCE_MS,
     DOCS_URL,
     MAX_FILE_SIZE,
     TIME_BUDGET_MS,
@@ -64,7 +65,7 @@ class DiagnosticsSettings(_Section):
         "type", description="Analyse as you type, or only when a file is opened or saved."
     )
     debounce_ms: int = Field(
-        100, ge=0, le=10_000, description="Quiet time after a keystroke before analysing."
+        DEBOUNCE_MS, ge=0, le=10_000, description="Quiet time after a keystroke before analysing."
     )
     max_file_size: int = Field(
         MAX_FILE_SIZE, ge=1, description="Files larger than this many bytes are not analysed."

@@ -18,6 +18,7 @@ from typing import Any
 DOCS_URL = "https://github.com/lantern-lsp/lantern/blob/main/docs/rules.md"
 MAX_FILE_SIZE = 2_000_000  # bytes: diagnostics.max_file_size
 TIME_BUDGET_MS = 3_000  # diagnostics.time_budget_ms
+DEBOUNCE_MS = 100  # diagnostics.debounce_ms
 
 # The environment variables `lantern.config.load_settings` reads (LANTERN_AI_API_KEY
 # only together with the first two).

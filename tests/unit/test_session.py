@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
@@ -202,3 +205,32 @@ def test_small_documents_are_parsed_by_the_snapshot_itself():
     snapshot = session.snapshot(URI)
     assert snapshot.tree is not None and not snapshot.parse_pending
     assert session.parse_job(URI) is None
+
+
+BROKEN = ["(", ")", "[", "{", ":", "\n", "    ", "def f(", "x = (1, ", "'", '"', "else:", ",", "\\"]
+
+
+def test_python_trees_after_breaking_edits_equal_fresh_parses_without_a_second_parse():
+    """The session trusts tree-sitter-python's error recovery after an incremental parse
+    (no fresh re-parse, the slowest step of a keystroke that breaks the syntax): real
+    files, random breaking edits, each tree equal to a fresh parse of the same text."""
+    rules = Path(__file__).parents[1] / "rules" / "python"
+    rng = random.Random(13)
+    broken = 0
+    for path in sorted(rules.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        session = Session()
+        session.open(URI, "python", 1, text)
+        session.snapshot(URI)
+        for version in range(2, 12):
+            offset = rng.randrange(len(text))
+            inserted = rng.choice(BROKEN)
+            position = LineIndex(text).position_at(offset, Encoding.UTF16)
+            session.change(URI, version, [TextChange(inserted, position, position)])
+            text = text[:offset] + inserted + text[offset:]
+            snapshot = session.snapshot(URI)
+            assert snapshot is not None and snapshot.tree is not None
+            broken += snapshot.tree.root_node.has_error
+            fresh = parse(detect_language(URI), text.encode("utf-8"))
+            assert nodes(snapshot.tree.root_node) == nodes(fresh.root_node), (path.name, version)
+    assert broken > 50  # the edits did exercise error recovery

@@ -125,8 +125,7 @@ async def reload(ls: LanternServer, *, first: bool = False) -> None:
     # first warm-up prepared already): the first open must not pay for other options.
     warm_up(ls)
     refresh_all(ls)
-    for uri in list(session.documents):  # opened before the settings were known
-        review.on_event(ls, uri, "open")
+    review.settings_loaded(ls)
 
 
 # The settings tables that change what the analysis of a document reports.

@@ -24,7 +24,7 @@ from lantern.analysis.engine import Analysis, analyse_document, prepare_edits, r
 from lantern.analysis.findings import NOTICE, Finding, Severity, notice
 from lantern.analysis.languages import LanguageSpec, language_named
 from lantern.analysis.syntax import syntax_errors
-from lantern.config_sources import DOCS_URL, TIME_BUDGET_MS
+from lantern.config_sources import DEBOUNCE_MS, DOCS_URL, TIME_BUDGET_MS
 from lantern.lsp import configuration, parsing, review
 from lantern.lsp import warmup as protocol_warmup
 from lantern.lsp.ai import edge
@@ -226,7 +226,8 @@ def schedule(ls: LanternServer, uri: str, *, immediately: bool = False) -> None:
     if (timer := state.timers.pop(uri, None)) is not None:
         timer.cancel()
     settings = ls.session.settings_for(uri)
-    delay = 0.0 if immediately or settings is None else settings.diagnostics.debounce_ms / 1000
+    debounce_ms = settings.diagnostics.debounce_ms if settings is not None else DEBOUNCE_MS
+    delay = 0.0 if immediately else debounce_ms / 1000
     loop = ls.loop
     state.timers[uri] = loop.call_later(delay, lambda: loop.create_task(_publish(ls, uri)))
 

@@ -55,6 +55,8 @@ class _Document:
 @dataclass
 class _State:
     documents: dict[str, _Document] = field(default_factory=dict)
+    # Documents edited before the first settings were loaded.
+    edited_early: set[str] = field(default_factory=set)
 
 
 def _state(ls: LanternServer) -> _State:
@@ -73,7 +75,9 @@ def _document(ls: LanternServer, uri: str) -> _Document:
 def on_event(ls: LanternServer, uri: str, event: str) -> None:
     """A document was opened, saved or edited: start a review if `ai.review_on` says so."""
     settings = ls.session.settings
-    if settings is None:
+    if settings is None:  # see `settings_loaded`
+        if event == "change":
+            _state(ls).edited_early.add(uri)
         return
     triggers = settings.ai.review_on
     if event == "change":
@@ -82,6 +86,16 @@ def on_event(ls: LanternServer, uri: str, event: str) -> None:
         return
     if event in triggers:
         start(ls, uri)
+
+
+def settings_loaded(ls: LanternServer) -> None:
+    """Settings were (re)loaded: what is open is reviewed as on open (a model may have
+    just been configured), and what was edited before the first settings as on an edit."""
+    edited, _state(ls).edited_early = _state(ls).edited_early, set()
+    for uri in list(ls.session.documents):
+        on_event(ls, uri, "open")
+        if uri in edited:
+            on_event(ls, uri, "change")
 
 
 def start(ls: LanternServer, uri: str) -> asyncio.Task[None] | None:
