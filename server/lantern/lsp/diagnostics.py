@@ -420,7 +420,10 @@ def warm_up(ls: LanternServer) -> None:
         for name in names:
             if (spec := language_named(name)) is not None:
                 warmup.prepare(spec, options)
-        protocol_warmup.prepare_messages(converter, received, protocol_warmup.SOON)
+        # Not beside the first analyses, which they would slow down by what they cost.
+        protocol_warmup.prepare_messages(
+            converter, received, protocol_warmup.SOON, pause=ls.wait_quiet
+        )
         ai_edge.prepare()  # a review starts on open: is a model configured?
 
     def rest() -> None:  # class by class, between the user's requests

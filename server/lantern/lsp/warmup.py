@@ -92,12 +92,14 @@ def prepare_messages(
     """Generate `converter`'s hooks for `methods`: structuring what the client sends
     (`received` methods: their messages; the others: the answers to Lantern's requests)
     and unstructuring what Lantern sends. Each method is prepared once per converter;
-    returns how many were prepared by this call. `pause` is called before each class
-    (it may block, to let the user's requests go first)."""
+    returns how many were prepared by this call. `pause` is called before each method and
+    each class (it may block, to let the user's requests go first)."""
     incoming = set(received)
     pairs: dict[tuple[bool, type], None] = {}
     done = 0
     for method in methods:
+        if pause is not None:
+            pause()
         with _lock:
             key = (id(converter), method)
             if key in _prepared or method not in types.METHOD_TO_TYPES:
