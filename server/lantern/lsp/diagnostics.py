@@ -361,7 +361,7 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
         if snapshot.uri in ls.session.documents:
             state.analyses[snapshot.uri] = analysis
             if analysis.reanalysed is None:  # a full analysis: the next edit's ahead
-                state.executor.submit(_prepare_edits, ls, snapshot.uri, snapshot.language, analysis)
+                ls.later(_prepare_edits, ls, snapshot.uri, snapshot.language)
     if snapshot.uri in ls.session.documents:
         state.results[snapshot.uri] = (*key, findings)
     return findings
@@ -379,11 +379,10 @@ def _analyse(
     return analyse_document(language, source, tree, options, previous, budget_ms)
 
 
-def _prepare_edits(ls: LanternServer, uri: str, language: LanguageSpec, analysis: Analysis) -> None:
-    """On a worker, once the user pauses: what the document's next edit would derive for
-    the whole file (`engine.prepare_edits`), if `analysis` is still its latest."""
-    ls.wait_quiet()
-    if _state(ls).analyses.get(uri) is analysis:
+def _prepare_edits(ls: LanternServer, uri: str, language: LanguageSpec) -> None:
+    """What the document's next edit would derive for the whole file, from its latest
+    analysis (`engine.prepare_edits`; the queue holds no analysis: hundreds of trees)."""
+    if (analysis := _state(ls).analyses.get(uri)) is not None:
         prepare_edits(language, analysis)
 
 
@@ -421,6 +420,9 @@ def warm_up(ls: LanternServer) -> None:
             if (spec := language_named(name)) is not None:
                 warmup.prepare(spec, options)
         # Not beside the first analyses, which they would slow down by what they cost.
+        ls.later(soon)
+
+    def soon() -> None:
         protocol_warmup.prepare_messages(
             converter, received, protocol_warmup.SOON, pause=ls.wait_quiet
         )
@@ -431,9 +433,9 @@ def warm_up(ls: LanternServer) -> None:
 
     executor.submit(first)
     if ls.loop is not None:
-        ls.loop.call_later(REST_AFTER_SECONDS, lambda: executor.submit(rest))
+        ls.loop.call_later(REST_AFTER_SECONDS, lambda: ls.later(rest))
     else:
-        executor.submit(rest)
+        ls.later(rest)
 
 
 def to_diagnostic(

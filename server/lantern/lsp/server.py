@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 import os
+import queue
 import re
 import sys
 import threading
@@ -204,6 +205,11 @@ class LanternServer(LanguageServer):
         self.idle.set()
         self._answering = 0
         self._quiet_since = time.monotonic()
+        self._later: queue.SimpleQueue[tuple[Callable[..., object], tuple[Any, ...]]] = (
+            queue.SimpleQueue()
+        )
+        self._later_thread: threading.Thread | None = None
+        self._later_lock = threading.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.diagnostics_state: Any = None  # owned by lantern.lsp.diagnostics
         self.review_state: Any = None  # owned by lantern.lsp.review
@@ -328,6 +334,27 @@ class LanternServer(LanguageServer):
             await asyncio.sleep(seconds)
             if self.idle.is_set() and time.monotonic() - self._quiet_since >= seconds:
                 return
+
+    def later(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run `fn(*args)` on the one thread for work that can wait (a daemon: it never
+        holds up the exit), once the server has been quiet (`wait_quiet`). Never on the
+        analysis workers: blocked there, it would hold up the analyses it waits for."""
+        with self._later_lock:  # called from the loop and from workers
+            if self._later_thread is None:
+                self._later_thread = threading.Thread(
+                    target=self._run_later, name="lantern-later", daemon=True
+                )
+                self._later_thread.start()
+        self._later.put((fn, args))
+
+    def _run_later(self) -> None:
+        while True:
+            fn, args = self._later.get()
+            self.wait_quiet()
+            try:
+                fn(*args)
+            except Exception:  # work that can wait must never be what breaks the server
+                log.exception("background work %s failed", getattr(fn, "__name__", fn))
 
     def wait_quiet(self, seconds: float = 0.05) -> None:
         """Block (a worker thread) until nothing has been handled for `seconds`: work
