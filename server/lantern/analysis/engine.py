@@ -285,6 +285,10 @@ class _Plan:
     owners: tuple[_Owner, ...]  # by pattern index
     regional: tuple[tuple[Rule, Check, Severity], ...]
     gathered: tuple[GatheredFact, ...]
+    source: str = ""  # the fused query's source
+    # (text, the patterns of the checks that need it): left out of the query for a file
+    # without that text (see `Check.needs`).
+    gates: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
 
 
 @cache
@@ -324,7 +328,8 @@ def _fused(
     if not entries:
         return _Plan(None, (), tuple(regional), gathered)
     sources = [_source(entry) for entry in entries]
-    query = Query(language.grammar, "\n".join(sources))
+    fused = "\n".join(sources)
+    query = Query(language.grammar, fused)
     ends, position = [], 0  # where each check's source ends in the fused source
     for source in sources:
         position += len(source.encode()) + 1
@@ -333,7 +338,39 @@ def _fused(
         entries[bisect_right(ends, query.start_byte_for_pattern(index))]
         for index in range(query.pattern_count)
     )
-    return _Plan(query, owners, tuple(regional), gathered)
+    gates: dict[bytes, list[int]] = {}
+    for index, owner in enumerate(owners):
+        if not isinstance(owner, GatheredFact) and owner[1].needs:
+            gates.setdefault(owner[1].needs, []).append(index)
+    return _Plan(
+        query,
+        owners,
+        tuple(regional),
+        gathered,
+        fused,
+        tuple((needle, tuple(patterns)) for needle, patterns in gates.items()),
+    )
+
+
+def _query_for(ctx: FileContext, plan: _Plan) -> Query | None:
+    """The plan's query, without the patterns of checks whose needed text the file lacks."""
+    closed = tuple(needle for needle, _ in plan.gates if needle not in ctx.source)
+    if not closed or plan.query is None:
+        return plan.query
+    return _without(ctx.language, ctx.options, closed)
+
+
+@cache
+def _without(language: LanguageSpec, options: RuleOptions, closed: tuple[bytes, ...]) -> Query:
+    """The fused query of `_plan(language, options)` with the patterns gated by the
+    `closed` texts disabled (compiled once per combination: there are few)."""
+    plan = _plan(language, options)
+    query = Query(language.grammar, plan.source)
+    for needle, patterns in plan.gates:
+        if needle in closed:
+            for index in patterns:
+                query.disable_pattern(index)
+    return query
 
 
 # -- running ------------------------------------------------------------------------------
@@ -387,12 +424,13 @@ def _run_rules(
         except Exception:  # a broken check must not take the others down
             log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
 
-    if plan.query is not None:
+    query = _query_for(ctx, plan)
+    if query is not None:
         # Up to a size, the matches are listed first, so that the facts gathered from them
         # serve the query checks too; past it, they stream (memory), and the facts the
         # checks ask for meanwhile are computed by a traversal of their own.
         listed = len(ctx.source) <= _LISTED_MATCHES_BYTES
-        matches = _matches(ctx, plan.query, clock)
+        matches = _matches(ctx, query, clock)
         pending = []
         for pattern, captures in list(matches) if listed else matches:
             owner = plan.owners[pattern]
@@ -410,6 +448,8 @@ def _run_rules(
     for rule, check, severity in plan.regional:
         if clock.expired():
             break
+        if check.needs and check.needs not in ctx.source:
+            continue
         try:
             report(rule, severity, check.function(ctx, {}))
         except Exception:
@@ -428,12 +468,25 @@ _SLICE = 128_000
 
 def _matches(
     ctx: FileContext, query: Query, clock: _Clock
-) -> Iterator[tuple[int, dict[str, list[Node]]]]:
+) -> Iterable[tuple[int, dict[str, list[Node]]]]:
     """The query's matches in document order, stopping when `clock` runs out.
 
     A slice ends at a top-level statement's end and includes the next statement too, so
     a pattern over two adjacent statements still matches; matches seen twice are skipped.
+    Without a time budget, a file queried whole gets tree-sitter's list as it is (no
+    generator step per match).
     """
+    if clock.deadline is None and (ctx.region is not None or len(ctx.source) <= _SLICE):
+        cursor = QueryCursor(query)
+        if ctx.region is not None:
+            cursor.set_byte_range(*ctx.region)
+        return cursor.matches(ctx.tree.root_node)
+    return _budgeted_matches(ctx, query, clock)
+
+
+def _budgeted_matches(
+    ctx: FileContext, query: Query, clock: _Clock
+) -> Iterator[tuple[int, dict[str, list[Node]]]]:
     root = ctx.tree.root_node
     if ctx.region is not None or len(ctx.source) <= _SLICE:
         cursor = QueryCursor(query)
