@@ -263,3 +263,40 @@ def test_file_facts_combined_by_statement_equal_the_whole_file_ones(path: Path):
     again = analyse_document(PYTHON, source, tree, previous=first)
     assert again.interface == first.interface
     assert again.statement_facts  # ... and this one from the statements
+
+
+# -- text gates and rewritten patterns (speed, not behaviour) --------------------------------
+
+
+def test_a_check_that_needs_text_is_left_out_of_the_query_only_for_files_without_it():
+    from lantern.analysis.context import FileContext
+    from lantern.analysis.engine import _plan, _query_for
+
+    options = RuleOptions()
+    plan = _plan(PYTHON, options)
+    assert any(needle == b"async" for needle, _ in plan.gates)
+    for source, gated in ((b"def f():\n    g()\n", True), (b"async def f():\n    g()\n", False)):
+        ctx = FileContext(PYTHON, source, parse(PYTHON, source), options)
+        assert (_query_for(ctx, plan) is not plan.query) == gated
+
+
+def test_missing_await_is_still_found_when_async_appears_only_in_the_definitions():
+    source = (
+        b"async def fetch():\n    pass\n\n\nasync def main():\n    fetch()\n    await fetch()\n"
+    )
+    assert codes(source) == ["LB212"]
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (b"def f():\n    return 1\n    g()\n", ["LB205"]),
+        (b"for x in y:\n    if x:\n        continue\n        g()\n", ["LB205"]),
+        (b"def f():\n    return 1\n    # a comment only\n", []),
+        (b"def f():\n    g()\n    return 1\n", []),
+        (b"raise SystemExit\ng()\n", []),  # a module-level jump is not in a block
+        (b"def f():\n    raise ValueError\n    yield\n", []),  # the generator idiom
+    ],
+)
+def test_unreachable_code_after_a_jump_in_a_block(source, expected):
+    assert codes(source) == expected
