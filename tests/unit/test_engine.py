@@ -275,9 +275,9 @@ def test_a_check_that_needs_text_is_left_out_of_the_query_only_for_files_without
     options = RuleOptions()
     plan = _plan(PYTHON, options)
     assert any(needle == b"async" for needle, _ in plan.gates)
-    for source, gated in ((b"def f():\n    g()\n", True), (b"async def f():\n    g()\n", False)):
+    for source, opened in ((b"def f():\n    g()\n", False), (b"async def f():\n    g()\n", True)):
         ctx = FileContext(PYTHON, source, parse(PYTHON, source), options)
-        assert (_query_for(ctx, plan) is not plan.query) == gated
+        assert (_query_for(ctx, plan) is not plan.query) == opened
 
 
 def test_missing_await_is_still_found_when_async_appears_only_in_the_definitions():
@@ -299,4 +299,19 @@ def test_missing_await_is_still_found_when_async_appears_only_in_the_definitions
     ],
 )
 def test_unreachable_code_after_a_jump_in_a_block(source, expected):
+    assert codes(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        # Spaces, but a shape marker: not prose, still reported.
+        (b'KEY = """-----BEGIN RSA PRIVATE KEY-----\nMIIEow IBAAKCAQEA\n"""\n', ["LS104"]),
+        (b'URL = "see postgresql://admin:Tr0ub4dor3@db.internal/app now"\n', ["LS104"]),
+        (b'API = "token sk-proj-Abcdefghijklmnopqrstuvwxyz0123"\n', ["LS104"]),
+        (b'password = "hunter2 is not a secret here"\n', []),  # prose
+        (b'password = "Tr0ub4dor&3"\n', ["LS104"]),  # no space: the full test
+    ],
+)
+def test_python_prose_prefilter_lets_every_secret_through(source, expected):
     assert codes(source) == expected
