@@ -315,3 +315,17 @@ def test_unreachable_code_after_a_jump_in_a_block(source, expected):
 )
 def test_python_prose_prefilter_lets_every_secret_through(source, expected):
     assert codes(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (b"def f():\n    x = 1\n    return x\n", []),  # the first mention is the assignment
+        (b"def f():\n    x += 1\n    return x\n", ["LB206"]),  # augmenting reads it first
+        (b"def f():\n    print(x)\n    x = 1\n", ["LB206"]),
+        (b"def f():\n    x, y = 1, 2\n    return x\n", []),
+        (b"def f(x):\n    x = 1\n    return x\n", []),  # a parameter
+    ],
+)
+def test_used_before_assignment_shortcut_for_a_plain_assignment(source, expected):
+    assert codes(source) == expected

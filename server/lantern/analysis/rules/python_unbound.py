@@ -101,17 +101,22 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
     """The local names (not parameters) an identifier reads at or before their first
     assignment (the only reads LB206 reports: see `maybe` above). Mentions in strings,
     comments and attribute names are not reads, which leaves most functions with none."""
-    found = set()
-    body = function.child_by_field_name("body")
+    found: set[str] = set()
+    names = pyflow.scope_facts(ctx, function).bindings
+    body = function.child_by_field_name("body") if names else None
+    if body is None:
+        return frozenset()
     root = ctx.tree.root_node
     arguments = parameters(function)  # never tracked (see `_Function`)
-    for name, bindings in pyflow.scope_facts(ctx, function).bindings.items():
+    for name, bindings in names.items():
         own = next((b for b in bindings if b.node.type != "for_in_clause"), None)
-        if body is None or own is None or name in arguments:
+        if own is None or name in arguments:
             continue
         needle = name.encode()
         end = own.node.start_byte + len(needle)
         position = ctx.source.find(needle, body.start_byte, end)
+        if position == own.node.start_byte and _assigned_there(own.node, len(needle)):
+            continue  # the first mention is the name assigned (`name = ...`): not a read
         while position != -1:
             node = (
                 root.descendant_for_byte_range(position, position + len(needle))
@@ -129,6 +134,20 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
                 break
             position = ctx.source.find(needle, position + 1, end)
     return frozenset(found)
+
+
+def _assigned_there(binding: Node, length: int) -> bool:
+    """Is `binding` a plain assignment to an identifier `length` bytes long (the name
+    that starts it), which `_is_read` would call no read, without looking it up?"""
+    if binding.type != "assignment":
+        return False
+    left = binding.child_by_field_name("left")
+    return (
+        left is not None
+        and left.type == "identifier"
+        and left.start_byte == binding.start_byte
+        and left.end_byte == binding.start_byte + length
+    )
 
 
 def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:
