@@ -435,19 +435,33 @@ def _run_rules(
         listed = len(ctx.source) <= _LISTED_MATCHES_BYTES
         matches = _matches(ctx, query, clock)
         pending = []
+        owners = plan.owners
+        # By pattern: the list a gathered fact's matches go to, else None (a check's).
+        facts = [gathered[o] if isinstance(o, GatheredFact) else None for o in owners]
         for pattern, captures in list(matches) if listed else matches:
-            owner = plan.owners[pattern]
-            if isinstance(owner, GatheredFact):
-                gathered[owner].append(captures)
+            fact = facts[pattern]
+            if fact is not None:
+                fact.append(captures)
             elif listed:
-                pending.append((owner, captures))
+                pending.append((owners[pattern], captures))
             else:
-                run(owner, captures)
+                run(owners[pattern], captures)
         gather_facts()
-        for owner, captures in pending:
-            if clock.expired():
-                break
-            run(owner, captures)
+        if regions is None and clock.deadline is None:
+            # The whole file, no budget: `run` and `report` without their region and
+            # clock tests (hundreds of thousands of matches on a large tree).
+            for (rule, check, severity), captures in pending:
+                try:
+                    for hit in check.function(ctx, captures):
+                        finding = _finding(rule, severity, hit)
+                        findings.setdefault((finding.code, hit.start, hit.end), finding)
+                except Exception:  # a broken check must not take the others down
+                    log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
+        else:
+            for owner, captures in pending:
+                if clock.expired():
+                    break
+                run(owner, captures)
     for rule, check, severity in plan.regional:
         if clock.expired():
             break
