@@ -329,3 +329,24 @@ def test_python_prose_prefilter_lets_every_secret_through(source, expected):
 )
 def test_used_before_assignment_shortcut_for_a_plain_assignment(source, expected):
     assert codes(source) == expected
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_a_failing_check_keeps_its_earlier_hits_and_the_other_checks(monkeypatch, before):
+    from lantern.analysis.rules.model import Check
+
+    rule = rule_by_code("LB204")
+    assert rule is not None
+
+    def wrap(original):
+        def broken(ctx, captures):
+            if before:
+                yield from original(ctx, captures)
+            raise RuntimeError("a broken check")
+
+        return broken
+
+    checks = [Check(c.languages, c.query, wrap(c.function), c.needs) for c in rule.checks]
+    monkeypatch.setattr(rule, "checks", checks)
+    options = RuleOptions(max_nesting_depth=97 if before else 98)  # plans of their own
+    assert codes(SOURCE, options) == (["LS102", "LB204"] if before else ["LS102"])
