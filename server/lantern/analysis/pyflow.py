@@ -356,8 +356,11 @@ def _collect(
         cursor.set_byte_range(start, end)
         # captures() does not promise document order; bindings must be in source order.
         nodes = sorted(cursor.captures(within).get("bind", []), key=lambda n: n.start_byte)
+    # Outside a region every node's owner is found among the whole file's functions
+    # (as `owning_scope` has it), fetched once here rather than once per node.
+    spans = _function_spans(ctx, None) if ctx.region is None else None
     for node in nodes:
-        owner = owning_scope(ctx, node)
+        owner = _innermost(spans, node) if spans is not None else owning_scope(ctx, node)
         facts = grouped.setdefault(owner.id if owner is not None else None, ScopeFacts())
         kind = node.type
         if kind in ("assignment", "augmented_assignment"):
@@ -443,7 +446,16 @@ def owning_scope(ctx: FileContext, node: Node) -> Node | None:
     position = node.start_byte
     region = ctx.region
     inside = region is not None and region[0] <= position < region[1]
-    starts, spans, parents = _function_spans(ctx, region if inside else None)
+    return _innermost(_function_spans(ctx, region if inside else None), node)
+
+
+def _innermost(
+    functions: tuple[list[int], list[tuple[int, int, Node]], list[int]], node: Node
+) -> Node | None:
+    """The innermost of `functions` (as `_function_spans` gives them) strictly around
+    `node`."""
+    starts, spans, parents = functions
+    position = node.start_byte
     index = bisect_right(starts, position) - 1
     while index >= 0:
         start, end, function = spans[index]
