@@ -350,3 +350,13 @@ def test_a_failing_check_keeps_its_earlier_hits_and_the_other_checks(monkeypatch
     monkeypatch.setattr(rule, "checks", checks)
     options = RuleOptions(max_nesting_depth=97 if before else 98)  # plans of their own
     assert codes(SOURCE, options) == (["LS102", "LB204"] if before else ["LS102"])
+
+
+def test_an_analysis_not_kept_for_reuse_makes_the_next_one_start_from_scratch():
+    first = analyse_document(PYTHON, SOURCE, parse(PYTHON, SOURCE), reusable=False)
+    assert first.interface == ()  # the file-wide facts were not computed
+    assert [f.code for f in first.findings] == codes(SOURCE)
+    edited = SOURCE.replace(b"return 1", b"return 2")
+    second = analyse_document(PYTHON, edited, parse(PYTHON, edited), previous=first)
+    assert second.reanalysed is None  # no interface to compare: a full analysis
+    assert second.findings == tuple(analyse(PYTHON, edited, parse(PYTHON, edited)))

@@ -103,7 +103,7 @@ def analyse(
     language: LanguageSpec, source: bytes, tree: Tree, options: RuleOptions | None = None
 ) -> list[Finding]:
     """All findings for `source` (parsed as `tree`), sorted by position."""
-    return list(analyse_document(language, source, tree, options).findings)
+    return list(analyse_document(language, source, tree, options, reusable=False).findings)
 
 
 class _Clock:
@@ -132,12 +132,16 @@ def analyse_document(
     options: RuleOptions | None = None,
     previous: Analysis | None = None,
     budget_ms: int | None = None,
+    *,
+    reusable: bool = True,
 ) -> Analysis:
     """Analyse `source`, reusing `previous` (the same document's last analysis) if possible.
 
     With `budget_ms`, rules stop running once that much time has passed: the findings
     so far are returned with one information notice at the top of the file saying so,
-    and `stopped_after_ms` set.
+    and `stopped_after_ms` set. `reusable=False` (only the findings will be read, as by
+    `lantern check`): the file-wide facts an incremental analysis compares are not
+    computed (an analysis given such a result as `previous` starts from scratch).
     """
     options = options or RuleOptions()
     clock = _Clock(budget_ms)
@@ -165,7 +169,7 @@ def analyse_document(
     else:
         assert previous is not None
         rule_findings = _merge(ctx, previous, regions, clock)
-    if unsearchable is None and not usable:
+    if unsearchable is None and not usable and reusable:
         # After the rules: on a full analysis their traversal gathered the facts.
         interface = _interface(ctx)
     suspect = None
