@@ -308,7 +308,7 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     )
 
 
-_SHAPE_MARKER_BYTES = tuple(marker.encode() for marker in _SHAPE_MARKERS)
+_ANY_SHAPE_MARKER = re.compile(b"|".join(re.escape(m.encode()) for m in _SHAPE_MARKERS))
 
 
 def _python_prose(literal: bytes) -> bool:
@@ -318,7 +318,7 @@ def _python_prose(literal: bytes) -> bool:
     space there and no shape marker anywhere in the literal make it prose, and prose
     has no known shape and fails the credential shape test (whitespace). About a
     quarter of a file's strings (docstrings, messages) end here."""
-    return b" " in literal and not any(marker in literal for marker in _SHAPE_MARKER_BYTES)
+    return b" " in literal and _ANY_SHAPE_MARKER.search(literal) is None
 
 
 def _is_docstring(string: Node) -> bool:
