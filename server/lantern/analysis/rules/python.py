@@ -878,7 +878,7 @@ _CONDITIONAL = frozenset(
 def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     function, name = captures["function"][0], ctx.text(captures["name"][0])
     body = captures["body"][0]
-    if name.encode() not in ctx.source[body.start_byte : body.end_byte]:
+    if ctx.source.find(name.encode(), body.start_byte, body.end_byte) == -1:
         return  # cheap exit before any parent lookup (Node.parent is not free)
     decorators = []
     if function.parent is not None and function.parent.type == "decorated_definition":
