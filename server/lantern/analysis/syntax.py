@@ -84,8 +84,16 @@ def indentation_suspect(
         return True
     root = tree.root_node
     if blocks is not None and regions is None and not root.has_error:
-        return _statements(root) is None or any(_statements(b) is None for b in blocks)
+        return _statements(root) is None or any(_suspect(block) for block in blocks)
     return _suspect_block(root, regions)
+
+
+def _suspect(block: Node) -> bool:
+    """`_statements(block) is None`, sooner for a block of one child (most are): it is
+    suspect only if that child is no statement (a comment alone)."""
+    if block.named_child_count == 1:
+        return block.named_children[0].type in _PY_SKIPPED
+    return _statements(block) is None
 
 
 def python_indentation_error(source: bytes) -> Finding | None:
