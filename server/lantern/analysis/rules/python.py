@@ -900,18 +900,7 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     body_text = ctx.source[body.start_byte : body.end_byte]
     if needle.encode() not in body_text:
         return
-    if not in_class and (
-        name in pyflow.parameters(function)
-        or re.search(
-            rb"(?<![.\w])"
-            + re.escape(name.encode())
-            + rb"\s*=[^=]|\bimport\b[^\n]*\b"
-            + re.escape(name.encode())
-            + rb"\b|\bglobal\b[^\n]*\b"
-            + re.escape(name.encode()),
-            body_text,
-        )
-    ):
+    if not in_class and (name in pyflow.parameters(function) or _rebound(name, body_text)):
         return  # the name is rebound inside: the call goes elsewhere
     reference = _first_unconditional_self_reference(
         ctx, body, name, in_class, is_property, is_setter
@@ -929,6 +918,33 @@ def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             f"This {what} unconditionally, so it recurses until RecursionError: add a base "
             "case or use another attribute.",
         )
+
+
+_SPACE = frozenset(b" \t\n\r\f\v")  # what `\s` matches in a bytes pattern
+
+
+def _rebound(name: str, body: bytes) -> bool:
+    r"""Does `body` rebind `name`: the regular expression
+    `(?<![.\w])NAME\s*=[^=]|\bimport\b[^\n]*\bNAME\b|\bglobal\b[^\n]*\bNAME` finds it?
+    Without `import` or `global` in the body only the first branch can, and it is
+    searched without compiling a pattern per function name (most names are unique)."""
+    needle = name.encode()
+    if b"import" in body or b"global" in body:
+        word = re.escape(needle)
+        pattern = rb"(?<![.\w])" + word + rb"\s*=[^=]|\bimport\b[^\n]*\b" + word
+        pattern += rb"\b|\bglobal\b[^\n]*\b" + word
+        return re.search(pattern, body) is not None
+    position = body.find(needle)
+    while position != -1:
+        before = body[position - 1 : position]
+        if not (before == b"." or before == b"_" or before.isalnum()):
+            after = position + len(needle)
+            while after < len(body) and body[after] in _SPACE:
+                after += 1
+            if body[after : after + 1] == b"=" and after + 1 < len(body) and body[after + 1] != 61:
+                return True  # 61: `=`
+        position = body.find(needle, position + 1)
+    return False
 
 
 def _class_of(function: Node) -> Node | None:
