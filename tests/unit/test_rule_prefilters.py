@@ -41,3 +41,32 @@ def test_rebound_examples():
     assert not _rebound("f", b"    f =")  # `=` must be followed by something
     assert _rebound("f", b"    import f\n")
     assert _rebound("f", b"    global f\n")
+
+
+def test_enclosing_function_is_the_same_from_the_gathered_functions_as_from_a_query():
+    from lantern.analysis import pyflow
+    from lantern.analysis.context import FileContext, walk
+    from lantern.analysis.languages import language_named, parse
+
+    python = language_named("python")
+    assert python is not None
+    source = (
+        b"def outer(a=lambda: 1):\n"
+        b"    def inner():\n"
+        b"        return [lambda y: y for _ in a()]\n"
+        b"    class C:\n"
+        b"        def m(self):\n"
+        b"            return inner()\n"
+        b"    return C\n"
+        b"x = lambda: (lambda: 2)()\n"
+    )
+    tree = parse(python, source)
+    by_query = FileContext(python, source, tree)
+    gathered = FileContext(python, source, tree)
+    pyflow.file_captures(gathered)  # what the engine's traversal leaves in the memo
+    assert "py.file" in gathered._memo and "py.file" not in by_query._memo
+    nodes = list(walk(tree.root_node))
+    assert [by_query.enclosing_function(n) for n in nodes] == [
+        gathered.enclosing_function(n) for n in nodes
+    ]
+    assert any(gathered.enclosing_function(n) is not None for n in nodes)
