@@ -70,3 +70,34 @@ def test_enclosing_function_is_the_same_from_the_gathered_functions_as_from_a_qu
         gathered.enclosing_function(n) for n in nodes
     ]
     assert any(gathered.enclosing_function(n) is not None for n in nodes)
+
+
+# One value of each known secret shape (LS104): each holds a shape marker, which is what
+# lets `secret_kind` skip the shapes' expression for strings without one.
+_SHAPE_EXAMPLES = {
+    "AWS access key ID": "AKIAIOSFODNN7EXAMPLE",
+    "GitHub token": "ghp_" + "a1B2" * 9,
+    "API key (sk-)": "sk-proj-" + "Ab1" * 8,
+    "Slack token": "xoxb-1234567890-abcdef",
+    "Slack webhook": "https://hooks.slack.com/services/T000/B000/abc",
+    "Google API key": "AIza" + "B" * 35,
+    "Stripe live key": "sk_live_" + "a1" * 12,
+    "GitLab token": "glpat-" + "x1" * 11,
+    "npm token": "npm_" + "a" * 36,
+    "SendGrid key": "SG." + "a" * 22 + "." + "b" * 43,
+    "private key": "-----BEGIN RSA PRIVATE KEY-----",
+    "JSON Web Token": "eyJ" + "a" * 12 + ".eyJ" + "b" * 12 + "." + "c" * 12,
+    "Azure storage key": "AccountKey=" + "A" * 44,
+    "password in a URL": "postgres://admin:Tr0ub4dor3@db.internal",
+}
+
+
+def test_every_known_secret_shape_holds_a_marker():
+    from lantern.analysis.rules.secrets import _ANY_MARKER, KNOWN_SHAPES
+
+    assert sorted(label for label, _ in KNOWN_SHAPES) == sorted(_SHAPE_EXAMPLES)
+    for label, pattern in KNOWN_SHAPES:
+        example = _SHAPE_EXAMPLES[label]
+        match = pattern.search(example)
+        assert match is not None, label
+        assert _ANY_MARKER.search(match.group(0)) is not None, label

@@ -74,6 +74,8 @@ _SHAPE_MARKERS = (
     "AccountKey=",
 )  # fmt: skip
 _ANY_KNOWN_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in KNOWN_SHAPES))
+# A string without a marker has no known shape: the big expression above is not tried.
+_ANY_MARKER = re.compile("|".join(re.escape(marker) for marker in _SHAPE_MARKERS))
 # Secret-like names, compared with separators removed and lower-cased.
 _PASSWORD_NAMES = re.compile(r"(password|passwd|passphrase|pwd|pass$|^pw$|userpass)")
 _TOKEN_NAMES = re.compile(
@@ -249,9 +251,9 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
     value = string_value(string)
     if value is None or len(value) < 6:
         return None
-    # Prose (docstrings, messages) can only hide a key block or a URL: skip the big regex.
-    prose = " " in value and not any(marker in value for marker in _SHAPE_MARKERS)
-    known = not prose and _ANY_KNOWN_SHAPE.search(value) is not None
+    # Every known shape holds a marker: without one (prose, docstrings, most names) the
+    # big expression is not tried.
+    known = _ANY_MARKER.search(value) is not None and _ANY_KNOWN_SHAPE.search(value) is not None
     if not known and not _could_be_credential(value):
         return None
     name, is_declaration = holder_name(ctx, string)
