@@ -325,6 +325,8 @@ def test_python_prose_prefilter_lets_every_secret_through(source, expected):
         (b"def f():\n    print(x)\n    x = 1\n", ["LB206"]),
         (b"def f():\n    x, y = 1, 2\n    return x\n", []),
         (b"def f(x):\n    x = 1\n    return x\n", []),  # a parameter
+        (b"def f(x):\n    print(x)\n    x = 1\n", []),  # a parameter read, then rebound
+        (b"def f(y):\n    print(x)\n    x = 1\n", ["LB206"]),
     ],
 )
 def test_used_before_assignment_shortcut_for_a_plain_assignment(source, expected):

@@ -106,33 +106,37 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
     body = function.child_by_field_name("body") if names else None
     if body is None:
         return frozenset()
-    root = ctx.tree.root_node
-    arguments = parameters(function)  # never tracked (see `_Function`)
+    source, body_start = ctx.source, body.start_byte
+    root = None
+    arguments: set[str] | None = None  # never tracked (see `_Function`): asked on a read
     for name, bindings in names.items():
-        own = next((b for b in bindings if b.node.type != "for_in_clause"), None)
-        if own is None or name in arguments:
+        own = next((b.node for b in bindings if b.node.type != "for_in_clause"), None)
+        if own is None:
             continue
         needle = name.encode()
-        end = own.node.start_byte + len(needle)
-        position = ctx.source.find(needle, body.start_byte, end)
-        if position == own.node.start_byte and _assigned_there(own.node, len(needle)):
+        length = len(needle)
+        own_start = own.start_byte
+        end = own_start + length
+        position = source.find(needle, body_start, end)
+        if position == own_start and _assigned_there(own, length):
             continue  # the first mention is the name assigned (`name = ...`): not a read
         while position != -1:
-            node = (
-                root.descendant_for_byte_range(position, position + len(needle))
-                if _whole_word(ctx.source, position, len(needle))
-                else None
-            )
-            if (
-                node is not None
-                and node.type == "identifier"
-                and node.start_byte == position
-                and node.end_byte == position + len(needle)
-                and _is_read(node)
-            ):
-                found.add(name)
-                break
-            position = ctx.source.find(needle, position + 1, end)
+            if _whole_word(source, position, length):
+                if root is None:
+                    root = ctx.tree.root_node
+                node = root.descendant_for_byte_range(position, position + length)
+                if (
+                    node is not None
+                    and node.type == "identifier"
+                    and node.start_byte == position
+                    and node.end_byte == position + length
+                    and _is_read(node)
+                ):
+                    arguments = parameters(function) if arguments is None else arguments
+                    if name not in arguments:
+                        found.add(name)
+                    break
+            position = source.find(needle, position + 1, end)
     return frozenset(found)
 
 
