@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,3 +102,30 @@ def test_every_known_secret_shape_holds_a_marker():
         match = pattern.search(example)
         assert match is not None, label
         assert _ANY_MARKER.search(match.group(0)) is not None, label
+
+
+_LAYOUTS = [
+    b"x = 1\ny = 2\n",
+    b"x = 1; y = 2\nif x:\n    a; b\n    c\n",
+    b"if x:\n    a\n      b\n",  # a block's statements at two columns
+    b"if x:\n        a\n    b\n",  # dedent to no enclosing level: b is a module statement
+    b"def f():\n    pass\n  x = 1\n",
+    b"class A:\n    def f(self):\n        return 1\n\n    x = 2\n",
+    b"if x:\n    a = (1,\n  2)\n    b\n",  # a continuation line's indentation is no start
+    b"for i in x:\n    pass\nelse:\n    a\n    b\n",
+]
+
+
+@pytest.mark.parametrize("source", _LAYOUTS)
+def test_indentation_suspect_from_gathered_blocks_agrees_with_the_walk(source):
+    from tree_sitter import Query, QueryCursor
+
+    from lantern.analysis.languages import language_named, parse
+    from lantern.analysis.syntax import indentation_suspect
+
+    python = language_named("python")
+    assert python is not None
+    tree = parse(python, source)
+    assert not tree.root_node.has_error
+    blocks = QueryCursor(Query(python.grammar, "(block) @b")).captures(tree.root_node).get("b", [])
+    assert indentation_suspect(source, tree, None, blocks) == indentation_suspect(source, tree)
