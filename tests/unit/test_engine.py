@@ -362,3 +362,15 @@ def test_an_analysis_not_kept_for_reuse_makes_the_next_one_start_from_scratch():
     second = analyse_document(PYTHON, edited, parse(PYTHON, edited), previous=first)
     assert second.reanalysed is None  # no interface to compare: a full analysis
     assert second.findings == tuple(analyse(PYTHON, edited, parse(PYTHON, edited)))
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (b'def g():\n    f = open("x")\n    return 1\n', ["LB210"]),
+        (b'def open(p):\n    pass\n\ndef g():\n    f = open("x")\n    return 1\n', []),
+        (b'from io import open as op\ndef g():\n    f = op("x")\n    return 1\n', ["LB210"]),
+    ],
+)
+def test_interesting_calls_by_name_alias_and_shadowing(source, expected):
+    assert codes(source) == expected

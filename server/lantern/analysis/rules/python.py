@@ -92,8 +92,8 @@ def _interesting_calls(
         function = captures["f"][0]
         if function.type == "identifier":
             name = ctx.text(function)
-            if name not in table and name in _defined_functions(ctx):
-                continue  # the file's own `def open(...)` shadows the builtin
+            if name not in table and (name not in _INTERESTING or name in _defined_functions(ctx)):
+                continue  # not one of ours, or the file's own `def open(...)` shadows it
             last = table.get(name, name).rsplit(".", 1)[-1]
         elif function.type == "attribute":
             last = ctx.text(function.child_by_field_name("attribute"))
