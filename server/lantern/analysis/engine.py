@@ -277,6 +277,10 @@ def enabled_rules(language: str, options: RuleOptions) -> tuple[tuple[Rule, Chec
 
 
 _Owner = tuple[Rule, Check, Severity] | GatheredFact
+# What a pattern of the fused query serves: a gathered fact, or the checks whose queries
+# are that same pattern (usually one; checks of several rules may share a pattern, which
+# tree-sitter then matches once for them all).
+_Route = tuple[tuple[Rule, Check, Severity], ...] | GatheredFact
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +290,7 @@ class _Plan:
     plus the checks that run once per region."""
 
     query: Query | None
-    owners: tuple[_Owner, ...]  # by pattern index
+    owners: tuple[_Route, ...]  # by pattern index
     regional: tuple[tuple[Rule, Check, Severity], ...]
     gathered: tuple[GatheredFact, ...]
     source: str = ""  # the fused query's source
@@ -332,21 +336,37 @@ def _fused(
     gathered = tuple(entry for entry in entries if isinstance(entry, GatheredFact))
     if not entries:
         return _Plan(None, (), tuple(regional), gathered)
-    sources = [_source(entry) for entry in entries]
+    # Checks with the same query source (LB206 and LB207 read every function) share it.
+    units: list[tuple[str, list[tuple[Rule, Check, Severity]] | GatheredFact]] = []
+    shared: dict[str, list[tuple[Rule, Check, Severity]]] = {}
+    for entry in entries:
+        source = _source(entry)
+        if isinstance(entry, GatheredFact):
+            units.append((source, entry))
+        elif source in shared:
+            shared[source].append(entry)
+        else:
+            shared[source] = [entry]
+            units.append((source, shared[source]))
+    sources = [source for source, _ in units]
     fused = "\n".join(sources)
     query = Query(language.grammar, fused)
-    ends, position = [], 0  # where each check's source ends in the fused source
+    ends, position = [], 0  # where each unit's source ends in the fused source
     for source in sources:
         position += len(source.encode()) + 1
         ends.append(position)
     owners = tuple(
-        entries[bisect_right(ends, query.start_byte_for_pattern(index))]
-        for index in range(query.pattern_count)
+        unit if isinstance(unit, GatheredFact) else tuple(unit)
+        for unit in (
+            units[bisect_right(ends, query.start_byte_for_pattern(index))][1]
+            for index in range(query.pattern_count)
+        )
     )
     gates: dict[bytes, list[int]] = {}
     for index, owner in enumerate(owners):
-        if not isinstance(owner, GatheredFact) and owner[1].needs:
-            gates.setdefault(owner[1].needs, []).append(index)
+        needs = set() if isinstance(owner, GatheredFact) else {o[1].needs for o in owner}
+        if len(needs) == 1 and (needle := needs.pop()):  # every check sharing it needs it
+            gates.setdefault(needle, []).append(index)
             query.disable_pattern(index)
     return _Plan(
         query,
@@ -449,23 +469,26 @@ def _run_rules(
             elif listed:
                 pending.append((owners[pattern], captures))
             else:
-                run(owners[pattern], captures)
+                for owner in owners[pattern]:
+                    run(owner, captures)
         gather_facts()
         if regions is None and clock.deadline is None:
             # The whole file, no budget: `run` and `report` without their region and
             # clock tests (hundreds of thousands of matches on a large tree).
-            for (rule, check, severity), captures in pending:
-                try:
-                    for hit in check.function(ctx, captures):
-                        finding = _finding(rule, severity, hit)
-                        findings.setdefault((finding.code, hit.start, hit.end), finding)
-                except Exception:  # a broken check must not take the others down
-                    log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
+            for checks, captures in pending:
+                for rule, check, severity in checks:
+                    try:
+                        for hit in check.function(ctx, captures):
+                            finding = _finding(rule, severity, hit)
+                            findings.setdefault((finding.code, hit.start, hit.end), finding)
+                    except Exception:  # a broken check must not take the others down
+                        log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
         else:
-            for owner, captures in pending:
+            for checks, captures in pending:
                 if clock.expired():
                     break
-                run(owner, captures)
+                for owner in checks:
+                    run(owner, captures)
     for rule, check, severity in plan.regional:
         if clock.expired():
             break
