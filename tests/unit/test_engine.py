@@ -374,3 +374,23 @@ def test_an_analysis_not_kept_for_reuse_makes_the_next_one_start_from_scratch():
 )
 def test_interesting_calls_by_name_alias_and_shadowing(source, expected):
     assert codes(source) == expected
+
+
+_BOTH = b"def f():\n    print(x)\n    x = 1\n    return f()\n"
+
+
+@pytest.mark.parametrize(
+    "options,expected",
+    [
+        (RuleOptions(), ["LB206", "LB207"]),  # one shared pattern serves both rules
+        (RuleOptions(select=("LB207",)), ["LB207"]),
+        (RuleOptions(ignore=("LB207",)), ["LB206"]),
+        (RuleOptions(preview=True), ["LB206", "LB207"]),  # LB214 shares it too
+    ],
+)
+def test_checks_sharing_a_pattern_each_get_every_match(options, expected):
+    from lantern.analysis.engine import _plan
+
+    assert sorted(codes(_BOTH, options)) == expected
+    shared = [o for o in _plan(PYTHON, RuleOptions()).owners if isinstance(o, tuple)]
+    assert any(len(checks) > 1 for checks in shared)

@@ -37,6 +37,7 @@ from lantern.analysis.rules.model import (
     Hit,
     file_fact,
 )
+from lantern.analysis.rules.python_unbound import FUNCTION_QUERY
 from lantern.analysis.rules.secrets import speaks_of_secrets
 
 # -- the shared call index ----------------------------------------------------------------
@@ -872,12 +873,14 @@ _CONDITIONAL = frozenset(
 )  # fmt: skip
 
 
-@c.INFINITE_RECURSION.check(
-    PYTHON, "(function_definition name: (identifier) @name body: (block) @body) @function"
-)
+# LB206's pattern exactly, so that the engine matches each function once for both.
+@c.INFINITE_RECURSION.check(PYTHON, FUNCTION_QUERY)
 def _infinite_recursion(ctx: FileContext, captures: dict) -> Iterator[Hit]:
-    function, name = captures["function"][0], ctx.text(captures["name"][0])
-    body = captures["body"][0]
+    function, body = captures["function"][0], captures["body"][0]
+    name_node = function.child_by_field_name("name")
+    if name_node is None or name_node.type != "identifier":
+        return  # as a pattern `name: (identifier)` would have it
+    name = ctx.text(name_node)
     if ctx.source.find(name.encode(), body.start_byte, body.end_byte) == -1:
         return  # cheap exit before any parent lookup (Node.parent is not free)
     decorators = []

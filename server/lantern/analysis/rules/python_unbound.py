@@ -42,10 +42,11 @@ _TARGET_CONTAINERS = frozenset(
 )
 
 
-_FUNCTION_QUERY = "(function_definition body: (block) @body) @function"
+# Every function with a body (LB207's checks share it: one match per function for all).
+FUNCTION_QUERY = "(function_definition body: (block) @body) @function"
 
 
-@USED_BEFORE_ASSIGNMENT.check(PYTHON, _FUNCTION_QUERY)
+@USED_BEFORE_ASSIGNMENT.check(PYTHON, FUNCTION_QUERY)
 def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     """LB206: read where no path has assigned it yet (before the first assignment)."""
     # Without LB214, only names read before their first assignment can be reported:
@@ -59,7 +60,7 @@ def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             )
 
 
-@POSSIBLY_UNASSIGNED.check(PYTHON, _FUNCTION_QUERY)
+@POSSIBLY_UNASSIGNED.check(PYTHON, FUNCTION_QUERY)
 def _possibly_unassigned(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     """LB214: read after an assignment that only some paths make."""
     for name, node, maybe in _unbound_reads(ctx, captures["function"][0], captures["body"][0]):
