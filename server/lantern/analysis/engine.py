@@ -525,7 +525,24 @@ def _matches(
         if ctx.region is not None:
             cursor.set_byte_range(*ctx.region)
         return cursor.matches(ctx.tree.root_node)
+    if clock.deadline is None and len(ctx.source) <= _LISTED_MATCHES_BYTES:
+        return _sliced_matches(ctx.tree.root_node, query)
     return _budgeted_matches(ctx, query, clock)
+
+
+def _sliced_matches(root: Node, query: Query) -> list[tuple[int, dict[str, list[Node]]]]:
+    """What `_budgeted_matches` yields for a whole file without a budget, as a list."""
+    seen: set[tuple[object, ...]] = set()
+    found = []
+    for start, end in _slices(root):
+        cursor = QueryCursor(query)
+        cursor.set_byte_range(start, end)
+        for pattern, captures in cursor.matches(root):
+            key = (pattern, *(nodes[0].id for nodes in captures.values()))
+            if key not in seen:
+                seen.add(key)
+                found.append((pattern, captures))
+    return found
 
 
 def _budgeted_matches(
