@@ -394,3 +394,17 @@ def test_checks_sharing_a_pattern_each_get_every_match(options, expected):
     assert sorted(codes(_BOTH, options)) == expected
     shared = [o for o in _plan(PYTHON, RuleOptions()).owners if isinstance(o, tuple)]
     assert any(len(checks) > 1 for checks in shared)
+
+
+def test_a_file_queried_in_slices_gets_the_same_findings_with_and_without_a_budget():
+    from lantern.analysis.engine import _SLICE
+
+    unit = b"def f%d(x):\n    if x == None:\n        return 1\n    return f%d(x)\n\n\n"
+    source = b"".join(unit % (i, i) for i in range(4000))
+    assert len(source) > 2 * _SLICE
+    tree = parse(PYTHON, source)
+    unbudgeted = analyse_document(PYTHON, source, tree)
+    budgeted = analyse_document(PYTHON, source, tree, budget_ms=10**9)
+    assert budgeted.stopped_after_ms is None
+    assert unbudgeted.findings == budgeted.findings
+    assert len(unbudgeted.findings) == 4000
