@@ -129,3 +129,24 @@ def test_indentation_suspect_from_gathered_blocks_agrees_with_the_walk(source):
     assert not tree.root_node.has_error
     blocks = QueryCursor(Query(python.grammar, "(block) @b")).captures(tree.root_node).get("b", [])
     assert indentation_suspect(source, tree, None, blocks) == indentation_suspect(source, tree)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", " ", "\n", "\r", "\r\n", "é", "€", "😀", "\u2028", "\x0c"]),
+        max_size=30,
+    ),
+    st.data(),
+)
+def test_check_locations_agree_with_the_line_index(pieces, data):
+    from lantern.analysis.files import _Locator
+    from lantern.positions import Encoding, LineIndex
+
+    text = "".join(pieces)
+    source = text.encode("utf-8")
+    index, at = LineIndex(text), _Locator(source)
+    for byte in data.draw(st.lists(st.integers(0, len(source)), max_size=8)):
+        line, column = index.position_at_byte(byte, Encoding.UTF32)
+        location = at(byte)
+        assert (location.line, location.column) == (line + 1, column + 1), byte
