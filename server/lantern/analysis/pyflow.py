@@ -317,7 +317,10 @@ def _from_matches(ctx: FileContext, matches: list[dict[str, list[Node]]]) -> dic
     found: dict[str, list[Node]] = {}
     for captures in matches:
         for name, nodes in captures.items():
-            found.setdefault(name, []).extend(nodes)
+            bucket = found.get(name)
+            if bucket is None:  # not `setdefault`: it would build a list per match
+                bucket = found[name] = []
+            bucket.extend(nodes)
     return _sorted(found)
 
 
@@ -361,7 +364,10 @@ def _collect(
     spans = _function_spans(ctx, None) if ctx.region is None else None
     for node in nodes:
         owner = _innermost(spans, node) if spans is not None else owning_scope(ctx, node)
-        facts = grouped.setdefault(owner.id if owner is not None else None, ScopeFacts())
+        key = owner.id if owner is not None else None
+        facts = grouped.get(key)
+        if facts is None:  # not `setdefault`: it would build a ScopeFacts per binding
+            facts = grouped[key] = ScopeFacts()
         kind = node.type
         if kind in ("assignment", "augmented_assignment"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
