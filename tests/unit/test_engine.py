@@ -289,3 +289,148 @@ def test_file_facts_combined_by_statement_equal_the_whole_file_ones(path: Path):
     again = analyse_document(PYTHON, source, tree, previous=first)
     assert again.interface == first.interface
     assert again.statement_facts  # ... and this one from the statements
+
+
+# -- text gates and rewritten patterns (speed, not behaviour) --------------------------------
+
+
+def test_a_check_that_needs_text_is_left_out_of_the_query_only_for_files_without_it():
+    from lantern.analysis.context import FileContext
+    from lantern.analysis.engine import _plan, _query_for
+
+    options = RuleOptions()
+    plan = _plan(PYTHON, options)
+    assert any(needle == b"async" for needle, _ in plan.gates)
+    for source, opened in ((b"def f():\n    g()\n", False), (b"async def f():\n    g()\n", True)):
+        ctx = FileContext(PYTHON, source, parse(PYTHON, source), options)
+        assert (_query_for(ctx, plan) is not plan.query) == opened
+
+
+def test_missing_await_is_still_found_when_async_appears_only_in_the_definitions():
+    source = (
+        b"async def fetch():\n    pass\n\n\nasync def main():\n    fetch()\n    await fetch()\n"
+    )
+    assert codes(source) == ["LB212"]
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (b"def f():\n    return 1\n    g()\n", ["LB205"]),
+        (b"for x in y:\n    if x:\n        continue\n        g()\n", ["LB205"]),
+        (b"def f():\n    return 1\n    # a comment only\n", []),
+        (b"def f():\n    g()\n    return 1\n", []),
+        (b"raise SystemExit\ng()\n", []),  # a module-level jump is not in a block
+        (b"def f():\n    raise ValueError\n    yield\n", []),  # the generator idiom
+    ],
+)
+def test_unreachable_code_after_a_jump_in_a_block(source, expected):
+    assert codes(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        # Spaces, but a shape marker: not prose, still reported.
+        (b'KEY = """-----BEGIN RSA PRIVATE KEY-----\nMIIEow IBAAKCAQEA\n"""\n', ["LS104"]),
+        (b'URL = "see postgresql://admin:Tr0ub4dor3@db.internal/app now"\n', ["LS104"]),
+        (b'API = "token sk-proj-Abcdefghijklmnopqrstuvwxyz0123"\n', ["LS104"]),
+        (b'password = "hunter2 is not a secret here"\n', []),  # prose
+        (b'password = "Tr0ub4dor&3"\n', ["LS104"]),  # no space: the full test
+    ],
+)
+def test_python_prose_prefilter_lets_every_secret_through(source, expected):
+    assert codes(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (b"def f():\n    x = 1\n    return x\n", []),  # the first mention is the assignment
+        (b"def f():\n    x += 1\n    return x\n", ["LB206"]),  # augmenting reads it first
+        (b"def f():\n    print(x)\n    x = 1\n", ["LB206"]),
+        (b"def f():\n    x, y = 1, 2\n    return x\n", []),
+        (b"def f(x):\n    x = 1\n    return x\n", []),  # a parameter
+        (b"def f(x):\n    print(x)\n    x = 1\n", []),  # a parameter read, then rebound
+        (b"def f(y):\n    print(x)\n    x = 1\n", ["LB206"]),
+    ],
+)
+def test_used_before_assignment_shortcut_for_a_plain_assignment(source, expected):
+    assert codes(source) == expected
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_a_failing_check_keeps_its_earlier_hits_and_the_other_checks(monkeypatch, before):
+    from lantern.analysis.rules.model import Check
+
+    rule = rule_by_code("LB204")
+    assert rule is not None
+
+    def wrap(original):
+        def broken(ctx, captures):
+            if before:
+                yield from original(ctx, captures)
+            raise RuntimeError("a broken check")
+
+        return broken
+
+    checks = [Check(c.languages, c.query, wrap(c.function), c.needs) for c in rule.checks]
+    monkeypatch.setattr(rule, "checks", checks)
+    options = RuleOptions(max_nesting_depth=97 if before else 98)  # plans of their own
+    assert codes(SOURCE, options) == (["LS102", "LB204"] if before else ["LS102"])
+
+
+def test_an_analysis_not_kept_for_reuse_makes_the_next_one_start_from_scratch():
+    first = analyse_document(PYTHON, SOURCE, parse(PYTHON, SOURCE), reusable=False)
+    assert first.interface == ()  # the file-wide facts were not computed
+    assert [f.code for f in first.findings] == codes(SOURCE)
+    edited = SOURCE.replace(b"return 1", b"return 2")
+    second = analyse_document(PYTHON, edited, parse(PYTHON, edited), previous=first)
+    assert second.reanalysed is None  # no interface to compare: a full analysis
+    assert second.findings == tuple(analyse(PYTHON, edited, parse(PYTHON, edited)))
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (b'def g():\n    f = open("x")\n    return 1\n', ["LB210"]),
+        (b'def open(p):\n    pass\n\ndef g():\n    f = open("x")\n    return 1\n', []),
+        (b'from io import open as op\ndef g():\n    f = op("x")\n    return 1\n', ["LB210"]),
+    ],
+)
+def test_interesting_calls_by_name_alias_and_shadowing(source, expected):
+    assert codes(source) == expected
+
+
+_BOTH = b"def f():\n    print(x)\n    x = 1\n    return f()\n"
+
+
+@pytest.mark.parametrize(
+    "options,expected",
+    [
+        (RuleOptions(), ["LB206", "LB207"]),  # one shared pattern serves both rules
+        (RuleOptions(select=("LB207",)), ["LB207"]),
+        (RuleOptions(ignore=("LB207",)), ["LB206"]),
+        (RuleOptions(preview=True), ["LB206", "LB207"]),  # LB214 shares it too
+    ],
+)
+def test_checks_sharing_a_pattern_each_get_every_match(options, expected):
+    from lantern.analysis.engine import _plan
+
+    assert sorted(codes(_BOTH, options)) == expected
+    shared = [o for o in _plan(PYTHON, RuleOptions()).owners if isinstance(o, tuple)]
+    assert any(len(checks) > 1 for checks in shared)
+
+
+def test_a_file_queried_in_slices_gets_the_same_findings_with_and_without_a_budget():
+    from lantern.analysis.engine import _SLICE
+
+    unit = b"def f%d(x):\n    if x == None:\n        return 1\n    return f%d(x)\n\n\n"
+    source = b"".join(unit % (i, i) for i in range(4000))
+    assert len(source) > 2 * _SLICE
+    tree = parse(PYTHON, source)
+    unbudgeted = analyse_document(PYTHON, source, tree)
+    budgeted = analyse_document(PYTHON, source, tree, budget_ms=10**9)
+    assert budgeted.stopped_after_ms is None
+    assert unbudgeted.findings == budgeted.findings
+    assert len(unbudgeted.findings) == 4000

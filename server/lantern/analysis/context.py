@@ -147,7 +147,14 @@ class NodeSpans:
         grammar = ctx.language.grammar
         valid = sorted(k for k in kinds if grammar.id_for_node_kind(k, True))
         found: list[Node] = []
-        if valid:
+        # Python's functions and lambdas of the whole file are what `pyflow.file_captures`
+        # holds under "function" (usually gathered by the engine's traversal already):
+        # no traversal of their own. (Only `pyflow.statement_facts` keeps a part of a file
+        # under that key, in contexts of its own that never ask this.)
+        whole = ctx._memo.get("py.file") if kinds == FUNCTION_TYPES["python"] else None
+        if whole is not None and ctx.family == "python":
+            found = list(whole.get("function", []))
+        elif valid:
             query = compiled_query(ctx.language, "[" + " ".join(f"({k})" for k in valid) + "] @n")
             found = QueryCursor(query).captures(ctx.tree.root_node).get("n", [])
         found.sort(key=lambda n: (n.start_byte, -n.end_byte))

@@ -105,7 +105,7 @@ def analyse(
     language: LanguageSpec, source: bytes, tree: Tree, options: RuleOptions | None = None
 ) -> list[Finding]:
     """All findings for `source` (parsed as `tree`), sorted by position."""
-    return list(analyse_document(language, source, tree, options).findings)
+    return list(analyse_document(language, source, tree, options, reusable=False).findings)
 
 
 class _Clock:
@@ -134,12 +134,16 @@ def analyse_document(
     options: RuleOptions | None = None,
     previous: Analysis | None = None,
     budget_ms: int | None = None,
+    *,
+    reusable: bool = True,
 ) -> Analysis:
     """Analyse `source`, reusing `previous` (the same document's last analysis) if possible.
 
     With `budget_ms`, rules stop running once that much time has passed: the findings
     so far are returned with one information notice at the top of the file saying so,
-    and `stopped_after_ms` set.
+    and `stopped_after_ms` set. `reusable=False` (only the findings will be read, as by
+    `lantern check`): the file-wide facts an incremental analysis compares are not
+    computed (an analysis given such a result as `previous` starts from scratch).
     """
     options = options or RuleOptions()
     clock = _Clock(budget_ms)
@@ -167,7 +171,7 @@ def analyse_document(
     else:
         assert previous is not None
         rule_findings = _merge(ctx, previous, regions, clock)
-    if unsearchable is None and not usable:
+    if unsearchable is None and not usable and reusable:
         # After the rules: on a full analysis their traversal gathered the facts.
         interface = _interface(ctx)
     suspect = None
@@ -275,6 +279,10 @@ def enabled_rules(language: str, options: RuleOptions) -> tuple[tuple[Rule, Chec
 
 
 _Owner = tuple[Rule, Check, Severity] | GatheredFact
+# What a pattern of the fused query serves: a gathered fact, or the checks whose queries
+# are that same pattern (usually one; checks of several rules may share a pattern, which
+# tree-sitter then matches once for them all).
+_Route = tuple[tuple[Rule, Check, Severity], ...] | GatheredFact
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +292,14 @@ class _Plan:
     plus the checks that run once per region."""
 
     query: Query | None
-    owners: tuple[_Owner, ...]  # by pattern index
+    owners: tuple[_Route, ...]  # by pattern index
     regional: tuple[tuple[Rule, Check, Severity], ...]
     gathered: tuple[GatheredFact, ...]
+    source: str = ""  # the fused query's source
+    # (text, the patterns of the checks that need it): disabled in `query`, which serves
+    # the files with none of these texts (most files: see `Check.needs`); a file with
+    # one gets a query of its own with those patterns on (`_query_for`).
+    gates: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
 
 
 @cache
@@ -325,17 +338,68 @@ def _fused(
     gathered = tuple(entry for entry in entries if isinstance(entry, GatheredFact))
     if not entries:
         return _Plan(None, (), tuple(regional), gathered)
-    sources = [_source(entry) for entry in entries]
-    query = Query(language.grammar, "\n".join(sources))
-    ends, position = [], 0  # where each check's source ends in the fused source
+    # Checks with the same query source (LB206 and LB207 read every function) share it.
+    units: list[tuple[str, list[tuple[Rule, Check, Severity]] | GatheredFact]] = []
+    shared: dict[str, list[tuple[Rule, Check, Severity]]] = {}
+    for entry in entries:
+        source = _source(entry)
+        if isinstance(entry, GatheredFact):
+            units.append((source, entry))
+        elif source in shared:
+            shared[source].append(entry)
+        else:
+            shared[source] = [entry]
+            units.append((source, shared[source]))
+    sources = [source for source, _ in units]
+    fused = "\n".join(sources)
+    query = Query(language.grammar, fused)
+    ends, position = [], 0  # where each unit's source ends in the fused source
     for source in sources:
         position += len(source.encode()) + 1
         ends.append(position)
     owners = tuple(
-        entries[bisect_right(ends, query.start_byte_for_pattern(index))]
-        for index in range(query.pattern_count)
+        unit if isinstance(unit, GatheredFact) else tuple(unit)
+        for unit in (
+            units[bisect_right(ends, query.start_byte_for_pattern(index))][1]
+            for index in range(query.pattern_count)
+        )
     )
-    return _Plan(query, owners, tuple(regional), gathered)
+    gates: dict[bytes, list[int]] = {}
+    for index, owner in enumerate(owners):
+        needs = set() if isinstance(owner, GatheredFact) else {o[1].needs for o in owner}
+        if len(needs) == 1 and (needle := needs.pop()):  # every check sharing it needs it
+            gates.setdefault(needle, []).append(index)
+            query.disable_pattern(index)
+    return _Plan(
+        query,
+        owners,
+        tuple(regional),
+        gathered,
+        fused,
+        tuple((needle, tuple(patterns)) for needle, patterns in gates.items()),
+    )
+
+
+def _query_for(ctx: FileContext, plan: _Plan) -> Query | None:
+    """The plan's query, with the patterns of the checks whose needed text the file has."""
+    opened = tuple(needle for needle, _ in plan.gates if needle in ctx.source)
+    if not opened or plan.query is None:
+        return plan.query
+    return _opened(ctx.language, ctx.options, opened)
+
+
+@cache
+def _opened(language: LanguageSpec, options: RuleOptions, opened: tuple[bytes, ...]) -> Query:
+    """The fused query of `_plan(language, options)` with the patterns gated by the
+    `opened` texts enabled. Compiled once per combination met (there are few), and only
+    when met: a compilation costs about 10 ms, which a one-file run would feel."""
+    plan = _plan(language, options)
+    query = Query(language.grammar, plan.source)
+    for needle, patterns in plan.gates:
+        if needle not in opened:
+            for index in patterns:
+                query.disable_pattern(index)
+    return query
 
 
 # -- running ------------------------------------------------------------------------------
@@ -389,29 +453,49 @@ def _run_rules(
         except Exception:  # a broken check must not take the others down
             log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
 
-    if plan.query is not None:
+    query = _query_for(ctx, plan)
+    if query is not None:
         # Up to a size, the matches are listed first, so that the facts gathered from them
         # serve the query checks too; past it, they stream (memory), and the facts the
         # checks ask for meanwhile are computed by a traversal of their own.
         listed = len(ctx.source) <= _LISTED_MATCHES_BYTES
-        matches = _matches(ctx, plan.query, clock)
+        matches = _matches(ctx, query, clock)
         pending = []
+        owners = plan.owners
+        # By pattern: the list a gathered fact's matches go to, else None (a check's).
+        facts = [gathered[o] if isinstance(o, GatheredFact) else None for o in owners]
         for pattern, captures in list(matches) if listed else matches:
-            owner = plan.owners[pattern]
-            if isinstance(owner, GatheredFact):
-                gathered[owner].append(captures)
+            fact = facts[pattern]
+            if fact is not None:
+                fact.append(captures)
             elif listed:
-                pending.append((owner, captures))
+                pending.append((owners[pattern], captures))
             else:
-                run(owner, captures)
+                for owner in owners[pattern]:
+                    run(owner, captures)
         gather_facts()
-        for owner, captures in pending:
-            if clock.expired():
-                break
-            run(owner, captures)
+        if regions is None and clock.deadline is None:
+            # The whole file, no budget: `run` and `report` without their region and
+            # clock tests (hundreds of thousands of matches on a large tree).
+            for checks, captures in pending:
+                for rule, check, severity in checks:
+                    try:
+                        for hit in check.function(ctx, captures):
+                            finding = _finding(rule, severity, hit)
+                            findings.setdefault((finding.code, hit.start, hit.end), finding)
+                    except Exception:  # a broken check must not take the others down
+                        log.exception("rule %s failed on a %s file", rule.code, ctx.language.name)
+        else:
+            for checks, captures in pending:
+                if clock.expired():
+                    break
+                for owner in checks:
+                    run(owner, captures)
     for rule, check, severity in plan.regional:
         if clock.expired():
             break
+        if check.needs and check.needs not in ctx.source:
+            continue
         try:
             report(rule, severity, check.function(ctx, {}))
         except Exception:
@@ -430,12 +514,42 @@ _SLICE = 128_000
 
 def _matches(
     ctx: FileContext, query: Query, clock: _Clock
-) -> Iterator[tuple[int, dict[str, list[Node]]]]:
+) -> Iterable[tuple[int, dict[str, list[Node]]]]:
     """The query's matches in document order, stopping when `clock` runs out.
 
     A slice ends at a top-level statement's end and includes the next statement too, so
     a pattern over two adjacent statements still matches; matches seen twice are skipped.
+    Without a time budget, a file queried whole gets tree-sitter's list as it is (no
+    generator step per match).
     """
+    if clock.deadline is None and (ctx.region is not None or len(ctx.source) <= _SLICE):
+        cursor = QueryCursor(query)
+        if ctx.region is not None:
+            cursor.set_byte_range(*ctx.region)
+        return cursor.matches(ctx.tree.root_node)
+    if clock.deadline is None and len(ctx.source) <= _LISTED_MATCHES_BYTES:
+        return _sliced_matches(ctx.tree.root_node, query)
+    return _budgeted_matches(ctx, query, clock)
+
+
+def _sliced_matches(root: Node, query: Query) -> list[tuple[int, dict[str, list[Node]]]]:
+    """What `_budgeted_matches` yields for a whole file without a budget, as a list."""
+    seen: set[tuple[object, ...]] = set()
+    found = []
+    for start, end in _slices(root):
+        cursor = QueryCursor(query)
+        cursor.set_byte_range(start, end)
+        for pattern, captures in cursor.matches(root):
+            key = (pattern, *(nodes[0].id for nodes in captures.values()))
+            if key not in seen:
+                seen.add(key)
+                found.append((pattern, captures))
+    return found
+
+
+def _budgeted_matches(
+    ctx: FileContext, query: Query, clock: _Clock
+) -> Iterator[tuple[int, dict[str, list[Node]]]]:
     root = ctx.tree.root_node
     if ctx.region is not None or len(ctx.source) <= _SLICE:
         cursor = QueryCursor(query)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,6 @@ from lantern.analysis.context import RuleOptions
 from lantern.analysis.engine import analyse
 from lantern.analysis.findings import Finding
 from lantern.analysis.languages import LanguageSpec, detect_language, language_of_shebang, parse
-from lantern.positions import Encoding, LineIndex
 from lantern.session import DEFAULT_MAX_FILE_SIZE, skip_reason
 
 if TYPE_CHECKING:
@@ -212,10 +213,8 @@ def check_file(
     source = text.encode("utf-8")
     report.findings = analyse(language, source, parse(language, source), options)
     if report.findings:
-        index = LineIndex(text)
-        report.locations = [
-            (_location(index, f.start_byte), _location(index, f.end_byte)) for f in report.findings
-        ]
+        at = _Locator(source)
+        report.locations = [(at(f.start_byte), at(f.end_byte)) for f in report.findings]
     return report
 
 
@@ -262,6 +261,26 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-def _location(index: LineIndex, byte: int) -> Location:
-    line, column = index.position_at_byte(byte, Encoding.UTF32)
-    return Location(line + 1, column + 1)
+class _Locator:
+    """Human locations of byte offsets into valid UTF-8 `source`: what
+    `LineIndex(text).position_at_byte(byte, Encoding.UTF32)` gives (lines broken at
+    `\r\n`, `\r` and `\n`; a column counts characters, not a line break's; a byte inside
+    a character is that character's), computed on the bytes: no str offsets, whose
+    index a file with non-ASCII text builds line by line."""
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        starts = [0, *accumulate(map(len, source.splitlines(keepends=True)))]
+        if len(starts) > 1 and not source.endswith((b"\n", b"\r")):
+            starts.pop()  # the last line has no break: it does not start a new one
+        self.starts = starts
+
+    def __call__(self, byte: int) -> Location:
+        source = self.source
+        byte = max(0, min(byte, len(source)))
+        line = bisect_right(self.starts, byte) - 1
+        start = self.starts[line]
+        while byte > start and byte < len(source) and source[byte] & 0xC0 == 0x80:
+            byte -= 1  # a UTF-8 continuation byte: back to its character's first byte
+        column = len(source[start:byte].rstrip(b"\r\n").decode("utf-8", "replace"))
+        return Location(line + 1, column + 1)

@@ -317,7 +317,10 @@ def _from_matches(ctx: FileContext, matches: list[dict[str, list[Node]]]) -> dic
     found: dict[str, list[Node]] = {}
     for captures in matches:
         for name, nodes in captures.items():
-            found.setdefault(name, []).extend(nodes)
+            bucket = found.get(name)
+            if bucket is None:  # not `setdefault`: it would build a list per match
+                bucket = found[name] = []
+            bucket.extend(nodes)
     return _sorted(found)
 
 
@@ -356,9 +359,15 @@ def _collect(
         cursor.set_byte_range(start, end)
         # captures() does not promise document order; bindings must be in source order.
         nodes = sorted(cursor.captures(within).get("bind", []), key=lambda n: n.start_byte)
+    # Outside a region every node's owner is found among the whole file's functions
+    # (as `owning_scope` has it), fetched once here rather than once per node.
+    spans = _function_spans(ctx, None) if ctx.region is None else None
     for node in nodes:
-        owner = owning_scope(ctx, node)
-        facts = grouped.setdefault(owner.id if owner is not None else None, ScopeFacts())
+        owner = _innermost(spans, node) if spans is not None else owning_scope(ctx, node)
+        key = owner.id if owner is not None else None
+        facts = grouped.get(key)
+        if facts is None:  # not `setdefault`: it would build a ScopeFacts per binding
+            facts = grouped[key] = ScopeFacts()
         kind = node.type
         if kind in ("assignment", "augmented_assignment"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -443,7 +452,16 @@ def owning_scope(ctx: FileContext, node: Node) -> Node | None:
     position = node.start_byte
     region = ctx.region
     inside = region is not None and region[0] <= position < region[1]
-    starts, spans, parents = _function_spans(ctx, region if inside else None)
+    return _innermost(_function_spans(ctx, region if inside else None), node)
+
+
+def _innermost(
+    functions: tuple[list[int], list[tuple[int, int, Node]], list[int]], node: Node
+) -> Node | None:
+    """The innermost of `functions` (as `_function_spans` gives them) strictly around
+    `node`."""
+    starts, spans, parents = functions
+    position = node.start_byte
     index = bisect_right(starts, position) - 1
     while index >= 0:
         start, end, function = spans[index]

@@ -84,8 +84,17 @@ def indentation_suspect(
         return True
     root = tree.root_node
     if blocks is not None and regions is None and not root.has_error:
-        return _statements(root) is None or any(_statements(b) is None for b in blocks)
+        return _statements(root) is None or any(_suspect(block) for block in blocks)
     return _suspect_block(root, regions)
+
+
+def _suspect(block: Node) -> bool:
+    """`_statements(block) is None`, sooner for a block of one child (most are): it is
+    suspect only if that child is no statement (a comment alone)."""
+    children = block.named_children
+    if len(children) == 1:
+        return children[0].type in _PY_SKIPPED
+    return _statements(block, children) is None
 
 
 def python_indentation_error(source: bytes) -> Finding | None:
@@ -131,15 +140,24 @@ def _suspect_block(root: Node, regions: list[tuple[int, int]] | None = None) -> 
     return False
 
 
-def _statements(node: Node) -> list[Node] | None:
-    """The statements of `node` (the module or a block), or None if it is suspect."""
-    statements = [c for c in node.named_children if c.type not in _PY_SKIPPED]
+def _statements(node: Node, children: list[Node] | None = None) -> list[Node] | None:
+    """The statements of `node` (the module or a block; `children`: its named children
+    if known), or None if it is suspect: a block without one, or statements that start
+    a line at different columns (or, in the module, at any but the first)."""
+    named = node.named_children if children is None else children
+    statements = [c for c in named if c.type not in _PY_SKIPPED]
     if node.type == "block" and not statements:
         return None
-    rows = [s.start_point for i, s in enumerate(statements)
-            if i == 0 or s.start_point[0] != statements[i - 1].end_point[0]]  # fmt: skip
-    columns = {column for _, column in rows}  # `a; b` shares a line: not a start
-    if len(columns) > 1 or (node.type == "module" and columns - {0}):
+    column, previous_end = None, -1  # `a; b` shares a line: `b` starts none
+    for statement in statements:
+        row, start = statement.start_point
+        if row != previous_end:
+            if column is None:
+                column = start
+            elif start != column:
+                return None
+        previous_end = statement.end_point[0]
+    if node.type == "module" and column not in (None, 0):
         return None
     return statements
 

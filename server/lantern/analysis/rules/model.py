@@ -150,11 +150,15 @@ class Check:
 
     An empty query means the function is called once per analysed region with no
     captures; it then works from facts memoised on the context (`ctx.region` says where).
+    `needs`: text every finding of the check requires in the file (`async` for a missing
+    `await` in an `async def`): a file without it is not searched for the check's
+    pattern at all (the engine's query for such files leaves the pattern out).
     """
 
     languages: tuple[str, ...]
     query: str
     function: CheckFunction
+    needs: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +196,14 @@ class Rule:
         order = (*PYTHON, *JAVASCRIPT, *GO)
         return tuple(sorted(present, key=lambda name: (*order, name).index(name)))
 
-    def check(self, languages: tuple[str, ...], query: str) -> Callable[[CheckFunction], Any]:
-        """Decorator: register `fn(ctx, captures)` as this rule's check for `languages`."""
+    def check(
+        self, languages: tuple[str, ...], query: str, needs: bytes = b""
+    ) -> Callable[[CheckFunction], Any]:
+        """Decorator: register `fn(ctx, captures)` as this rule's check for `languages`
+        (`needs`: see `Check`)."""
 
         def register(function: CheckFunction) -> CheckFunction:
-            self.checks.append(Check(languages, query, function))
+            self.checks.append(Check(languages, query, function, needs))
             return function
 
         return register

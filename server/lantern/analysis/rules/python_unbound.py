@@ -42,10 +42,11 @@ _TARGET_CONTAINERS = frozenset(
 )
 
 
-_FUNCTION_QUERY = "(function_definition body: (block) @body) @function"
+# Every function with a body (LB207's checks share it: one match per function for all).
+FUNCTION_QUERY = "(function_definition body: (block) @body) @function"
 
 
-@USED_BEFORE_ASSIGNMENT.check(PYTHON, _FUNCTION_QUERY)
+@USED_BEFORE_ASSIGNMENT.check(PYTHON, FUNCTION_QUERY)
 def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     """LB206: read where no path has assigned it yet (before the first assignment)."""
     # Without LB214, only names read before their first assignment can be reported:
@@ -59,7 +60,7 @@ def _used_before_assignment(ctx: FileContext, captures: dict) -> Iterator[Hit]:
             )
 
 
-@POSSIBLY_UNASSIGNED.check(PYTHON, _FUNCTION_QUERY)
+@POSSIBLY_UNASSIGNED.check(PYTHON, FUNCTION_QUERY)
 def _possibly_unassigned(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     """LB214: read after an assignment that only some paths make."""
     for name, node, maybe in _unbound_reads(ctx, captures["function"][0], captures["body"][0]):
@@ -101,34 +102,57 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
     """The local names (not parameters) an identifier reads at or before their first
     assignment (the only reads LB206 reports: see `maybe` above). Mentions in strings,
     comments and attribute names are not reads, which leaves most functions with none."""
-    found = set()
-    body = function.child_by_field_name("body")
-    root = ctx.tree.root_node
-    arguments = parameters(function)  # never tracked (see `_Function`)
-    for name, bindings in pyflow.scope_facts(ctx, function).bindings.items():
-        own = next((b for b in bindings if b.node.type != "for_in_clause"), None)
-        if body is None or own is None or name in arguments:
+    found: set[str] = set()
+    names = pyflow.scope_facts(ctx, function).bindings
+    body = function.child_by_field_name("body") if names else None
+    if body is None:
+        return frozenset()
+    source, body_start = ctx.source, body.start_byte
+    root = None
+    arguments: set[str] | None = None  # never tracked (see `_Function`): asked on a read
+    for name, bindings in names.items():
+        own = next((b.node for b in bindings if b.node.type != "for_in_clause"), None)
+        if own is None:
             continue
         needle = name.encode()
-        end = own.node.start_byte + len(needle)
-        position = ctx.source.find(needle, body.start_byte, end)
+        length = len(needle)
+        own_start = own.start_byte
+        end = own_start + length
+        position = source.find(needle, body_start, end)
+        if position == own_start and _assigned_there(own, length):
+            continue  # the first mention is the name assigned (`name = ...`): not a read
         while position != -1:
-            node = (
-                root.descendant_for_byte_range(position, position + len(needle))
-                if _whole_word(ctx.source, position, len(needle))
-                else None
-            )
-            if (
-                node is not None
-                and node.type == "identifier"
-                and node.start_byte == position
-                and node.end_byte == position + len(needle)
-                and _is_read(node)
-            ):
-                found.add(name)
-                break
-            position = ctx.source.find(needle, position + 1, end)
+            if _whole_word(source, position, length):
+                if root is None:
+                    root = ctx.tree.root_node
+                node = root.descendant_for_byte_range(position, position + length)
+                if (
+                    node is not None
+                    and node.type == "identifier"
+                    and node.start_byte == position
+                    and node.end_byte == position + length
+                    and _is_read(node)
+                ):
+                    arguments = parameters(function) if arguments is None else arguments
+                    if name not in arguments:
+                        found.add(name)
+                    break
+            position = source.find(needle, position + 1, end)
     return frozenset(found)
+
+
+def _assigned_there(binding: Node, length: int) -> bool:
+    """Is `binding` a plain assignment to an identifier `length` bytes long (the name
+    that starts it), which `_is_read` would call no read, without looking it up?"""
+    if binding.type != "assignment":
+        return False
+    left = binding.child_by_field_name("left")
+    return (
+        left is not None
+        and left.type == "identifier"
+        and left.start_byte == binding.start_byte
+        and left.end_byte == binding.start_byte + length
+    )
 
 
 def _candidates(ctx: FileContext, function: Node) -> frozenset[str]:

@@ -1,0 +1,152 @@
+"""Shortcuts that rules take for speed answer exactly as the slower test they replace."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lantern.analysis.rules.python import _rebound
+
+
+def _rebound_by_regex(name: str, body: bytes) -> bool:
+    word = re.escape(name.encode())
+    return (
+        re.search(
+            rb"(?<![.\w])" + word + rb"\s*=[^=]|\bimport\b[^\n]*\b" + word + rb"\b"
+            rb"|\bglobal\b[^\n]*\b" + word,
+            body,
+        )
+        is not None
+    )
+
+
+_PIECES = ["f", "fn", "f_", "_f", ".", "=", "==", " ", "\t", "\n", "\x0b", "(", ")", "x",
+           "import ", "global ", "é", "0", ":"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["f", "fn", "éf"]), st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_rebound_agrees_with_the_regular_expression(name, pieces):
+    body = "".join(pieces).encode()
+    assert _rebound(name, body) == _rebound_by_regex(name, body)
+
+
+def test_rebound_examples():
+    assert _rebound("f", b"    f = g\n    return f()")
+    assert _rebound("f", b"    f  =\tg")
+    assert not _rebound("f", b"    if f == g: return f()")
+    assert not _rebound("f", b"    self.f = 1\n    return f()")
+    assert not _rebound("f", b"    f =")  # `=` must be followed by something
+    assert _rebound("f", b"    import f\n")
+    assert _rebound("f", b"    global f\n")
+
+
+def test_enclosing_function_is_the_same_from_the_gathered_functions_as_from_a_query():
+    from lantern.analysis import pyflow
+    from lantern.analysis.context import FileContext, walk
+    from lantern.analysis.languages import language_named, parse
+
+    python = language_named("python")
+    assert python is not None
+    source = (
+        b"def outer(a=lambda: 1):\n"
+        b"    def inner():\n"
+        b"        return [lambda y: y for _ in a()]\n"
+        b"    class C:\n"
+        b"        def m(self):\n"
+        b"            return inner()\n"
+        b"    return C\n"
+        b"x = lambda: (lambda: 2)()\n"
+    )
+    tree = parse(python, source)
+    by_query = FileContext(python, source, tree)
+    gathered = FileContext(python, source, tree)
+    pyflow.file_captures(gathered)  # what the engine's traversal leaves in the memo
+    assert "py.file" in gathered._memo and "py.file" not in by_query._memo
+    nodes = list(walk(tree.root_node))
+    assert [by_query.enclosing_function(n) for n in nodes] == [
+        gathered.enclosing_function(n) for n in nodes
+    ]
+    assert any(gathered.enclosing_function(n) is not None for n in nodes)
+
+
+# One value of each known secret shape (LS104): each holds a shape marker, which is what
+# lets `secret_kind` skip the shapes' expression for strings without one.
+_SHAPE_EXAMPLES = {
+    "AWS access key ID": "AKIAIOSFODNN7EXAMPLE",
+    "GitHub token": "ghp_" + "a1B2" * 9,
+    "API key (sk-)": "sk-proj-" + "Ab1" * 8,
+    "Slack token": "xoxb-1234567890-abcdef",
+    "Slack webhook": "https://hooks.slack.com/services/T000/B000/abc",
+    "Google API key": "AIza" + "B" * 35,
+    "Stripe live key": "sk_live_" + "a1" * 12,
+    "GitLab token": "glpat-" + "x1" * 11,
+    "npm token": "npm_" + "a" * 36,
+    "SendGrid key": "SG." + "a" * 22 + "." + "b" * 43,
+    "private key": "-----BEGIN RSA PRIVATE KEY-----",
+    "JSON Web Token": "eyJ" + "a" * 12 + ".eyJ" + "b" * 12 + "." + "c" * 12,
+    "Azure storage key": "AccountKey=" + "A" * 44,
+    "password in a URL": "postgres://admin:Tr0ub4dor3@db.internal",
+}
+
+
+def test_every_known_secret_shape_holds_a_marker():
+    from lantern.analysis.rules.secrets import _ANY_MARKER, KNOWN_SHAPES
+
+    assert sorted(label for label, _ in KNOWN_SHAPES) == sorted(_SHAPE_EXAMPLES)
+    for label, pattern in KNOWN_SHAPES:
+        example = _SHAPE_EXAMPLES[label]
+        match = pattern.search(example)
+        assert match is not None, label
+        assert _ANY_MARKER.search(match.group(0)) is not None, label
+
+
+_LAYOUTS = [
+    b"x = 1\ny = 2\n",
+    b"x = 1; y = 2\nif x:\n    a; b\n    c\n",
+    b"if x:\n    a\n      b\n",  # a block's statements at two columns
+    b"if x:\n        a\n    b\n",  # dedent to no enclosing level: b is a module statement
+    b"def f():\n    pass\n  x = 1\n",
+    b"class A:\n    def f(self):\n        return 1\n\n    x = 2\n",
+    b"if x:\n    a = (1,\n  2)\n    b\n",  # a continuation line's indentation is no start
+    b"for i in x:\n    pass\nelse:\n    a\n    b\n",
+]
+
+
+@pytest.mark.parametrize("source", _LAYOUTS)
+def test_indentation_suspect_from_gathered_blocks_agrees_with_the_walk(source):
+    from tree_sitter import Query, QueryCursor
+
+    from lantern.analysis.languages import language_named, parse
+    from lantern.analysis.syntax import indentation_suspect
+
+    python = language_named("python")
+    assert python is not None
+    tree = parse(python, source)
+    assert not tree.root_node.has_error
+    blocks = QueryCursor(Query(python.grammar, "(block) @b")).captures(tree.root_node).get("b", [])
+    assert indentation_suspect(source, tree, None, blocks) == indentation_suspect(source, tree)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", " ", "\n", "\r", "\r\n", "é", "€", "😀", "\u2028", "\x0c"]),
+        max_size=30,
+    ),
+    st.data(),
+)
+def test_check_locations_agree_with_the_line_index(pieces, data):
+    from lantern.analysis.files import _Locator
+    from lantern.positions import Encoding, LineIndex
+
+    text = "".join(pieces)
+    source = text.encode("utf-8")
+    index, at = LineIndex(text), _Locator(source)
+    for byte in data.draw(st.lists(st.integers(0, len(source)), max_size=8)):
+        line, column = index.position_at_byte(byte, Encoding.UTF32)
+        location = at(byte)
+        assert (location.line, location.column) == (line + 1, column + 1), byte
