@@ -690,15 +690,17 @@ def _changed_regions(
     if _size(merged) > budget:
         return None
     # Error recovery can move function boundaries: every syntax error, before and after
-    # the edit, must lie inside the regions; widen them to the errors' units once.
+    # the edit, must lie inside the regions; widen them to the errors' units once. An
+    # error at module level (recovery may have cut a function into top-level pieces,
+    # whose findings depend on each other: a Go `os.Open` and the `defer Close()` an
+    # edit deleted) leaves no unit to trust: everything is re-run.
     moved = [
         (start if start <= prefix else start + delta, end if end <= prefix else end + delta)
         for start, end in _error_spans(previous.tree.root_node)
     ]
     errors = [*moved, *_error_spans(ctx.tree.root_node)]
-    outside = [span for span in errors if not _covered(span, merged)]
-    if outside:
-        for start, end in _union(outside):
+    if errors:
+        for start, end in _union(errors):
             for unit_start, unit_end, statements in _units(
                 top, start, max(end, start + 1), lang_family
             ):
