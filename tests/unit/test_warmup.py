@@ -87,3 +87,22 @@ def test_default_settings_give_the_options_warmed_up_before_settings_load():
     from lantern.config import Settings
 
     assert rule_options(Settings().rules) == rule_options(None) == RuleOptions()
+
+
+@pytest.mark.parametrize("later", [False, True])
+def test_what_only_async_files_need_is_prepared_later(monkeypatch, later: bool):
+    """The first preparation leaves out the query only files with `async` need (it would
+    delay the first diagnostics of the others); the later one compiles it."""
+    from lantern.analysis import engine
+
+    python = language_named("python")
+    options = RuleOptions(complexity_threshold=20_000 + int(later))
+    warmup.prepare(python, options)
+    if later:
+        assert warmup.prepare(python, options, later=True) is True
+    compiled: list[str] = []
+    original = engine.Query
+    monkeypatch.setattr(engine, "Query", lambda *args: compiled.append(args[1]) or original(*args))
+    source = b"async def main(tasks):\n    run(tasks)\n"
+    analyse(python, source, parse(python, source), options)
+    assert bool(compiled) is not later

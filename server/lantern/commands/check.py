@@ -395,6 +395,7 @@ def _prepare(work: list[tuple[Path, RuleOptions, int, bool]], at_least: int) -> 
     for (language, options), files in pairs.items():
         if language is not None and files >= at_least:
             prepare(language, options)
+            prepare(language, options, later=True)
 
 
 def default_jobs() -> int:

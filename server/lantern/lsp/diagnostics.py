@@ -416,16 +416,19 @@ def warm_up(ls: LanternServer) -> None:
         names = dict.fromkeys(opened)
         if root is not None:
             names.update(dict.fromkeys(spec.name for spec in warmup.languages_in(root)))
-        for name in names:
-            if (spec := language_named(name)) is not None:
-                warmup.prepare(spec, options)
+        specs = [spec for name in names if (spec := language_named(name)) is not None]
+        for spec in specs:
+            warmup.prepare(spec, options)
         # Not beside the first analyses, which they would slow down by what they cost.
-        ls.later(soon)
+        ls.later(soon, specs)
 
-    def soon() -> None:
+    def soon(specs: list[LanguageSpec]) -> None:
         protocol_warmup.prepare_messages(
             converter, received, protocol_warmup.SOON, pause=ls.wait_quiet
         )
+        for spec in specs:
+            ls.wait_quiet()
+            warmup.prepare(spec, options, later=True)
         ai_edge.prepare()  # a review starts on open: is a model configured?
 
     def rest() -> None:  # class by class, between the user's requests
