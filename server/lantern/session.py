@@ -139,6 +139,10 @@ def parse_document(
     return tree
 
 
+def _size_cap(settings: Settings | None) -> int:
+    return settings.diagnostics.max_file_size if settings is not None else DEFAULT_MAX_FILE_SIZE
+
+
 class Session:
     def __init__(self) -> None:
         self.documents: dict[str, Document] = {}
@@ -165,8 +169,10 @@ class Session:
         self.resolve_settings = resolve
         self.settings_generation += 1
         for document in self.documents.values():
+            cap = _size_cap(document.settings)
             document.settings = self._settings_for(document.uri)
-            document.stale = True  # the size cap may have changed
+            if _size_cap(document.settings) != cap:
+                document.stale = True  # parsed again: whether it is skipped may change
 
     def settings_for(self, uri: str) -> Settings | None:
         """The settings a document is analysed with (None before any are loaded)."""
@@ -299,9 +305,7 @@ class Session:
         if document.language is None:
             document.tree = None
             return
-        settings = document.settings
-        max_size = settings.diagnostics.max_file_size if settings else DEFAULT_MAX_FILE_SIZE
-        reason = skip_reason(document.source, max_size)
+        reason = skip_reason(document.source, _size_cap(document.settings))
         if reason is not None:
             if reason != document.skip_reason:
                 log.info("Not analysing %s: %s", document.uri, reason)

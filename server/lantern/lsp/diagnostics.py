@@ -52,8 +52,8 @@ class _State:
     )
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    # uri -> (version, settings generation, findings): what was last computed.
-    results: dict[str, tuple[int, int, list[Finding]]] = field(default_factory=dict)
+    # uri -> (what they depend on, findings): what was last computed.
+    results: dict[str, tuple[tuple[object, ...], list[Finding]]] = field(default_factory=dict)
     # uri -> the last analysis, which the next version's incremental analysis starts from.
     analyses: dict[str, Analysis] = field(default_factory=dict)
     # Documents whose first analysis was answered with their syntax errors alone, and the
@@ -306,7 +306,7 @@ async def _analyse_and_publish(ls: LanternServer, uri: str) -> None:
 
 
 async def findings_for(ls: LanternServer, snapshot: Snapshot) -> list[Finding]:
-    """The findings for one snapshot, computed once per (version, settings)."""
+    """The findings for one snapshot, computed once per version and analysis settings."""
     state = _state(ls)
     lock = state.locks.setdefault(snapshot.uri, asyncio.Lock())
     async with lock:
@@ -326,25 +326,26 @@ async def findings_by(ls: LanternServer, snapshot: Snapshot, deadline: float) ->
 
 
 async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) -> list[Finding]:
-    key = (snapshot.version, snapshot.settings_generation)
-    cached = state.results.get(snapshot.uri)
-    if cached is not None and cached[:2] == key:
-        return cached[2]
     settings = snapshot.settings
     enabled = settings is None or settings.diagnostics.enabled
+    options = rule_options(settings.rules if settings is not None else None)
+    budget = settings.diagnostics.time_budget_ms if settings is not None else TIME_BUDGET_MS
+    # What the findings depend on: new settings that leave these alone (the first load,
+    # when nothing is configured) cost no second analysis (seconds for a large file).
+    key = (snapshot.version, snapshot.skip_reason, enabled, options, budget)
+    cached = state.results.get(snapshot.uri)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     if snapshot.skip_reason is not None and snapshot.language is not None and enabled:
         # Said in the editor, at the top of the file, not only in the server's log.
         findings: list[Finding] = [
             notice(f"Lantern did not analyse this file: {snapshot.skip_reason}.")
         ]
     elif snapshot.language is not None and enabled and len(snapshot.source) >= LARGE_DOCUMENT:
-        options = rule_options(settings.rules if settings is not None else None)
-        budget = settings.diagnostics.time_budget_ms if settings is not None else TIME_BUDGET_MS
         findings = await parsing.findings_elsewhere(ls, snapshot, options, budget)
     elif snapshot.tree is None or snapshot.language is None or not enabled:
         findings = []
     else:
-        options = rule_options(settings.rules if settings is not None else None)
         previous = state.analyses.get(snapshot.uri)
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(
@@ -355,7 +356,7 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
             snapshot.tree,
             options,
             previous,
-            settings.diagnostics.time_budget_ms if settings is not None else TIME_BUDGET_MS,
+            budget,
         )
         findings = list(analysis.findings)
         if snapshot.uri in ls.session.documents:
@@ -363,7 +364,7 @@ async def _findings_for(ls: LanternServer, state: _State, snapshot: Snapshot) ->
             if analysis.reanalysed is None:  # a full analysis: the next edit's ahead
                 ls.later(_prepare_edits, ls, snapshot.uri, snapshot.language)
     if snapshot.uri in ls.session.documents:
-        state.results[snapshot.uri] = (*key, findings)
+        state.results[snapshot.uri] = (key, findings)
     return findings
 
 
