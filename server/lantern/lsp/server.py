@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import inspect
 import json
 import logging
@@ -524,6 +525,10 @@ def serve(tcp: tuple[str, int] | None = None) -> int:
     # while they work (the first syntax errors, a code action) waits less for it.
     sys.setswitchinterval(0.001)
     server = create_server()
+    # What is loaded by now (pygls, lsprotocol's classes, Lantern's modules) lives as long
+    # as the process: kept out of the cyclic collector's full passes, which otherwise walk
+    # it all again and again (10-20 ms pauses in the middle of a keystroke's analysis).
+    gc.freeze()
     client_log = _ClientLogHandler(server)
     client_log.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(client_log)
