@@ -158,6 +158,8 @@ async def _syntax_first(ls: LanternServer, snapshot: Snapshot) -> list[Finding] 
         options = rule_options(settings.rules if settings is not None else None)
         if warmup.is_prepared(snapshot.language, options):
             return None
+    if snapshot.uri in _state(ls).results:
+        return None  # the full findings came meanwhile
     if not snapshot.tree.root_node.has_error:
         return None  # (an indentation error tree-sitter accepts waits for the rest)
     if syntax := syntax_errors(snapshot.language, snapshot.source, snapshot.tree):
@@ -196,7 +198,9 @@ def publish_syntax_first(ls: LanternServer, uri: str) -> None:
             if snapshot is None or (syntax := await _syntax_first(ls, snapshot)) is None:
                 return
             document = ls.session.documents.get(uri)
-            if document is not None and document.version == snapshot.version:
+            # Never after the full findings (they are kept before they are published).
+            fresh = document is not None and document.version == snapshot.version
+            if fresh and uri not in _state(ls).results:
                 ls.text_document_publish_diagnostics(
                     types.PublishDiagnosticsParams(
                         uri=uri,
