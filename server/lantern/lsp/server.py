@@ -217,8 +217,9 @@ class LanternServer(LanguageServer):
         self.ai_edge: Any = None  # owned by lantern.lsp.ai
         self.completion_state: Any = None  # owned by lantern.lsp.completion
         self.parsing_state: Any = None  # owned by lantern.lsp.parsing
-        # Set once the first settings are loaded: only syntax errors are reported before
-        # (lsp.diagnostics), and only when nothing configures diagnostics.
+        # Set once the first settings are loaded. Before, a document is analysed only if
+        # no source configures its analysis (lsp.configuration.unconfigured), and its
+        # syntax errors are answered early only if none configures diagnostics.
         self.settings_ready = asyncio.Event()
 
     # -- reading stdin -----------------------------------------------------------------
@@ -327,14 +328,20 @@ class LanternServer(LanguageServer):
             self._quiet_since = time.monotonic()
             self.idle.set()
 
+    def _quiet_left(self, seconds: float) -> float:
+        """How much longer until nothing will have been handled for `seconds` (0: now;
+        `seconds` while a message is being handled)."""
+        if not self.idle.is_set():
+            return seconds
+        return max(0.0, self._quiet_since + seconds - time.monotonic())
+
     async def until_quiet(self, seconds: float, limit: float) -> None:
         """On the loop: until nothing has been handled for `seconds`, or `limit` seconds
         have passed (a request may be waiting for what the caller does next)."""
         deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            await asyncio.sleep(seconds)
-            if self.idle.is_set() and time.monotonic() - self._quiet_since >= seconds:
-                return
+        await asyncio.sleep(seconds)  # a message read with the caller's may be on its way
+        while (left := self._quiet_left(seconds)) and time.monotonic() < deadline:
+            await asyncio.sleep(left)
 
     def later(self, fn: Callable[..., object], *args: Any) -> None:
         """Run `fn(*args)` on the one thread for work that can wait (a daemon: it never
@@ -363,10 +370,9 @@ class LanternServer(LanguageServer):
         not in them."""
         while True:
             self.idle.wait()
-            remaining = self._quiet_since + seconds - time.monotonic()
-            if remaining <= 0 and self.idle.is_set():
+            if not (left := self._quiet_left(seconds)):
                 return
-            time.sleep(max(remaining, 0.001))
+            time.sleep(left)
 
     # -- telling the user --------------------------------------------------------------
 
