@@ -56,9 +56,14 @@ async def test_streams_cut_for_another_request_are_asked_again_and_then_queued(
     openai_server.script(*[Fault.slow_stream(0.3, content=" * r\n  # more\n") for _ in range(3)])
     service = make_service(provider(openai_server), deadline_seconds={"complete": 30})
 
-    results = await asyncio.gather(
-        *(service.complete("/ws/area.py", _area(n), 2, 19) for n in range(3))
+    # The others ask once the first is streaming (its first caller also pays for the SDK's
+    # import and client, which could otherwise outlast its whole answer).
+    first = asyncio.ensure_future(service.complete("/ws/area.py", _area(0), 2, 19))
+    await asyncio.to_thread(openai_server.wait_for_requests, 1, 10.0)
+    others = await asyncio.gather(
+        *(service.complete("/ws/area.py", _area(n), 2, 19) for n in (1, 2))
     )
+    results = [await first, *others]
 
     assert all(isinstance(r, CompletionResult) for r in results), results  # nobody lost
     stats = service.stats()["providers"][0]
