@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from lantern.analysis import warmup
-from lantern.analysis.context import RuleOptions
-from lantern.analysis.engine import analyse
+from lantern.analysis.context import RuleOptions, compiled_query
+from lantern.analysis.engine import analyse, analyse_document
 from lantern.analysis.languages import LANGUAGES, language_named, parse
 
 
@@ -106,3 +106,36 @@ def test_what_only_async_files_need_is_prepared_later(monkeypatch, later: bool):
     source = b"async def main(tasks):\n    run(tasks)\n"
     analyse(python, source, parse(python, source), options)
     assert bool(compiled) is not later
+
+
+def _edit(spec, source: bytes, tree, old: bytes, new: bytes):
+    start = source.index(old)
+    row, column = source.count(b"\n", 0, start), start - (source.rfind(b"\n", 0, start) + 1)
+    tree.edit(
+        start,
+        start + len(old),
+        start + len(new),
+        (row, column),
+        (row, column + len(old)),
+        (row, column + len(new)),
+    )
+    edited = source[:start] + new + source[start + len(old) :]
+    return edited, parse(spec, edited, tree)
+
+
+@pytest.mark.parametrize("name", ["python", "javascript"])
+def test_a_language_prepared_for_keystrokes_compiles_nothing_on_the_first_one(name):
+    # The incremental analysis of an edit inside a function (what typing costs) has
+    # queries of its own, which a full analysis never reaches.
+    spec = language_named(name)
+    options = _fresh_options()
+    warmup.prepare(spec, options)
+    assert warmup.prepare_keystrokes(spec, options) is True
+    source = warmup.SAMPLES[name]
+    tree = parse(spec, source)
+    first = analyse_document(spec, source, tree, options)
+    edited, tree = _edit(spec, source, tree, b"return walk(n)", b"return walk(n * 3)")
+    compiled = compiled_query.cache_info().misses
+    again = analyse_document(spec, edited, tree, options, first)
+    assert again.reanalysed  # the incremental path, not a second full analysis
+    assert compiled_query.cache_info().misses == compiled

@@ -434,6 +434,7 @@ def warm_up(ls: LanternServer) -> None:
         for spec in specs:
             ls.wait_quiet()
             warmup.prepare(spec, options, later=True)
+            warmup.prepare_keystrokes(spec, options)
         ai_edge.prepare()  # a review starts on open: is a model configured?
 
     def rest() -> None:  # class by class, between the user's requests
