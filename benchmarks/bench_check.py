@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_lsp import compile_bytecode
+
 # Runs a command and reports its wall time and the peak RSS of its largest process.
 _MEASURE = """
 import json, resource, subprocess, sys, time
@@ -183,6 +186,7 @@ def main() -> int:
     parser.add_argument("--tree", type=Path, help="Folder to check (default: a stdlib copy).")
     parser.add_argument("--baseline", type=Path, help="Another Lantern checkout (a row).")
     args = parser.parse_args()
+    compile_bytecode(args.baseline)
     with tempfile.TemporaryDirectory(prefix="lantern-bench-") as scratch:
         tree = args.tree or copy_stdlib(Path(scratch))
         files = sum(1 for _ in tree.rglob("*.py"))
@@ -196,7 +200,7 @@ def main() -> int:
         runs: dict[str, list[tuple[float, int, float]]] = {n: [] for n, c in commands.items() if c}
         counts: dict[str, int | None] = {}
         ceilings: list[float] = []
-        for round_ in range(args.repeat + 1):  # round 0 writes bytecode caches: not counted
+        for round_ in range(args.repeat + 1):  # round 0 warms the file system: not counted
             if round_:
                 ceilings.append(parallel_ceiling())
             for name, entry in commands.items():

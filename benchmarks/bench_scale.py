@@ -39,7 +39,14 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_lsp import Client, capabilities, edit_scenarios, peak_rss_mb, stdlib_file  # noqa: E402
+from bench_lsp import (  # noqa: E402
+    Client,
+    capabilities,
+    compile_bytecode,
+    edit_scenarios,
+    peak_rss_mb,
+    stdlib_file,
+)
 
 LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go"}
 
@@ -259,6 +266,7 @@ async def main() -> None:
         help="Run only this scenario (repeatable; default: all)",
     )
     args = parser.parse_args()
+    compile_bytecode(args.baseline)
     python = sys.executable
     serve = [python, "-m", "lantern", "serve"]
     servers: dict[str, tuple[list[str], Any]] = {"lantern": (serve, None)}
