@@ -64,21 +64,81 @@ def _index_of_units(line: str, units: int, encoding: Encoding) -> int:
     return len(line)
 
 
+class _Starts:
+    """The start of each line of a text, as offsets (str or UTF-8 bytes), shifted lazily:
+    after an edit, the starts from `pivot` on are stored `shift` too low. Adding it to
+    every later line on every keystroke would cost more than the rest of the edit; it is
+    added when the whole list is asked for. Immutable once built, but for that."""
+
+    __slots__ = ("pivot", "shift", "stored")
+
+    def __init__(self, stored: list[int], pivot: int = 0, shift: int = 0) -> None:
+        self.stored, self.pivot, self.shift = stored, pivot, shift
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+    def at(self, line: int) -> int:
+        start = self.stored[line]
+        return start + self.shift if line >= self.pivot else start
+
+    def line_of(self, offset: int) -> int:
+        """`bisect_right(starts, offset) - 1` without building the list."""
+        stored, pivot, shift = self.stored, self.pivot, self.shift
+        if shift and pivot < len(stored) and offset >= stored[pivot] + shift:
+            return bisect.bisect_right(stored, offset - shift, pivot) - 1
+        return bisect.bisect_right(stored, offset, 0, pivot if shift else len(stored)) - 1
+
+    def exact(self) -> list[int]:
+        """The list itself, the pending shift applied."""
+        if self.shift:
+            pivot, shift = self.pivot, self.shift
+            # A new list: the stored one may be shared with the index this came from.
+            self.stored = self.stored[:pivot] + [s + shift for s in self.stored[pivot:]]
+            self.shift = 0
+        return self.stored
+
+    def spliced(self, first: int, last: int, window: list[int], delta: int) -> _Starts:
+        """These starts with lines [first, last) replaced by `window` (absolute), every
+        line from `last` on moved by `delta`: a copy of the list (a memcpy), no addition
+        to the lines after the edit when typing on one line."""
+        stored = self.stored
+        pivot, shift = (self.pivot, self.shift) if self.shift else (last, 0)
+        # Before the window: as stored, plus the old shift where it applied.
+        starts = stored[: min(first, pivot)]
+        if pivot < first:
+            starts += [s + shift for s in stored[pivot:first]]
+        starts += window
+        # After it: everything moves by `delta`; lines before the old pivot are made
+        # exact now (none when typing on one line), the rest keep a pending shift.
+        if last < pivot:
+            starts += [s + delta for s in stored[last:pivot]]
+        new_pivot = len(starts)
+        starts += stored[max(last, pivot) :]
+        return _Starts(starts, new_pivot, shift + delta)
+
+
+def _byte_starts(text: str) -> list[int]:
+    """`_line_starts` in UTF-8 byte offsets. LSP's line breaks are ASCII and
+    `bytes.splitlines` breaks on exactly them: C speed, no loop over the lines."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    starts = [0, *accumulate(map(len, encoded.splitlines(keepends=True)))]
+    if len(starts) > 1 and not encoded.endswith((b"\n", b"\r")):
+        starts.pop()  # the last line has no break: it does not start a new one
+    return starts
+
+
 class LineIndex:
     """Line starts of one text, for fast position arithmetic. Immutable."""
 
-    __slots__ = ("_byte_starts", "_lone_cr", "_pivot", "_shift", "_starts", "text")
+    __slots__ = ("_bytes", "_lone_cr", "_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         # Computed on first use: a document nobody asks about holds only its text.
-        self._starts: list[int] | None = None
-        # After an edit, the starts from `_pivot` on are stored `_shift` too low: adding
-        # it to every later line on every keystroke would cost more than the rest of the
-        # edit (see `replaced`); it is added when the whole list is asked for.
-        self._pivot = 0
-        self._shift = 0
-        self._byte_starts: list[int] | None = None
+        self._starts: _Starts | None = None
+        # In UTF-8 bytes, for a text with a non-ASCII character (the others' are equal).
+        self._bytes: _Starts | None = None
         # tree-sitter rows count "\n" only; LSP lines also break on a lone "\r".
         self._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
 
@@ -86,68 +146,55 @@ class LineIndex:
         """The index of this text with [start, end) replaced by `inserted`.
 
         Only the lines around the edit are rescanned; later line starts are shifted,
-        lazily: typing on one line copies the list of starts (a memcpy) and adds the
-        shift to none of them. The window reaches one line beyond each side so a "\r\n"
-        split or joined at the edges of the edit is seen.
+        lazily (see `_Starts`), in str offsets and, once they are known, in bytes. The
+        window reaches one line beyond each side so a "\r\n" split or joined at the
+        edges of the edit is seen.
         """
         text = self.text[:start] + inserted + self.text[end:]
         delta = len(inserted) - (end - start)
-        stored = self._stored()
-        count = len(stored)
-        first = max(self._line_of(start) - 1, 0)
-        last = self._line_of(end) + 2
-        low = self._start(first)
-        high = self._start(last) + delta if last < count else len(text)
+        starts = self._lines()
+        count = len(starts)
+        first = max(starts.line_of(start) - 1, 0)
+        last = starts.line_of(end) + 2
+        low = starts.at(first)
+        high = starts.at(last) + delta if last < count else len(text)
         window = _line_starts(text[low:high])
         if last < count:
             window.pop()  # == high: the first of the shifted line starts
-        pivot, shift = (self._pivot, self._shift) if self._shift else (last, 0)
-        # Before the window: as stored, plus the old shift where it applied.
-        starts = stored[: min(first, pivot)]
-        if pivot < first:
-            starts += [s + shift for s in stored[pivot:first]]
-        starts += [low + s for s in window]
-        # After it: everything moves by `delta`; lines before the old pivot are made
-        # exact now (none when typing on one line), the rest keep a pending shift.
-        if last < pivot:
-            starts += [s + delta for s in stored[last:pivot]]
         index = LineIndex.__new__(LineIndex)
         index.text = text
-        index._pivot = len(starts)
-        starts += stored[max(last, pivot) :]
-        index._shift = shift + delta
-        index._starts = starts
-        index._byte_starts = None
+        index._starts = starts.spliced(first, last, [low + s for s in window], delta)
+        index._bytes = None
+        if self._bytes is not None and not text.isascii():
+            old = self._bytes
+            byte_low = old.at(first)
+            byte_delta = _units(inserted, Encoding.UTF8) - _units(
+                self.text[start:end], Encoding.UTF8
+            )
+            byte_window = _byte_starts(text[low:high])
+            if last < count:
+                byte_window.pop()
+            index._bytes = old.spliced(first, last, [byte_low + s for s in byte_window], byte_delta)
         index._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
         return index
 
-    def _stored(self) -> list[int]:
+    def _lines(self) -> _Starts:
         if self._starts is None:
-            self._starts = _line_starts(self.text)
+            self._starts = _Starts(_line_starts(self.text))
         return self._starts
 
     def _start(self, line: int) -> int:
         """`line_starts[line]` without building the list."""
-        start = self._stored()[line]
-        return start + self._shift if line >= self._pivot else start
+        return self._lines().at(line)
 
     def _line_of(self, offset: int) -> int:
         """`bisect_right(line_starts, offset) - 1` without building the list."""
-        stored, pivot, shift = self._stored(), self._pivot, self._shift
-        if shift and pivot < len(stored) and offset >= stored[pivot] + shift:
-            return bisect.bisect_right(stored, offset - shift, pivot) - 1
-        return bisect.bisect_right(stored, offset, 0, pivot if shift else len(stored)) - 1
+        return self._lines().line_of(offset)
 
     @property
     def line_starts(self) -> list[int]:
         """str offset of each line's start (the first is 0)."""
-        stored = self._stored()
-        if self._shift:
-            pivot, shift = self._pivot, self._shift
-            # A new list: the stored one may be shared with the index this came from.
-            self._starts = stored = stored[:pivot] + [s + shift for s in stored[pivot:]]
-            self._shift = 0
-        return stored
+        return self._lines().exact()
 
     def without_line_starts(self) -> LineIndex:
         """The same index holding only its text (for a document not in use: the line
@@ -156,7 +203,7 @@ class LineIndex:
 
     @property
     def line_count(self) -> int:
-        return len(self._stored())
+        return len(self._lines())
 
     def line_text(self, line: int) -> str:
         """The text of `line` without its line break ("" past the end)."""
@@ -195,27 +242,21 @@ class LineIndex:
 
     # -- str offset <-> UTF-8 byte offset --------------------------------------------
 
-    def _byte_line_starts(self) -> list[int]:
-        if self._byte_starts is None:
-            if self.text.isascii():
-                self._byte_starts = self.line_starts
-            else:
-                starts, total = [0], 0
-                for line, start in enumerate(self.line_starts[1:], start=1):
-                    previous = self.line_starts[line - 1]
-                    total += _units(self.text[previous:start], Encoding.UTF8)
-                    starts.append(total)
-                self._byte_starts = starts
-        return self._byte_starts
+    def _byte_lines(self) -> _Starts:
+        """UTF-8 byte offset of each line's start (for a text with a non-ASCII character:
+        the others' are the str offsets)."""
+        if self._bytes is None:
+            self._bytes = _Starts(_byte_starts(self.text))
+        return self._bytes
 
     def byte_at(self, offset: int) -> int:
         """UTF-8 byte offset of a str offset."""
         offset = max(0, min(offset, len(self.text)))
         if self.text.isascii():
             return offset
-        line = bisect.bisect_right(self.line_starts, offset) - 1
-        start = self.line_starts[line]
-        return self._byte_line_starts()[line] + _units(self.text[start:offset], Encoding.UTF8)
+        line = self._line_of(offset)
+        start = self._start(line)
+        return self._byte_lines().at(line) + _units(self.text[start:offset], Encoding.UTF8)
 
     def offset_at_byte(self, byte: int) -> int:
         """str offset of a UTF-8 byte offset (inside a character: that character's start)."""
@@ -223,11 +264,11 @@ class LineIndex:
             return 0
         if self.text.isascii():
             return min(byte, len(self.text))
-        starts = self._byte_line_starts()
-        line = bisect.bisect_right(starts, byte) - 1
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] if line + 1 < self.line_count else len(self.text)
-        return start + _index_of_units(self.text[start:end], byte - starts[line], Encoding.UTF8)
+        starts = self._byte_lines()
+        line = starts.line_of(byte)
+        start = self._start(line)
+        end = self._start(line + 1) if line + 1 < self.line_count else len(self.text)
+        return start + _index_of_units(self.text[start:end], byte - starts.at(line), Encoding.UTF8)
 
     # -- tree-sitter points ----------------------------------------------------------
 

@@ -97,6 +97,12 @@ def test_a_chain_of_edits_keeps_every_line_lookup_exact(text: str, data: st.Data
             assert index.point_at(offset) == fresh.point_at(offset)
         for line in range(index.line_count + 1):
             assert index.line_text(line) == fresh.line_text(line)
+        if data.draw(st.booleans()):  # UTF-8 offsets: carried from edit to edit once known
+            encoded = index.text.encode("utf-8", "surrogatepass")
+            for offset in range(len(index.text) + 1):
+                assert index.byte_at(offset) == len(index.text[:offset].encode("utf-8"))
+            for byte in range(len(encoded) + 1):
+                assert index.offset_at_byte(byte) == fresh.offset_at_byte(byte)
         if data.draw(st.booleans()):  # ...and sometimes built between edits
             assert index.line_starts == fresh.line_starts
         assert earlier.line_starts == LineIndex(earlier.text).line_starts  # not disturbed
