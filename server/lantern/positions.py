@@ -64,6 +64,21 @@ def _index_of_units(line: str, units: int, encoding: Encoding) -> int:
     return len(line)
 
 
+def _has_lone_cr(text: str) -> bool:
+    """Does `text` hold a "\r" not followed by "\n"?"""
+    return "\r" in text and text.count("\r") != text.count("\r\n")
+
+
+def _lone_cr_in(text: str, low: int, high: int) -> bool:
+    """Does `text[low:high]` hold a "\r" not followed by "\n" (in `text`)?"""
+    at = text.find("\r", low, high)
+    while at != -1:
+        if text[at + 1 : at + 2] != "\n":
+            return True
+        at = text.find("\r", at + 1, high)
+    return False
+
+
 class _Starts:
     """The start of each line of a text, as offsets (str or UTF-8 bytes), shifted lazily:
     after an edit, the starts from `pivot` on are stored `shift` too low. Adding it to
@@ -140,7 +155,7 @@ class LineIndex:
         # In UTF-8 bytes, for a text with a non-ASCII character (the others' are equal).
         self._bytes: _Starts | None = None
         # tree-sitter rows count "\n" only; LSP lines also break on a lone "\r".
-        self._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
+        self._lone_cr = _has_lone_cr(text)
 
     def replaced(self, start: int, end: int, inserted: str) -> LineIndex:
         """The index of this text with [start, end) replaced by `inserted`.
@@ -175,7 +190,13 @@ class LineIndex:
             if last < count:
                 byte_window.pop()
             index._bytes = old.spliced(first, last, [byte_low + s for s in byte_window], byte_delta)
-        index._lone_cr = "\r" in text and text.count("\r") != text.count("\r\n")
+        # Only a "\r" typed, or one whose next character changed, can become lone: not two
+        # scans of the whole text per keystroke (0.2 ms on a 3,500-line CRLF file).
+        index._lone_cr = (
+            _has_lone_cr(text)
+            if self._lone_cr
+            else _lone_cr_in(text, max(start - 1, 0), start + len(inserted))
+        )
         return index
 
     def _lines(self) -> _Starts:
