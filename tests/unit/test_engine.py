@@ -12,7 +12,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lantern.analysis.context import RuleOptions
-from lantern.analysis.engine import analyse, analyse_document, prepare_edits
+from lantern.analysis.engine import (
+    _common_prefix,
+    _common_suffix,
+    analyse,
+    analyse_document,
+    prepare_edits,
+)
 from lantern.analysis.findings import Severity
 from lantern.analysis.fixes import apply_edits, ignore_edit
 from lantern.analysis.languages import LANGUAGES, language_named, parse
@@ -437,3 +443,35 @@ def test_a_file_queried_in_slices_gets_the_same_findings_with_and_without_a_budg
     assert budgeted.stopped_after_ms is None
     assert unbudgeted.findings == budgeted.findings
     assert len(unbudgeted.findings) == 4000
+
+
+@settings(max_examples=300)
+@given(st.integers(0, 9_000), st.integers(0, 2**32), st.data())
+def test_an_edit_is_located_by_the_common_prefix_and_suffix_of_the_two_texts(
+    length: int, seed: int, data: st.DataObject
+):
+    # Texts of three letters, as long as two of the comparison's blocks (4,096 bytes);
+    # edits anywhere, and often at a block's edge.
+    old = bytes(random.Random(seed).choices(b"abc", k=length))
+    edges = [
+        at
+        for n in (4_096, 8_192)
+        for at in (n - 1, n, n + 1, len(old) - n - 1, len(old) - n, len(old) - n + 1)
+        if 0 <= at <= len(old)
+    ]
+    anywhere = st.integers(0, len(old))
+    start = data.draw(st.one_of(anywhere, st.sampled_from(edges)) if edges else anywhere)
+    if start < len(old) and data.draw(st.booleans()):  # one byte changed: a typo fixed
+        end, inserted = start + 1, b"d"
+    else:
+        end, inserted = data.draw(st.integers(start, len(old))), data.draw(st.binary(max_size=6))
+    new = old[:start] + inserted + old[end:]
+    prefix = _common_prefix(old, new)
+    suffix = _common_suffix(old, new, prefix)
+    shortest = min(len(old), len(new))
+    assert old[:prefix] == new[:prefix]
+    assert prefix == shortest or old[prefix] != new[prefix]
+    assert prefix + suffix <= shortest
+    assert old[len(old) - suffix :] == new[len(new) - suffix :]
+    at_old, at_new = len(old) - suffix - 1, len(new) - suffix - 1
+    assert prefix + suffix == shortest or old[at_old] != new[at_new]

@@ -1008,12 +1008,21 @@ def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+# Sources are compared this many bytes at a time (memcmp speed, small copies), then by
+# binary search inside the first block that differs: not a byte loop, and not slices as
+# long as half the file (0.4 ms per comparison on a 300 KB file).
+_BLOCK = 4096
+
+
 def _common_prefix(a: bytes, b: bytes) -> int:
     limit = min(len(a), len(b))
-    low, high = 0, limit  # binary search on equal prefixes: memcmp speed, not a byte loop
-    while low < high:
+    low = 0
+    while low + _BLOCK <= limit and a[low : low + _BLOCK] == b[low : low + _BLOCK]:
+        low += _BLOCK
+    high = min(low + _BLOCK, limit)
+    while low < high:  # a[:low] == b[:low]; the first difference is at `high` or before
         middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
+        if a[low:middle] == b[low:middle]:
             low = middle
         else:
             high = middle - 1
@@ -1021,11 +1030,20 @@ def _common_prefix(a: bytes, b: bytes) -> int:
 
 
 def _common_suffix(a: bytes, b: bytes, prefix: int) -> int:
+    """The length of the common end of `a` and `b`, not reaching into their first
+    `prefix` bytes."""
     limit = min(len(a), len(b)) - prefix
-    low, high = 0, limit
+    end_a, end_b = len(a), len(b)
+    low = 0
+    while (
+        low + _BLOCK <= limit
+        and a[end_a - low - _BLOCK : end_a - low] == b[end_b - low - _BLOCK : end_b - low]
+    ):
+        low += _BLOCK
+    high = min(low + _BLOCK, limit)
     while low < high:
         middle = (low + high + 1) // 2
-        if a[len(a) - middle :] == b[len(b) - middle :]:
+        if a[end_a - middle : end_a - low] == b[end_b - middle : end_b - low]:
             low = middle
         else:
             high = middle - 1
