@@ -15,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 
 from lantern.lsp import assistant
-from lantern.lsp.commands import EXPLAIN, FIX, GENERATE, ls_converter
+from lantern.lsp.commands import EXPLAIN, FIX, GENERATE
 from lantern.lsp.edits import supports_resource_operation
 from lantern.lsp.server import LanternServer
 from lantern.session import Snapshot
@@ -40,7 +40,7 @@ def listed(
     actions: list[types.CodeAction] = []
     if _wants(only, QUICK_FIX):
         for diagnostic in params.context.diagnostics[:MAX_DIAGNOSTICS]:
-            plain = ls_converter().unstructure(diagnostic)
+            plain = ls.converter.unstructure(diagnostic)
             short = _short(diagnostic.message)
             actions.append(
                 _edit_action(
@@ -70,7 +70,7 @@ def listed(
             )
     if not _wants(only, REWRITE):
         return actions
-    selection = ls_converter().unstructure(params.range)
+    selection = ls.converter.unstructure(params.range)
     if params.range.start != params.range.end:
         actions.append(
             _edit_action(
@@ -137,7 +137,7 @@ async def resolve(
     if data.get("kind") == FIX_KIND:
         from lantern.lsp.commands import _target
 
-        outcome = await assistant.fix(ls, snapshot, _target(data.get("target")))
+        outcome = await assistant.fix(ls, snapshot, _target(ls, data.get("target")))
     else:
         position = types.Position(**data.get("position", {"line": 0, "character": 0}))
         outcome = await assistant.generate(

@@ -105,28 +105,21 @@ def _snapshot(ls: LanternServer, uri: Any) -> Snapshot:
     return snapshot
 
 
-def _structure(value: Any, kind: type, what: str) -> Any:
+def _structure(ls: LanternServer, value: Any, kind: type, what: str) -> Any:
     try:
-        return ls_converter().structure(value, kind)
+        return ls.converter.structure(value, kind)
     except Exception:
         raise BadArguments(f"{what} is not a valid LSP {kind.__name__}") from None
 
 
-@functools.cache
-def ls_converter() -> Any:
-    from pygls.protocol import default_converter
-
-    return default_converter()
-
-
-def _target(value: Any) -> assistant.Target:
+def _target(ls: LanternServer, value: Any) -> assistant.Target:
     """A diagnostic (it has a message) or a range."""
     if isinstance(value, dict) and "message" in value:
-        diagnostic = _structure(value, types.Diagnostic, "the diagnostic")
+        diagnostic = _structure(ls, value, types.Diagnostic, "the diagnostic")
         return assistant.Target(diagnostic.range, diagnostic)
     if isinstance(value, dict) and "range" in value and "start" not in value:
         value = value["range"]
-    return assistant.Target(_structure(value, types.Range, "the range"))
+    return assistant.Target(_structure(ls, value, types.Range, "the range"))
 
 
 def _options(arguments: tuple[Any, ...], index: int) -> dict[str, Any]:
@@ -179,7 +172,7 @@ async def _finish(ls: LanternServer, outcome: assistant.Outcome, options: dict[s
 async def _generate(ls: LanternServer, *arguments: Any) -> Any:
     _at_least(arguments, 2, "(uri, position, prompt?, kind?, options?)")
     snapshot = _snapshot(ls, arguments[0])
-    position = _structure(arguments[1], types.Position, "the position")
+    position = _structure(ls, arguments[1], types.Position, "the position")
     prompt = arguments[2] if len(arguments) > 2 and arguments[2] is not None else ""
     kind = arguments[3] if len(arguments) > 3 and arguments[3] is not None else "code"
     if not isinstance(prompt, str) or not isinstance(kind, str):
@@ -209,7 +202,7 @@ async def _generate(ls: LanternServer, *arguments: Any) -> Any:
 async def _explain(ls: LanternServer, *arguments: Any) -> Any:
     _at_least(arguments, 2, "(uri, range | diagnostic, options?)")
     snapshot = _snapshot(ls, arguments[0])
-    target = _target(arguments[1])
+    target = _target(ls, arguments[1])
     options = _options(arguments, 2)
     outcome = await assistant.explain(ls, snapshot, target)
     if options.get("show"):
@@ -224,7 +217,7 @@ async def _explain(ls: LanternServer, *arguments: Any) -> Any:
 async def _fix(ls: LanternServer, *arguments: Any) -> Any:
     _at_least(arguments, 2, "(uri, diagnostic | range, options?)")
     snapshot = _snapshot(ls, arguments[0])
-    target = _target(arguments[1])
+    target = _target(ls, arguments[1])
     options = _options(arguments, 2)
     version = options.get("version")
     if version is not None and version != snapshot.version:

@@ -222,6 +222,13 @@ class LanternServer(LanguageServer):
         # syntax errors are answered early only if none configures diagnostics.
         self.settings_ready = asyncio.Event()
 
+    @property
+    def converter(self) -> Any:
+        """The protocol's cattrs converter (pygls keeps it private): the one whose hooks
+        the warm-up generates. A second one would cost its own build (~30 ms: lsprotocol
+        resolves every class) on first use, and its own hooks."""
+        return self.protocol._converter
+
     # -- reading stdin -----------------------------------------------------------------
 
     def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
