@@ -436,6 +436,9 @@ def warm_up(ls: LanternServer) -> None:
             warmup.prepare(spec, options, later=True)
             warmup.prepare_keystrokes(spec, options)
         ai_edge.prepare()  # a review starts on open: is a model configured?
+        # The first code action finds the definition at the cursor for the AI actions
+        # with `lantern.ai.context` (its imports, tomllib's among them: ~3 ms).
+        import lantern.ai.context  # noqa: F401
 
     def rest() -> None:  # class by class, between the user's requests
         protocol_warmup.prepare_messages(converter, received, everything, pause=ls.wait_quiet)
