@@ -241,6 +241,36 @@ async def test_classic_completion_without_a_model_offers_identifiers_and_keyword
     assert client.messages == []
 
 
+async def test_identifiers_added_while_typing_are_offered_once_the_server_is_quiet(
+    tmp_path: Path,
+) -> None:
+    # While typing, the list may lag the text by what was typed since the last pause:
+    # the identifiers are read again then (off the loop), not at every keystroke.
+    text = "def compute_total(items):\n    return 0\n\nco\n"
+    async with lantern_client(tmp_path) as client:
+        uri = (tmp_path / URI_NAME).as_uri()
+        open_document(client, uri, text)
+
+        async def labels(line: int) -> set[str]:
+            answer = await client.text_document_completion_async(
+                types.CompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line, character=2),
+                )
+            )
+            assert answer is not None
+            return {item.label for item in answer.items}
+
+        assert "compute_total" in await labels(3)
+        change_document(client, uri, 2, "count_items = 1\n", (0, 0))  # "co" is on line 4 now
+        assert "compute_total" in await labels(4)
+        for _ in range(20):  # read again once the server has been quiet (0.2 s)
+            await asyncio.sleep(0.4)
+            if "count_items" in (found := await labels(4)):
+                break
+    assert {"compute_total", "count_items"} <= found
+
+
 async def test_classic_completion_marks_the_model_item_for_clients_without_inline(
     tmp_path: Path, model: OpenAIServer
 ) -> None:

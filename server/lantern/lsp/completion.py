@@ -14,14 +14,16 @@ only logged unless the user pressed the inline-suggest key.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from lantern.completion.local import ItemKind, local_items
+from lantern.completion.local import ItemKind, document_identifiers, local_items
 from lantern.completion.text import word_before
 from lantern.lsp import parsing
 from lantern.lsp.ai import AIEdge, edge
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("lantern.completion")
 
 AI_LABEL = "Lantern AI"
+# A document's identifiers are read again once no message has come for this long.
+QUIET_SECONDS = 0.2
 _LABEL_WIDTH = 60
 
 
@@ -46,6 +50,9 @@ _LABEL_WIDTH = 60
 class _State:
     engine: CompletionEngine | None = None
     generation: int = -1
+    # uri -> (version, its identifiers): see `_identifiers`.
+    identifiers: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    refreshing: set[str] = field(default_factory=set)
 
 
 def register(server: LanternServer) -> None:
@@ -87,8 +94,10 @@ def register(server: LanternServer) -> None:
             # Collecting a large document's identifiers is one query over the whole tree
             # (a second on a 2 MB bundle, holding the GIL): it offers keywords only.
             large = len(snapshot.source) >= LARGE_DOCUMENT
-            tree = None if large else snapshot.tree
-            found, incomplete = local_items(snapshot.language, tree, snapshot.source, word)
+            names = frozenset() if large else _identifiers(ls, snapshot)
+            found, incomplete = local_items(
+                snapshot.language, None, snapshot.source, word, identifiers=names
+            )
             incomplete = incomplete or large
             items += [
                 types.CompletionItem(
@@ -116,8 +125,45 @@ def register(server: LanternServer) -> None:
 def forget(ls: LanternServer, uri: str) -> None:
     """The document closed: its pending completion is cancelled."""
     state: _State = ls.completion_state
+    state.identifiers.pop(uri, None)
     if state.engine is not None:
         state.engine.forget(uri)
+
+
+def _identifiers(ls: LanternServer, snapshot: Snapshot) -> frozenset[str]:
+    """The document's identifiers for its classic completion list. Reading them is a
+    query over the whole tree (4 ms on a 3,500-line file, at every keystroke a list is
+    asked for), so while the user types the last version's are offered (they lack at most
+    what was typed since) and read again once the server is quiet."""
+    state: _State = ls.completion_state
+    known = state.identifiers.get(snapshot.uri)
+    if known is not None and known[0] == snapshot.version:
+        return known[1]
+    if snapshot.language is None:
+        return frozenset()
+    if known is None:
+        names = document_identifiers(snapshot.language, snapshot.tree, snapshot.source)
+        state.identifiers[snapshot.uri] = (snapshot.version, names)
+        return names
+    if snapshot.uri not in state.refreshing and ls.loop is not None:
+        state.refreshing.add(snapshot.uri)
+        task = ls.loop.create_task(_refresh_identifiers(ls, snapshot.uri))
+        task.add_done_callback(lambda _: state.refreshing.discard(snapshot.uri))
+    return known[1]
+
+
+async def _refresh_identifiers(ls: LanternServer, uri: str) -> None:
+    """Read `uri`'s identifiers again once the server is quiet, off the loop."""
+    await ls.until_quiet(QUIET_SECONDS, limit=math.inf)
+    state: _State = ls.completion_state
+    snapshot = ls.session.snapshot(uri)
+    if snapshot is None or snapshot.language is None or uri not in state.identifiers:
+        return
+    names = await asyncio.to_thread(
+        document_identifiers, snapshot.language, snapshot.tree, snapshot.source
+    )
+    if (known := state.identifiers.get(uri)) is not None and known[0] < snapshot.version:
+        state.identifiers[uri] = (snapshot.version, names)
 
 
 # -- helpers -----------------------------------------------------------------------------
