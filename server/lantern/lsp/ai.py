@@ -22,6 +22,7 @@ from lantern.lsp.server import LanternServer
 if TYPE_CHECKING:
     from lantern.ai.errors import AIError
     from lantern.ai.service import AIService
+    from lantern.config import Task
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,26 @@ class AIEdge:
             if not provider_settings(settings.ai, os.environ):
                 return False
         return bool(self.service().pool.providers)
+
+    def unavailable(self, task: Task) -> AIError | None:
+        """Why `task` cannot ask a model now (AI turned off, no provider for it), or None.
+        With no model configured (the default) this is said without building the service:
+        its imports (the `openai` SDK's among them, ~16 ms) would land on the request."""
+        from lantern.ai.errors import NOT_CONFIGURED_HELP, Disabled, NotConfigured
+        from lantern.ai.providers import provider_settings
+
+        settings = self.server.session.settings
+        ai = settings.ai if settings is not None else None
+        if ai is not None and not ai.enabled:
+            return Disabled("AI features are turned off (`ai.enabled = false`); nothing was sent.")
+        if self._service is None and (ai is None or not provider_settings(ai, os.environ)):
+            return NotConfigured(NOT_CONFIGURED_HELP)
+        service = self.service()
+        if not service.settings.ai.enabled:
+            return Disabled("AI features are turned off (`ai.enabled = false`); nothing was sent.")
+        if not service.pool.route(task):
+            return service.pool.not_configured(task)
+        return None
 
     def prepare(self) -> None:
         """Import what `ready` needs, and the model layer when a model is configured (the

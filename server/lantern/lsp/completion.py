@@ -26,7 +26,7 @@ from pygls.uris import to_fs_path
 from lantern.completion.local import ItemKind, document_identifiers, local_items
 from lantern.completion.text import word_before
 from lantern.lsp import parsing
-from lantern.lsp.ai import AIEdge, edge
+from lantern.lsp.ai import edge
 from lantern.lsp.server import LanternServer
 from lantern.positions import LineIndex
 from lantern.session import LARGE_DOCUMENT, Snapshot
@@ -34,7 +34,6 @@ from lantern.session import LARGE_DOCUMENT, Snapshot
 # lantern.completion.engine imports the model layer's errors: it is imported on first use,
 # so that starting the server does not load the model layer.
 if TYPE_CHECKING:
-    from lantern.ai.errors import AIError
     from lantern.completion.engine import CompletionEngine, Outcome
     from lantern.config import Settings
 
@@ -199,7 +198,8 @@ def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
     if state.engine is None:
         state.engine = CompletionEngine(
             complete=lambda *args, **kwargs: ai.service().complete(*args, **kwargs),
-            unavailable=lambda: _unavailable(ai),
+            # Checked before the debounce: without a model, local items answer at once.
+            unavailable=lambda: ai.unavailable("complete"),
             on_error=lambda error, request: ai.failed(error, asked=request.asks_model),
             on_success=ai.succeeded,
             settings=wanted,
@@ -208,19 +208,6 @@ def _engine(ls: LanternServer, settings: Settings) -> CompletionEngine:
         state.engine.reconfigure(wanted)
     state.generation = ls.session.settings_generation
     return state.engine
-
-
-def _unavailable(ai: AIEdge) -> AIError | None:
-    """Why completion cannot ask a model (checked before the debounce, so completion
-    without a model answers at once with local items)."""
-    service = ai.service()
-    if not service.settings.ai.enabled:
-        from lantern.ai.errors import Disabled
-
-        return Disabled("AI features are turned off (`ai.enabled = false`); nothing was sent.")
-    if not service.pool.route("complete"):
-        return service.pool.not_configured("complete")
-    return None
 
 
 async def _suggest(

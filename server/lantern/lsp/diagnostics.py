@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -437,8 +438,11 @@ def warm_up(ls: LanternServer) -> None:
             warmup.prepare_keystrokes(spec, options)
         ai_edge.prepare()  # a review starts on open: is a model configured?
         # The first code action finds the definition at the cursor for the AI actions
-        # with `lantern.ai.context` (its imports, tomllib's among them: ~3 ms).
-        import lantern.ai.context  # noqa: F401
+        # with `lantern.ai.context` (its imports, tomllib's among them: ~3 ms); the first
+        # completion needs the completion engine (~4 ms of imports).
+        ls.wait_quiet()
+        for module in ("lantern.ai.context", "lantern.completion.engine"):
+            importlib.import_module(module)
 
     def rest() -> None:  # class by class, between the user's requests
         protocol_warmup.prepare_messages(converter, received, everything, pause=ls.wait_quiet)
