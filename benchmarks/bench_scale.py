@@ -3,7 +3,7 @@
 Run on demand (never from the test suite):
 
     python benchmarks/bench_scale.py [--documents 200] [--baseline CHECKOUT] [--no-ruff]
-                                     [--scenario many|long|minified ...]
+                                     [--scenario many|long|minified|text ...]
 
 Each server runs once per scenario, fresh, over stdio (pull diagnostics):
 - many documents: `--documents` files open at once (Python from the standard library,
@@ -12,6 +12,9 @@ Each server runs once per scenario, fresh, over stdio (pull diagnostics):
   document's diagnostics over 20 edits spread over the documents (median and max);
 - a 10,000-line Python file (the standard library's `typing.py`, three times): open ->
   diagnostics, 20 keystrokes in a function -> diagnostics, a codeAction round trip;
+- `typing.py` with a non-ASCII character, and with CRLF line endings: 20 keystrokes in a
+  function -> diagnostics (a position conversion that scans the whole text per keystroke
+  shows here first);
 - a 1.5 MB minified JavaScript line (under the 2 MB default size cap): open ->
   diagnostics of that file, and, sent while it is being parsed and analysed, a small
   document's diagnostics and code actions (nothing may wait for the big file), then
@@ -197,6 +200,35 @@ async def long_file(command: list[str], env: Any, folder: Path) -> dict:
     }
 
 
+async def text_variants(command: list[str], env: Any, folder: Path) -> dict:
+    """`typing.py` as files in the wild hold it: with one non-ASCII character (a © in a
+    header) and with CRLF line endings. 20 keystrokes in a function -> diagnostics, a
+    second after the open (as bench_lsp's edit row)."""
+    base = stdlib_file().read_text()
+    variants = {
+        "non-ASCII": "# Copyright © 2024\n" + base,
+        "CRLF": base.replace("\n", "\r\n"),
+    }
+    figures = {}
+    for name, text in variants.items():
+        path = folder / f"{name.lower()}.py"
+        path.write_bytes(text.encode())
+        client = await start(command, env, folder)
+        uri = open_document(client, path, text)
+        await client.diagnostics(uri, 1, True)
+        await asyncio.sleep(1.0)
+        line, column, typed = edit_scenarios(text)["edit in function"]
+        started = time.perf_counter()
+        for offset, character in enumerate(typed):
+            insert(client, uri, 2 + offset, line, column + offset, character)
+        await client.diagnostics(uri, 0, True)
+        figures[f"typing.py, {name}: 20 keystrokes -> diagnostics (ms)"] = (
+            time.perf_counter() - started
+        ) * 1000
+        await client.stop()
+    return figures
+
+
 def still_analysing(item: dict[str, Any]) -> bool:
     """Lantern's notice that a large file's findings are not computed yet."""
     return item.get("code") == "lantern" and "still analysing" in item.get("message", "")
@@ -261,7 +293,7 @@ async def main() -> None:
     parser.add_argument("--no-ruff", action="store_true", help="Leave ruff server out")
     parser.add_argument(
         "--scenario",
-        choices=("many", "long", "minified"),
+        choices=("many", "long", "minified", "text"),
         action="append",
         help="Run only this scenario (repeatable; default: all)",
     )
@@ -278,7 +310,7 @@ async def main() -> None:
         servers["ruff server"] = ([ruff, "server"], None)
     results: dict[str, dict[str, float]] = {name: {} for name in servers}
     for name, (command, env) in servers.items():
-        for scenario in args.scenario or ("many", "long", "minified"):
+        for scenario in args.scenario or ("many", "long", "minified", "text"):
             if scenario == "minified" and name == "ruff server":
                 continue  # not a Python file: nothing to compare
             with tempfile.TemporaryDirectory(prefix="lantern-scale-") as scratch:
@@ -287,6 +319,8 @@ async def main() -> None:
                     figures = await many_documents(command, env, folder, args.documents)
                 elif scenario == "long":
                     figures = await long_file(command, env, folder)
+                elif scenario == "text":
+                    figures = await text_variants(command, env, folder)
                 else:
                     figures = await minified(command, env, folder)
             results[name].update(figures)
