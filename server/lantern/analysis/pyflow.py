@@ -329,6 +329,15 @@ GATHERED_FACTS.append(GatheredFact(("python",), _FILE_QUERY, _file_captures_key,
 
 def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:
     """Every binding made directly in `scope` (a function or the module), in source order."""
+    kind = scope.type
+    if ctx.region is None and (kind == "function_definition" or kind == "lambda"):
+        # The common question (every check asks it per function on a full analysis):
+        # answered without building the root node or a closure.
+        every = ctx._memo.get(("py.scopes", None))
+        if every is None:
+            every = ctx.memo(("py.scopes", None), lambda: _collect(ctx, ctx.tree.root_node))
+        facts = every.get(scope.id)
+        return facts if facts is not None else ScopeFacts()
     if scope.id == ctx.tree.root_node.id:
         if ctx.region is None:
             every = ctx.memo(("py.scopes", None), lambda: _collect(ctx, scope))
