@@ -196,3 +196,43 @@ def test_python_secrets_from_holders_and_markers_equal_a_check_of_every_string(c
     found = _run_rules(ctx, None if region is None else [region])
     assert {(f.start_byte, f.end_byte, f.message) for f in found} == expected
     assert len(expected) >= (6 if cut is None else 1)
+
+
+def test_owners_found_in_one_sweep_equal_the_innermost_function_of_each_node():
+    from lantern.analysis import pyflow
+    from lantern.analysis.context import FileContext, walk
+    from lantern.analysis.languages import language_named, parse
+
+    python = language_named("python")
+    assert python is not None
+    source = (
+        b"x = 1\n"
+        b"def f(a=lambda: 0):\n"
+        b"    y = lambda z: (lambda: z)()\n"
+        b"    def g():\n"
+        b"        return [w for w in y]\n"
+        b"    return g\n"
+        b"class C:\n"
+        b"    def m(self): return lambda: self\n"
+        b"z = f()\n"
+    )
+    ctx = FileContext(python, source, parse(python, source))
+    functions = pyflow._function_spans(ctx, None)
+    nodes = sorted(walk(ctx.tree.root_node), key=lambda n: n.start_byte)
+    expected = [pyflow._innermost(functions, node) for node in nodes]
+    assert pyflow._owners_in_order(functions, nodes) == expected
+    assert len({owner.id for owner in expected if owner is not None}) >= 5
+
+
+def test_every_assignment_of_a_chain_binds_the_chains_value():
+    from lantern.analysis import pyflow
+    from lantern.analysis.context import FileContext
+    from lantern.analysis.languages import language_named, parse
+
+    python = language_named("python")
+    assert python is not None
+    source = b"a = b = c.d = e = 7\nf = g = h\n"
+    ctx = FileContext(python, source, parse(python, source))
+    bindings = pyflow.scope_facts(ctx, ctx.tree.root_node).bindings
+    values = {name: [ctx.text(b.value) for b in found] for name, found in bindings.items()}
+    assert values == {"a": ["7"], "b": ["7"], "e": ["7"], "f": ["h"], "g": ["h"]}
