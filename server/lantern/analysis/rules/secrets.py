@@ -288,10 +288,14 @@ def secret_kind(ctx: FileContext, string: Node) -> tuple[str, str | None, bool] 
             continue  # sk-xxxxxxxxxxxxxxxxxxxxxxxx
         whole = match.group(0) == value
         return label, name, whole and is_declaration
-    if name is not None and _in_name_table(ctx, string):
+    if name is None:
         return None
-    if name is not None and looks_like_secret_value(value, name):
-        normal = re.sub(r"[^a-z0-9]", "", name.lower())
+    normal = re.sub(r"[^a-z0-9]", "", name.lower())
+    if not any(names.search(normal) for names in (_PASSWORD_NAMES, _TOKEN_NAMES, _KEY_NAMES)):
+        return None  # `looks_like_secret_value` says no to any other name: ask nothing more
+    if _in_name_table(ctx, string):
+        return None
+    if looks_like_secret_value(value, name):
         label = "password" if _PASSWORD_NAMES.search(normal) else "secret"
         return label, name, is_declaration
     return None
