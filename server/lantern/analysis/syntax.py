@@ -146,19 +146,19 @@ def _statements(node: Node, children: list[Node] | None = None) -> list[Node] | 
     a line at different columns (or, in the module, at any but the first)."""
     named = node.named_children if children is None else children
     statements = [c for c in named if c.type not in _PY_SKIPPED]
-    if node.type == "block" and not statements:
+    if not statements:
+        return None if node.type == "block" else statements
+    column = statements[0].start_point[1]  # the first statement starts a line
+    if node.type == "module" and column != 0:
         return None
-    column, previous_end = None, -1  # `a; b` shares a line: `b` starts none
-    for statement in statements:
+    previous = statements[0]
+    for statement in islice(statements, 1, None):
         row, start = statement.start_point
-        if row != previous_end:
-            if column is None:
-                column = start
-            elif start != column:
-                return None
-        previous_end = statement.end_point[0]
-    if node.type == "module" and column not in (None, 0):
-        return None
+        # Another column is suspect only on a line of its own: `a; b` puts `b` on the
+        # line where `a` ends (its end, asked only then: most statements are aligned).
+        if start != column and row != previous.end_point[0]:
+            return None
+        previous = statement
     return statements
 
 
