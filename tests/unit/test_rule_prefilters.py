@@ -236,3 +236,13 @@ def test_every_assignment_of_a_chain_binds_the_chains_value():
     bindings = pyflow.scope_facts(ctx, ctx.tree.root_node).bindings
     values = {name: [ctx.text(b.value) for b in found] for name, found in bindings.items()}
     assert values == {"a": ["7"], "b": ["7"], "e": ["7"], "f": ["h"], "g": ["h"]}
+
+
+def test_the_scan_from_a_markers_rarest_character_finds_exactly_the_markers():
+    from lantern.analysis.rules.secrets import _ANY_SHAPE_MARKER, _SHAPE_MARKERS
+
+    for marker in _SHAPE_MARKERS:
+        assert _ANY_SHAPE_MARKER.search(f"x = '{marker}'".encode()) is not None, marker
+        for cut in range(len(marker)):  # any character missing: no marker
+            partial = marker[:cut] + "\n" + marker[cut + 1 :]
+            assert _ANY_SHAPE_MARKER.search(partial.encode()) is None, (marker, cut)

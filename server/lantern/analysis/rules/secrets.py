@@ -327,27 +327,25 @@ def _hardcoded_secret(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     )
 
 
-def _alternatives(words: list[str]) -> str:
-    """A regular expression for any of `words` with common prefixes factored out
-    (`g(?:h(?:o_|p_)|lpat\\-)`): Python's engine tries every alternative at every
-    position, so fewer alternatives scan faster (a third here)."""
-    by_first: dict[str, list[str]] = {}
-    for word in sorted(set(words)):
-        by_first.setdefault(word[:1], []).append(word[1:])
-    parts = []
-    for first, rests in by_first.items():
-        tails = [rest for rest in rests if rest]
-        if not tails:
-            parts.append(re.escape(first))
-            continue
-        inner, optional = _alternatives(tails), len(tails) < len(rests)
-        if optional or len(tails) > 1:
-            inner = f"(?:{inner})" + ("?" if optional else "")
-        parts.append(re.escape(first) + inner)
-    return "|".join(parts)
+# The markers' characters, rarest first in Python source (counted over CPython's standard
+# library; any other character counts as common).
+_RARITY = "JYKVGz/BPCSRAvI-kTyEx:b=ghmup_.clinoratse "
 
 
-_ANY_SHAPE_MARKER = re.compile(_alternatives(list(_SHAPE_MARKERS)).encode())
+def _from_rarest(marker: str) -> str:
+    """A regular expression for `marker` that starts at its rarest character and checks
+    the characters before it by a lookbehind (`J(?<=eyJ)` for `eyJ`). Python's engine
+    skips, in a fast loop, every byte that cannot start a match: starting each marker at
+    a rare character leaves it one byte in twenty to try (a scan of the stdlib in 0.16 s,
+    not 0.25 s, as from the markers' first characters)."""
+    at = min(range(len(marker)), key=lambda i: (_RARITY + marker[i]).index(marker[i]))
+    before, anchor, after = marker[:at], marker[at], marker[at + 1 :]
+    behind = f"(?<={re.escape(before + anchor)})" if before else ""
+    return re.escape(anchor) + behind + re.escape(after)
+
+
+# Matches a part of a marker (from its rarest character): where, not what, is asked.
+_ANY_SHAPE_MARKER = re.compile("|".join(map(_from_rarest, _SHAPE_MARKERS)).encode())
 
 
 @HARDCODED_SECRET.check(PYTHON, "")
