@@ -150,3 +150,99 @@ def test_check_locations_agree_with_the_line_index(pieces, data):
         line, column = index.position_at_byte(byte, Encoding.UTF32)
         location = at(byte)
         assert (location.line, location.column) == (line + 1, column + 1), byte
+
+
+_SECRETS_EVERYWHERE = b"""
+API_TOKEN = "ghp_4f9aZ2kQ8mXbW1cR7tYhL0pN3sVdE6uJ5gKq"
+pair = ("x", "AKIAIOSFODNN7EXAMPLE")
+KEYS = ["sk-proj-Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1", f"{'xoxb-1234567890-abcdef'}"]
+db_password = ("hunter2hunter")
+user, secret_key = "admin", "q8Zr2Lm9Xv4Tn7Kp1Wd6"
+connect(password="Tr0ub4dor3x", url="postgres://admin:Tr0ub4dor3@db.internal")
+def login(token="a8F3kL9qZ2xV7mN4"): ...
+settings = {"api_key": "k3J9dLq2Zx8Vn4Tm7Rw1", "aws": "AKIAIOSFODNN7EXAMPL2"}
+if auth_token == "Zx8Vn4Tm7Rw1k3J9dLq2": pass
+print("postgres://admin:Tr0ub4dor3@db.internal" "tail")
+# a comment: AKIAIOSFODNN7EXAMPLE and sk-proj-Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1
+call(["-----BEGIN RSA PRIVATE KEY-----"], mask-1, a//b)
+"""
+
+
+@pytest.mark.parametrize("cut", [None, (0, 200), (150, 420), (300, 10_000)])
+def test_python_secrets_from_holders_and_markers_equal_a_check_of_every_string(cut):
+    """LS104 on Python checks the strings its holders' query matches and those whose
+    text holds a shape marker: the same hits as checking every string."""
+    from tree_sitter import Query, QueryCursor
+
+    from lantern.analysis.context import FileContext, RuleOptions
+    from lantern.analysis.engine import _run_rules
+    from lantern.analysis.languages import language_named, parse
+    from lantern.analysis.rules.secrets import _hardcoded_secret
+
+    python = language_named("python")
+    assert python is not None
+    source = _SECRETS_EVERYWHERE
+    tree = parse(python, source)
+    region = None if cut is None else (cut[0], min(cut[1], len(source)))
+    every = QueryCursor(Query(python.grammar, "(string) @string"))
+    expected = set()
+    for string in every.captures(tree.root_node)["string"]:
+        if region is None or region[0] <= string.start_byte < region[1]:
+            ctx = FileContext(python, source, tree)
+            expected |= {
+                (h.start, h.end, h.message) for h in _hardcoded_secret(ctx, {"string": [string]})
+            }
+    ctx = FileContext(python, source, tree, RuleOptions(select=("LS104",)))
+    found = _run_rules(ctx, None if region is None else [region])
+    assert {(f.start_byte, f.end_byte, f.message) for f in found} == expected
+    assert len(expected) >= (6 if cut is None else 1)
+
+
+def test_owners_found_in_one_sweep_equal_the_innermost_function_of_each_node():
+    from lantern.analysis import pyflow
+    from lantern.analysis.context import FileContext, walk
+    from lantern.analysis.languages import language_named, parse
+
+    python = language_named("python")
+    assert python is not None
+    source = (
+        b"x = 1\n"
+        b"def f(a=lambda: 0):\n"
+        b"    y = lambda z: (lambda: z)()\n"
+        b"    def g():\n"
+        b"        return [w for w in y]\n"
+        b"    return g\n"
+        b"class C:\n"
+        b"    def m(self): return lambda: self\n"
+        b"z = f()\n"
+    )
+    ctx = FileContext(python, source, parse(python, source))
+    functions = pyflow._function_spans(ctx, None)
+    nodes = sorted(walk(ctx.tree.root_node), key=lambda n: n.start_byte)
+    expected = [pyflow._innermost(functions, node) for node in nodes]
+    assert pyflow._owners_in_order(functions, nodes) == expected
+    assert len({owner.id for owner in expected if owner is not None}) >= 5
+
+
+def test_every_assignment_of_a_chain_binds_the_chains_value():
+    from lantern.analysis import pyflow
+    from lantern.analysis.context import FileContext
+    from lantern.analysis.languages import language_named, parse
+
+    python = language_named("python")
+    assert python is not None
+    source = b"a = b = c.d = e = 7\nf = g = h\n"
+    ctx = FileContext(python, source, parse(python, source))
+    bindings = pyflow.scope_facts(ctx, ctx.tree.root_node).bindings
+    values = {name: [ctx.text(b.value) for b in found] for name, found in bindings.items()}
+    assert values == {"a": ["7"], "b": ["7"], "e": ["7"], "f": ["h"], "g": ["h"]}
+
+
+def test_the_scan_from_a_markers_rarest_character_finds_exactly_the_markers():
+    from lantern.analysis.rules.secrets import _ANY_SHAPE_MARKER, _SHAPE_MARKERS
+
+    for marker in _SHAPE_MARKERS:
+        assert _ANY_SHAPE_MARKER.search(f"x = '{marker}'".encode()) is not None, marker
+        for cut in range(len(marker)):  # any character missing: no marker
+            partial = marker[:cut] + "\n" + marker[cut + 1 :]
+            assert _ANY_SHAPE_MARKER.search(partial.encode()) is None, (marker, cut)

@@ -519,32 +519,18 @@ def _matches(
 
     A slice ends at a top-level statement's end and includes the next statement too, so
     a pattern over two adjacent statements still matches; matches seen twice are skipped.
-    Without a time budget, a file queried whole gets tree-sitter's list as it is (no
-    generator step per match).
+    Without a time budget, a region or a file whose matches are listed is queried whole
+    and gets tree-sitter's list as it is (no generator step per match; slices would
+    cost a quarter more: each query descends to its range, and duplicates are skipped).
     """
-    if clock.deadline is None and (ctx.region is not None or len(ctx.source) <= _SLICE):
+    if clock.deadline is None and (
+        ctx.region is not None or len(ctx.source) <= _LISTED_MATCHES_BYTES
+    ):
         cursor = QueryCursor(query)
         if ctx.region is not None:
             cursor.set_byte_range(*ctx.region)
         return cursor.matches(ctx.tree.root_node)
-    if clock.deadline is None and len(ctx.source) <= _LISTED_MATCHES_BYTES:
-        return _sliced_matches(ctx.tree.root_node, query)
     return _budgeted_matches(ctx, query, clock)
-
-
-def _sliced_matches(root: Node, query: Query) -> list[tuple[int, dict[str, list[Node]]]]:
-    """What `_budgeted_matches` yields for a whole file without a budget, as a list."""
-    seen: set[tuple[object, ...]] = set()
-    found = []
-    for start, end in _slices(root):
-        cursor = QueryCursor(query)
-        cursor.set_byte_range(start, end)
-        for pattern, captures in cursor.matches(root):
-            key = (pattern, *(nodes[0].id for nodes in captures.values()))
-            if key not in seen:
-                seen.add(key)
-                found.append((pattern, captures))
-    return found
 
 
 def _budgeted_matches(

@@ -329,6 +329,15 @@ GATHERED_FACTS.append(GatheredFact(("python",), _FILE_QUERY, _file_captures_key,
 
 def scope_facts(ctx: FileContext, scope: Node) -> ScopeFacts:
     """Every binding made directly in `scope` (a function or the module), in source order."""
+    kind = scope.type
+    if ctx.region is None and (kind == "function_definition" or kind == "lambda"):
+        # The common question (every check asks it per function on a full analysis):
+        # answered without building the root node or a closure.
+        every = ctx._memo.get(("py.scopes", None))
+        if every is None:
+            every = ctx.memo(("py.scopes", None), lambda: _collect(ctx, ctx.tree.root_node))
+        facts = every.get(scope.id)
+        return facts if facts is not None else ScopeFacts()
     if scope.id == ctx.tree.root_node.id:
         if ctx.region is None:
             every = ctx.memo(("py.scopes", None), lambda: _collect(ctx, scope))
@@ -351,6 +360,7 @@ def _collect(
     """Bindings under `within` (and in `region`), grouped by the id of the function that
     owns them (None for the module)."""
     grouped: dict[int | None, ScopeFacts] = {}
+    chain_values: dict[int, Node | None] = {}  # the value of an assignment in a chain
     if region is None and within.id == ctx.tree.root_node.id:
         nodes = file_captures(ctx).get("bind", [])
     else:
@@ -361,9 +371,11 @@ def _collect(
         nodes = sorted(cursor.captures(within).get("bind", []), key=lambda n: n.start_byte)
     # Outside a region every node's owner is found among the whole file's functions
     # (as `owning_scope` has it), fetched once here rather than once per node.
-    spans = _function_spans(ctx, None) if ctx.region is None else None
-    for node in nodes:
-        owner = _innermost(spans, node) if spans is not None else owning_scope(ctx, node)
+    if ctx.region is None:
+        owners = _owners_in_order(_function_spans(ctx, None), nodes)
+    else:
+        owners = [owning_scope(ctx, node) for node in nodes]
+    for node, owner in zip(nodes, owners, strict=True):
         key = owner.id if owner is not None else None
         facts = grouped.get(key)
         if facts is None:  # not `setdefault`: it would build a ScopeFacts per binding
@@ -375,9 +387,15 @@ def _collect(
             if left is None:
                 continue  # a broken tree
             if left.type == "identifier":
-                value = right
-                while value is not None and value.type == "assignment":  # a = b = value
-                    value = value.child_by_field_name("right")
+                value = chain_values.pop(node.id, right)
+                if value is not None and value.type == "assignment":  # a = b = value
+                    # The inner assignments come next (by start): each is told the value
+                    # found here, so a chain of n costs n steps, not n²/2.
+                    inner = []
+                    while value is not None and value.type == "assignment":
+                        inner.append(value.id)
+                        value = value.child_by_field_name("right")
+                    chain_values.update(dict.fromkeys(inner, value))
                 facts.add(ctx.text(left), Binding(node, value, augmented))
             elif left.type in ("pattern_list", "tuple_pattern", "list_pattern"):
                 for target in left.named_children:
@@ -470,6 +488,30 @@ def _innermost(
             return function
         index = parents[index]
     return None
+
+
+def _owners_in_order(
+    functions: tuple[list[int], list[tuple[int, int, Node]], list[int]], nodes: list[Node]
+) -> list[Node | None]:
+    """`_innermost(functions, node)` for each of `nodes` (sorted by start byte), in one
+    sweep: the last function starting at or before a node moves forward with it."""
+    starts, spans, parents = functions
+    owners: list[Node | None] = []
+    following, count = 0, len(starts)  # the first function starting after the node
+    for node in nodes:
+        position = node.start_byte
+        while following < count and starts[following] <= position:
+            following += 1
+        index, owner = following - 1, None
+        while index >= 0:
+            start, end, function = spans[index]
+            same_span = start == position and end == node.end_byte
+            if start <= position < end and function.id != node.id and not same_span:
+                owner = function
+                break
+            index = parents[index]
+        owners.append(owner)
+    return owners
 
 
 def scope_node(ctx: FileContext, node: Node) -> Node:

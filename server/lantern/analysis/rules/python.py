@@ -1280,16 +1280,19 @@ FACTS_BY_STATEMENT["python"] = FactsByStatement(pyflow.statement_facts, _combine
 def _missing_await(ctx: FileContext, captures: dict) -> Iterator[Hit]:
     call, function = captures["call"][0], captures["function"][0]
     async_names, _ = _async_functions(ctx)
-    text = ctx.text(function)
     if function.type == "identifier":
+        text = ctx.text(function)
         is_coroutine = (text in async_names and text not in pyflow.imports(ctx)) or (
             text in ("sleep", "wait_for", "gather", "wait")
             and qualified_name(ctx, function) in _COROUTINES
         )
     elif function.type == "attribute":
-        holder = ctx.text(function.child_by_field_name("object"))
         method = ctx.text(function.child_by_field_name("attribute"))
-        is_coroutine = (holder in ("self", "cls") and method in async_names) or (
+        # The holder's text only for an async method's name (most calls have none).
+        is_coroutine = (
+            method in async_names
+            and ctx.text(function.child_by_field_name("object")) in ("self", "cls")
+        ) or (
             method in ("sleep", "wait_for", "gather", "wait")
             and qualified_name(ctx, function) in _COROUTINES
         )

@@ -111,9 +111,12 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
     root = None
     arguments: set[str] | None = None  # never tracked (see `_Function`): asked on a read
     for name, bindings in names.items():
-        own = next((b.node for b in bindings if b.node.type != "for_in_clause"), None)
-        if own is None:
-            continue
+        for binding in bindings:
+            own = binding.node
+            if own.type != "for_in_clause":
+                break
+        else:
+            continue  # bound only by comprehensions: not the function's own
         needle = name.encode()
         length = len(needle)
         own_start = own.start_byte
@@ -122,7 +125,9 @@ def _read_first(ctx: FileContext, function: Node) -> frozenset[str]:
         if position == own_start and _assigned_there(own, length):
             continue  # the first mention is the name assigned (`name = ...`): not a read
         while position != -1:
-            if _whole_word(source, position, length):
+            before = source[position - 1 : position]
+            after = source[position + length : position + length + 1]
+            if not (before.isalnum() or before == b"_" or after.isalnum() or after == b"_"):
                 if root is None:
                     root = ctx.tree.root_node
                 node = root.descendant_for_byte_range(position, position + length)
@@ -222,12 +227,6 @@ def _mentioned(source: bytes, name: str, start: int, end: int, *, after_dot: boo
             return True
         position = source.find(needle, position + 1, end)
     return False
-
-
-def _whole_word(source: bytes, position: int, length: int) -> bool:
-    before = source[position - 1 : position]
-    after = source[position + length : position + length + 1]
-    return not (before.isalnum() or before == b"_" or after.isalnum() or after == b"_")
 
 
 def _conditional_spans(ctx: FileContext, function: Node) -> list[tuple[int, int, bool]]:
