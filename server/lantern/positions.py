@@ -108,7 +108,6 @@ class _Starts:
         """The list itself, the pending shift applied."""
         if self.shift:
             pivot, shift = self.pivot, self.shift
-            # A new list: the stored one may be shared with the index this came from.
             self.stored = self.stored[:pivot] + [s + shift for s in self.stored[pivot:]]
             self.shift = 0
         return self.stored

@@ -51,7 +51,8 @@ class _State:
     generation: int = -1
     # uri -> (version, its identifiers): see `_identifiers`.
     identifiers: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
-    refreshing: set[str] = field(default_factory=set)
+    # uri -> the task reading them again (kept: the loop holds tasks weakly).
+    refreshing: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
 
 def register(server: LanternServer) -> None:
@@ -145,9 +146,9 @@ def _identifiers(ls: LanternServer, snapshot: Snapshot) -> frozenset[str]:
         state.identifiers[snapshot.uri] = (snapshot.version, names)
         return names
     if snapshot.uri not in state.refreshing and ls.loop is not None:
-        state.refreshing.add(snapshot.uri)
         task = ls.loop.create_task(_refresh_identifiers(ls, snapshot.uri))
-        task.add_done_callback(lambda _: state.refreshing.discard(snapshot.uri))
+        state.refreshing[snapshot.uri] = task
+        task.add_done_callback(lambda _: state.refreshing.pop(snapshot.uri, None))
     return known[1]
 
 
