@@ -159,3 +159,20 @@ def test_background_work_waits_until_the_server_has_been_quiet():
     server.busy(-1)
     assert finished.wait(5)
     worker.join()
+
+
+def test_without_a_model_completion_is_told_why_and_builds_no_ai_service(monkeypatch):
+    # Its imports (the openai SDK's) would otherwise land on the first completion.
+    from lantern.config import Settings
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server = create_server()
+    server.session.update_settings(Settings())
+    ai = AIEdge(server)
+    unavailable = ai.unavailable("complete")
+    assert unavailable is not None and unavailable.kind == "not_configured"
+    assert "model" in unavailable.message.lower()
+    server.session.update_settings(Settings.model_validate({"ai": {"enabled": False}}))
+    turned_off = ai.unavailable("complete")
+    assert turned_off is not None and turned_off.kind == "disabled"
+    assert ai._service is None
