@@ -56,3 +56,31 @@ def test_a_source_parsed_in_chunks_gives_the_same_tree_and_node_text():
     assert str(chunked.root_node) == str(whole.root_node)
     last = chunked.root_node.children[-1]
     assert last.text == source[last.start_byte : last.end_byte]
+
+
+def test_a_grammar_is_loaded_from_its_binding_without_its_package_init():
+    # The package's __init__ imports importlib.resources and more, for highlight queries
+    # Lantern never reads; the binding it would import is the one loaded here.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from lantern.analysis.languages import language_named\n"
+        "language_named('python').grammar\n"
+        "binding = sys.modules['tree_sitter_python._binding']\n"
+        "print('tree_sitter_python' in sys.modules, 'importlib.resources' in sys.modules)\n"
+        "import tree_sitter_python\n"
+        "print(tree_sitter_python.language is binding.language)\n"
+    )
+    lines = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert lines[:2] == ["False False", "True"]
+
+
+def test_a_package_without_a_binding_falls_back_to_importing_it():
+    from lantern.analysis.languages import _binding
+
+    assert _binding("json") is None  # a package, but no `_binding` extension in it
+    assert _binding("no_such_package_here") is None
