@@ -415,9 +415,10 @@ def warm_up(ls: LanternServer) -> None:
     ai_edge = edge(ls)
     executor = _state(ls).executor
 
-    protocol_warmup.fewer_malloc_arenas()  # before the workers' first allocations
-
     def first() -> None:
+        # Before the workers' first allocations; here, not on the loop: it imports ctypes
+        # (~2 ms the first open would wait for).
+        protocol_warmup.fewer_malloc_arenas()
         protocol_warmup.prepare_messages(converter, received, protocol_warmup.FIRST)
         names = dict.fromkeys(opened)
         if root is not None:
