@@ -16,6 +16,7 @@ import linecache
 import logging
 import sys
 import threading
+import types as types_module
 import typing
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -118,13 +119,20 @@ def prepare_messages(
     pairs.update(dict.fromkeys((False, cls) for cls in (*_PLAIN, *_ENVELOPES)))
     with _lock:
         known = _hooks.setdefault(id(converter), {})
+        before = list(known)
         known.update(pairs)
         everything = list(known)
-    _generate(converter, list(pairs), pause)
     # cattrs empties its hook cache whenever it meets a new container type (`list[X]`,
     # `dict`: it registers that type's hook), so classes generated before then would be
-    # generated again on their next use: a second pass puts back what was dropped (a
-    # lookup for the rest).
+    # generated again on their next use. So the containers go first; then what earlier
+    # calls prepared is put back at once (a request meanwhile may generate its own
+    # again: for these few milliseconds only, not while the rest is generated); then the
+    # classes, whose containers are known by then; a last pass puts back anything
+    # dropped all the same (a lookup for the rest).
+    containers = [pair for pair in pairs if not attrs.has(pair[1])]
+    _generate(converter, containers, pause)
+    _generate(converter, before, None)
+    _generate(converter, [pair for pair in pairs if attrs.has(pair[1])], pause)
     _generate(converter, everything, pause)
     _forget_generated_sources()
     return done
@@ -175,21 +183,25 @@ _M_ARENA_MAX = -8  # from glibc's malloc.h
 _arenas_limited = False
 
 
-def _classes(root: Any, extra: Iterable[type] = ()) -> list[type]:
+def _classes(root: Any, extra: Iterable[type] = ()) -> list[Any]:
     """Every attrs class reachable from the type `root` through field annotations
-    (unions, lists, optionals), outermost first."""
-    found: dict[type, None] = {}
+    (unions, lists, optionals), outermost first, after the containers (`list[X]`,
+    `Mapping[K, V]`) met on the way."""
+    found: dict[Any, None] = {}
+    containers: dict[Any, None] = {}
     stack = [root, *extra]
     while stack:
         tp = stack.pop()
         if tp is None or isinstance(tp, str):
             continue
-        if typing.get_args(tp):  # Union, Optional, list[...], X | Y
-            stack.extend(typing.get_args(tp))
+        if args := typing.get_args(tp):  # Union, Optional, list[...], X | Y
+            if typing.get_origin(tp) not in (typing.Union, types_module.UnionType, typing.Literal):
+                containers[tp] = None
+            stack.extend(args)
         elif isinstance(tp, type) and attrs.has(tp) and tp not in found:
             found[tp] = None
             stack.extend(field.type for field in attrs.fields(attrs.resolve_types(tp)))
-    return list(found)
+    return [*containers, *found]
 
 
 def received_methods(features: Iterable[str]) -> list[str]:
