@@ -15,7 +15,6 @@ import sys
 import threading
 from dataclasses import dataclass
 from functools import cache
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path, PurePath
 from types import ModuleType
 
@@ -90,13 +89,16 @@ def _binding(package: str) -> ModuleType | None:
         for folder in folders:
             for suffix in importlib.machinery.EXTENSION_SUFFIXES:
                 path = Path(folder) / f"_binding{suffix}"
-                if path.is_file() and (spec := spec_from_file_location(name, path)):
-                    module = module_from_spec(spec)
-                    assert spec.loader is not None
-                    spec.loader.exec_module(module)
-                    sys.modules[name] = module
-                    return module
-    except (ImportError, OSError, AssertionError):
+                if not path.is_file():
+                    continue
+                spec = importlib.util.spec_from_file_location(name, path)
+                if spec is None or spec.loader is None:
+                    continue
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                sys.modules[name] = module
+                return module
+    except (ImportError, OSError):
         pass
     return None
 
