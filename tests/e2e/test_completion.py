@@ -72,6 +72,25 @@ async def inline(
     )
 
 
+async def classic(
+    client: RecordingClient, uri: str, line: int, character: int, *, invoked: bool = False
+) -> types.CompletionList | list[types.CompletionItem] | None:
+    """`textDocument/completion` at (line, character); `invoked`: with the Invoked trigger
+    (else without a context)."""
+    context = (
+        types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked)
+        if invoked
+        else None
+    )
+    return await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+            context=context,
+        )
+    )
+
+
 def items_of(answer: types.InlineCompletionList | list | None) -> list[types.InlineCompletionItem]:
     if answer is None:
         return []
@@ -152,12 +171,8 @@ async def test_classic_lists_opened_by_typing_are_debounced_like_inline_ones(
         pending = []
         for number, char in enumerate(typed, start=1):
             change_document(client, uri, number + 1, char, start=(1, 3 + number))
-            params = types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=1, character=4 + number),
-                context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked),
-            )
-            pending.append(asyncio.ensure_future(client.text_document_completion_async(params)))
+            answer = classic(client, uri, 1, 4 + number, invoked=True)
+            pending.append(asyncio.ensure_future(answer))
             await asyncio.sleep(0.03)
         answers = await asyncio.gather(*pending)
     assert 1 <= len(model.generation_requests) <= 2
@@ -220,14 +235,7 @@ async def test_classic_completion_without_a_model_offers_identifiers_and_keyword
         open_document(client, uri, text)
         answers = []
         for _ in range(5):
-            answers.append(
-                await client.text_document_completion_async(
-                    types.CompletionParams(
-                        text_document=types.TextDocumentIdentifier(uri=uri),
-                        position=types.Position(line=4, character=2),
-                    )
-                )
-            )
+            answers.append(await classic(client, uri, 4, 2))
         await client.wait_until(
             lambda: [m for m in client.log_messages if "No AI provider" in m.message]
         )
@@ -252,13 +260,8 @@ async def test_identifiers_added_while_typing_are_offered_once_the_server_is_qui
         open_document(client, uri, text)
 
         async def labels(line: int) -> set[str]:
-            answer = await client.text_document_completion_async(
-                types.CompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(line=line, character=2),
-                )
-            )
-            assert answer is not None
+            answer = await classic(client, uri, line, 2)
+            assert isinstance(answer, types.CompletionList)
             return {item.label for item in answer.items}
 
         assert "compute_total" in await labels(3)
@@ -279,13 +282,7 @@ async def test_classic_completion_marks_the_model_item_for_clients_without_inlin
     async with lantern_client(tmp_path, env=model_env(model), configuration=NO_REVIEWS) as client:
         uri = (tmp_path / URI_NAME).as_uri()
         open_document(client, uri, text)
-        answer = await client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=3, character=19),
-                context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked),
-            )
-        )
+        answer = await classic(client, uri, 3, 19, invoked=True)
     ai = answer.items[0]
     assert ai.label_details is not None and ai.label_details.description == "Lantern AI"
     assert ai.text_edit is not None and ai.text_edit.new_text == "compute_total(items)"
@@ -325,12 +322,7 @@ async def test_a_lanternignored_file_is_never_sent_and_still_gets_local_items(
         uri = (tmp_path / "private" / "ledger.py").as_uri()
         open_document(client, uri, text)
         inline_answer = await inline(client, uri, 3, 19, invoked=True)
-        classic = await client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=3, character=19),
-            )
-        )
+        classic_answer = await classic(client, uri, 3, 19)
     assert items_of(inline_answer) == []
-    assert "compute_total" in {item.label for item in classic.items}
+    assert "compute_total" in {item.label for item in classic_answer.items}
     assert model.generation_requests == []

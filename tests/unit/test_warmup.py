@@ -108,21 +108,6 @@ def test_what_only_async_files_need_is_prepared_later(monkeypatch, later: bool):
     assert bool(compiled) is not later
 
 
-def _edit(spec, source: bytes, tree, old: bytes, new: bytes):
-    start = source.index(old)
-    row, column = source.count(b"\n", 0, start), start - (source.rfind(b"\n", 0, start) + 1)
-    tree.edit(
-        start,
-        start + len(old),
-        start + len(new),
-        (row, column),
-        (row, column + len(old)),
-        (row, column + len(new)),
-    )
-    edited = source[:start] + new + source[start + len(old) :]
-    return edited, parse(spec, edited, tree)
-
-
 @pytest.mark.parametrize("name", ["python", "javascript"])
 def test_a_language_prepared_for_keystrokes_compiles_nothing_on_the_first_one(name):
     # The incremental analysis of an edit inside a function (what typing costs) has
@@ -134,7 +119,7 @@ def test_a_language_prepared_for_keystrokes_compiles_nothing_on_the_first_one(na
     source = warmup.SAMPLES[name]
     tree = parse(spec, source)
     first = analyse_document(spec, source, tree, options)
-    edited, tree = _edit(spec, source, tree, b"return walk(n)", b"return walk(n * 3)")
+    edited, tree = warmup._edited(spec, source, tree, b"return walk(n)", b"return walk(n * 3)")
     compiled = compiled_query.cache_info().misses
     again = analyse_document(spec, edited, tree, options, first)
     assert again.reanalysed  # the incremental path, not a second full analysis
