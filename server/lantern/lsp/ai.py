@@ -83,18 +83,15 @@ class AIEdge:
         from lantern.ai.errors import NOT_CONFIGURED_HELP, Disabled, NotConfigured
         from lantern.ai.providers import provider_settings
 
+        # The service is built from these settings (the defaults before they load).
         settings = self.server.session.settings
         ai = settings.ai if settings is not None else None
         if ai is not None and not ai.enabled:
             return Disabled("AI features are turned off (`ai.enabled = false`); nothing was sent.")
-        if self._service is None and (ai is None or not provider_settings(ai, os.environ)):
+        if self._service is None and ai is not None and not provider_settings(ai, os.environ):
             return NotConfigured(NOT_CONFIGURED_HELP)
-        service = self.service()
-        if not service.settings.ai.enabled:
-            return Disabled("AI features are turned off (`ai.enabled = false`); nothing was sent.")
-        if not service.pool.route(task):
-            return service.pool.not_configured(task)
-        return None
+        pool = self.service().pool
+        return None if pool.route(task) else pool.not_configured(task)
 
     def prepare(self) -> None:
         """Import what `ready` needs, and the model layer when a model is configured (the
